@@ -1,0 +1,196 @@
+import { z } from 'zod';
+
+/**
+ * The core model: zod schemas for webhooks and notifications, and the TypeScript types
+ * inferred from them. Field names are camelCase; the HTTP dialects map them to their wire
+ * names (`target_url`, `action_types`, `http_method`, ...).
+ */
+
+/** Longest URL accepted, as in pretix. */
+export const MAX_URL_LENGTH = 1024;
+/** Longest `comment`, as in pretix. */
+export const MAX_COMMENT_LENGTH = 255;
+/** Longest scope name, webhook key, event slug or event type. */
+export const MAX_NAME_LENGTH = 200;
+
+/** HTTP methods a webhook can use (Taler's `http_method`). */
+export const HTTP_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'GET'] as const;
+/** An HTTP method a webhook can use. */
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** Why a webhook is disabled: by a person or API call, by a 410 Gone answer, or by sustained failure. */
+export const DISABLED_REASONS = ['manual', 'gone', 'failing'] as const;
+/** Why a webhook is disabled. */
+export type DisabledReason = (typeof DISABLED_REASONS)[number];
+
+/** How `{{x}}` escapes in templates: `html` (Taler-compatible, the default) or `json`. */
+export const TEMPLATE_ESCAPES = ['html', 'json'] as const;
+/** How `{{x}}` escapes in templates. */
+export type TemplateEscape = (typeof TEMPLATE_ESCAPES)[number];
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+/** A non-empty name without control characters (scopes, keys, event slugs). */
+export const nameSchema = z
+  .string()
+  .min(1, 'This field may not be blank.')
+  .max(MAX_NAME_LENGTH, `Ensure this field has no more than ${MAX_NAME_LENGTH} characters.`)
+  .refine((s) => !CONTROL_CHARS.test(s), 'Control characters are not allowed.');
+
+/** A scope: the tenant that owns webhooks (a pretix organizer slug, a Taler instance id). */
+export const scopeSchema = nameSchema;
+
+/** A webhook key: a client-chosen id, unique per scope (Taler's `webhook_id`). No `/`. */
+export const keySchema = nameSchema.refine((s) => !s.includes('/'), 'A key may not contain "/".');
+
+/** An event-type pattern as written on a webhook: dotted names, `*` wildcards. */
+export const eventTypePatternSchema = z
+  .string()
+  .min(1, 'An event type may not be blank.')
+  .max(MAX_NAME_LENGTH, `Ensure an event type has no more than ${MAX_NAME_LENGTH} characters.`)
+  .refine((s) => !/\s/.test(s) && !CONTROL_CHARS.test(s), 'An event type may not contain spaces.');
+
+/** A signing secret: Standard Webhooks `whsec_<base64>` (HMAC) or `whsk_<base64>` (ed25519 private key). */
+export const secretSchema = z
+  .string()
+  .regex(/^(whsec|whsk)_[A-Za-z0-9+/]+={0,2}$/, 'A secret must look like "whsec_<base64>" or "whsk_<base64>".');
+
+/** Options that shape URL validation. */
+export interface UrlRules {
+  /**
+   * Accept `user:pass@` credentials inside URLs. Default `false`: credentials in a URL end up in
+   * logs and read endpoints, so hookline refuses them unless the host opts in (pretix accepts them).
+   */
+  allowCredentials?: boolean;
+}
+
+/** Checks a target URL; returns a message for the user, or `null` when it is fine. */
+export function checkUrl(value: string, rules: UrlRules = {}): string | null {
+  if (value.length > MAX_URL_LENGTH) return `Ensure this field has no more than ${MAX_URL_LENGTH} characters.`;
+  if (/\s/.test(value) || CONTROL_CHARS.test(value)) return 'Enter a valid URL.';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'Enter a valid URL.';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'Enter a valid URL.';
+  if (url.hostname === '') return 'Enter a valid URL.';
+  if ((url.username !== '' || url.password !== '') && !rules.allowCredentials) {
+    return 'Credentials in the URL are not allowed.';
+  }
+  return null;
+}
+
+/** A target URL: http or https, at most 1024 characters. Credentials are checked by the registry. */
+export const urlSchema = z.string().superRefine((value, ctx) => {
+  const problem = checkUrl(value, { allowCredentials: true });
+  if (problem) ctx.addIssue({ code: 'custom', message: problem, params: { hooklineCode: 'invalid_url' } });
+});
+
+const methodSchema = z
+  .string()
+  .transform((m) => m.toUpperCase())
+  .pipe(z.enum(HTTP_METHODS, { message: `Method must be one of ${HTTP_METHODS.join(', ')}.` }));
+
+/** The writable fields of a webhook, all present (the shape `replace` takes after defaults). */
+export const webhookFieldsSchema = z.strictObject({
+  key: keySchema.nullable().default(null),
+  enabled: z.boolean().default(true),
+  url: urlSchema,
+  method: methodSchema.default('POST'),
+  eventTypes: z.array(eventTypePatternSchema).max(500, 'Too many event types (500 at most).'),
+  allEvents: z.boolean().default(true),
+  limitEvents: z.array(nameSchema).max(10_000, 'Too many events (10000 at most).').default([]),
+  headerTemplate: z.string().nullable().default(null),
+  bodyTemplate: z.string().nullable().default(null),
+  templateEscape: z.enum(TEMPLATE_ESCAPES).nullable().default(null),
+  comment: z
+    .string()
+    .max(MAX_COMMENT_LENGTH, `Ensure this field has no more than ${MAX_COMMENT_LENGTH} characters.`)
+    .nullable()
+    .default(null),
+  secrets: z.array(secretSchema).max(10, 'At most 10 secrets at once.').default([]),
+});
+
+/**
+ * Input to `registry.create()` and `registry.replace()`. Only `url` and `eventTypes` are
+ * required. Unknown fields are rejected (a typo such as `eventType` is an error, not ignored).
+ */
+export type WebhookInput = z.input<typeof webhookFieldsSchema>;
+/** The writable fields with defaults applied. */
+export type WebhookFields = z.output<typeof webhookFieldsSchema>;
+
+/** Input to `registry.update()`: any subset of the writable fields; omitted fields stay as they are. */
+export const webhookPatchSchema = z.strictObject({
+  key: keySchema.nullable().optional(),
+  enabled: z.boolean().optional(),
+  url: urlSchema.optional(),
+  method: methodSchema.optional(),
+  eventTypes: webhookFieldsSchema.shape.eventTypes.optional(),
+  allEvents: z.boolean().optional(),
+  limitEvents: webhookFieldsSchema.shape.limitEvents.removeDefault().optional(),
+  headerTemplate: z.string().nullable().optional(),
+  bodyTemplate: z.string().nullable().optional(),
+  templateEscape: z.enum(TEMPLATE_ESCAPES).nullable().optional(),
+  comment: webhookFieldsSchema.shape.comment.removeDefault().optional(),
+  secrets: webhookFieldsSchema.shape.secrets.removeDefault().optional(),
+});
+/** Input to `registry.update()`. */
+export type WebhookPatch = z.input<typeof webhookPatchSchema>;
+
+/**
+ * A stored webhook with everything, secrets included. This is what stores keep and what the
+ * delivery engine uses; it never leaves the process through hookline's read endpoints.
+ */
+export interface WebhookRecord extends WebhookFields {
+  /** Assigned by the store: a positive integer, increasing. */
+  id: number;
+  scope: string;
+  /** Why the webhook is disabled; `null` while it is enabled. */
+  disabledReason: DisabledReason | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * The read model of a webhook: a {@link WebhookRecord} without its secrets. `secretCount`
+ * says how many signing secrets it has. Use `registry.secrets()` to read them on purpose.
+ */
+export interface Webhook extends Omit<WebhookRecord, 'secrets'> {
+  secretCount: number;
+}
+
+/** Strips the secrets from a record. */
+export function toWebhook(record: WebhookRecord): Webhook {
+  const { secrets, ...rest } = record;
+  return { ...rest, secretCount: secrets.length };
+}
+
+/** A JSON value: what notification data may contain. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * One thing that happened, emitted by the host. `id` makes emitting idempotent; `event` is a
+ * pretix event slug (webhooks can be limited to some events); `data` is the payload.
+ */
+export const notificationSchema = z.strictObject({
+  id: nameSchema.optional(),
+  scope: scopeSchema,
+  type: eventTypePatternSchema.refine((t) => !t.includes('*'), 'A notification type may not contain "*".'),
+  event: nameSchema.nullable().optional(),
+  data: z.record(z.string(), z.unknown()).default({}),
+  occurredAt: z.date().optional(),
+});
+/** A notification as the host passes it to `emit()` and `match()`. */
+export type Notification = z.input<typeof notificationSchema>;
+
+/** A fully rendered HTTP request, ready to send (what is stored with a delivery). */
+export interface OutgoingRequest {
+  url: string;
+  method: HttpMethod;
+  /** Header names as rendered; values never contain CR, LF or NUL. */
+  headers: Record<string, string>;
+  body: string;
+}
