@@ -150,6 +150,10 @@ export interface WebhookRecord extends WebhookFields {
   scope: string;
   /** Why the webhook is disabled; `null` while it is enabled. */
   disabledReason: DisabledReason | null;
+  /** When the current run of failed attempts began; `null` after a success (or before any attempt). */
+  failingSince: Date | null;
+  /** Deliveries in a row that ended `failed`; reset by any successful attempt. */
+  consecutiveFailures: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -193,4 +197,66 @@ export interface OutgoingRequest {
   /** Header names as rendered; values never contain CR, LF or NUL. */
   headers: Record<string, string>;
   body: string;
+}
+
+/**
+ * Where a delivery stands: `pending` (waiting for its next attempt, or being attempted under a
+ * lease), `succeeded` (a 2xx answer), `failed` (attempts exhausted, a permanent error, or 410),
+ * `canceled` (its webhook was disabled or removed before it could be sent).
+ */
+export const DELIVERY_STATES = ['pending', 'succeeded', 'failed', 'canceled'] as const;
+/** Where a delivery stands. */
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+/**
+ * One (notification, webhook) pair to send: the request rendered at emit time, its state and
+ * its schedule. `id` is stable across retries and redeliveries and is sent as `webhook-id`.
+ */
+export interface Delivery {
+  /** Stable id, e.g. `msg_01JD...`: the `webhook-id` header, the same for every attempt. */
+  id: string;
+  scope: string;
+  webhookId: number;
+  notificationId: string;
+  /** The notification's event type, e.g. `pretix.event.order.paid`. */
+  type: string;
+  /** The notification's event slug, or `null` for scope-level notifications. */
+  event: string | null;
+  /** The request rendered at emit time; later template edits do not change it. */
+  request: OutgoingRequest;
+  state: DeliveryState;
+  /** Attempts made in the current series (a redelivery starts a new series at 0). */
+  attemptCount: number;
+  /** When the next attempt is due (`null` once finished). */
+  nextAttemptAt: Date | null;
+  /** Status of the last attempt (0 for a transport error), `null` before the first. */
+  lastStatus: number | null;
+  /** Error text of the last attempt, if it failed. */
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One HTTP try of a delivery, as recorded in the attempt log. */
+export interface Attempt {
+  /** Increasing id assigned by the store. */
+  id: number;
+  deliveryId: string;
+  scope: string;
+  webhookId: number;
+  /** 1-based number of this attempt within its series. */
+  attemptNumber: number;
+  /** Whether this was a retry (attemptNumber > 1) or part of a redelivery. */
+  retry: boolean;
+  startedAt: Date;
+  durationMs: number;
+  /** HTTP status, or 0 for a transport error (timeout, DNS, refused, SSRF blocked). */
+  status: number;
+  ok: boolean;
+  /** Error text for a failed attempt, `null` on success. */
+  error: string | null;
+  /** The response body, capped (default 64 KiB). */
+  responseBody: string;
+  /** A safe subset of the response headers, lower-case names. */
+  responseHeaders: Record<string, string>;
 }
