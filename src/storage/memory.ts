@@ -1,0 +1,332 @@
+import { randomUUID } from 'node:crypto';
+import { ConflictError, ValidationError } from '../errors.js';
+import type { Attempt, Delivery, WebhookRecord } from '../model.js';
+import type { ClaimedDelivery, Store, WebhookHealth } from './types.js';
+
+interface StoredDelivery extends Delivery {
+  leaseToken: string | null;
+  leaseUntil: Date | null;
+}
+
+/** Options for {@link memoryStore}. None yet; the object keeps the signature stable. */
+export type MemoryStoreOptions = Record<string, never>;
+
+function copy<T>(value: T): T {
+  return structuredClone(value);
+}
+
+function publicDelivery(stored: StoredDelivery): Delivery {
+  const { leaseToken: _token, leaseUntil: _until, ...delivery } = stored;
+  return structuredClone(delivery);
+}
+
+function page<T>(items: T[], offset: number, limit: number | null): T[] {
+  return items.slice(offset, limit === null ? undefined : offset + limit);
+}
+
+function duplicateKey(scope: string, key: string): ConflictError {
+  return new ConflictError(`A webhook with key ${JSON.stringify(key)} already exists in scope ${JSON.stringify(scope)}.`, {
+    field: 'key',
+  });
+}
+
+/**
+ * An in-memory {@link Store}: the default store, for tests, demos and single-process apps
+ * that can lose their webhooks on restart. Nothing is persisted. Ids start at 1.
+ *
+ * @example
+ * ```ts
+ * const registry = new WebhookRegistry({ store: memoryStore() });
+ * ```
+ */
+export function memoryStore(_options: MemoryStoreOptions = {}): Store {
+  let nextId = 1;
+  /** scope → id → record. Maps keep insertion order, which is id order. */
+  const scopes = new Map<string, Map<number, WebhookRecord>>();
+  /** id → delivery, in creation order. */
+  const deliveries = new Map<string, StoredDelivery>();
+  /** `${scope}\u0000${notificationId}` → its delivery ids. */
+  const notifications = new Map<string, string[]>();
+  /** deliveryId → its attempts, oldest first. */
+  const attempts = new Map<string, Attempt[]>();
+  let nextAttemptId = 1;
+  const listeners = new Set<() => void>();
+  const wake = () => {
+    for (const listener of listeners) queueMicrotask(listener);
+  };
+
+  const scopedDelivery = (scope: string, id: string): StoredDelivery | undefined => {
+    const delivery = deliveries.get(id);
+    return delivery && delivery.scope === scope ? delivery : undefined;
+  };
+
+  const leased = (deliveryId: string, leaseToken: string): StoredDelivery | undefined => {
+    const delivery = deliveries.get(deliveryId);
+    return delivery && delivery.state === 'pending' && delivery.leaseToken === leaseToken ? delivery : undefined;
+  };
+
+  const scopeMap = (scope: string): Map<number, WebhookRecord> => {
+    let map = scopes.get(scope);
+    if (!map) {
+      map = new Map();
+      scopes.set(scope, map);
+    }
+    return map;
+  };
+
+  const findByKey = (scope: string, key: string): WebhookRecord | undefined => {
+    for (const record of scopes.get(scope)?.values() ?? []) if (record.key === key) return record;
+    return undefined;
+  };
+
+  return {
+    name: 'memory',
+
+    async insertWebhook({ scope, fields, now }) {
+      if (fields.key !== null && findByKey(scope, fields.key)) throw duplicateKey(scope, fields.key);
+      const record: WebhookRecord = {
+        ...structuredClone(fields),
+        id: nextId++,
+        scope,
+        disabledReason: fields.enabled ? null : 'manual',
+        failingSince: null,
+        consecutiveFailures: 0,
+        createdAt: new Date(now),
+        updatedAt: new Date(now),
+      };
+      scopeMap(scope).set(record.id, record);
+      return copy(record);
+    },
+
+    async getWebhook({ scope, id }) {
+      const record = scopes.get(scope)?.get(id);
+      return record ? copy(record) : null;
+    },
+
+    async getWebhookByKey({ scope, key }) {
+      const record = findByKey(scope, key);
+      return record ? copy(record) : null;
+    },
+
+    async listWebhooks({ scope, enabled, offset, limit }) {
+      const all = [...(scopes.get(scope)?.values() ?? [])].filter(
+        (r) => enabled === undefined || r.enabled === enabled,
+      );
+      const page = all.slice(offset, limit === null ? undefined : offset + limit);
+      return { count: all.length, items: page.map(copy) };
+    },
+
+    async updateWebhook({ scope, id, changes, now }) {
+      const map = scopes.get(scope);
+      const current = map?.get(id);
+      if (!map || !current) return null;
+      if (changes.key !== undefined && changes.key !== null) {
+        const other = findByKey(scope, changes.key);
+        if (other && other.id !== id) throw duplicateKey(scope, changes.key);
+      }
+      const next: WebhookRecord = { ...current, ...structuredClone(changes), updatedAt: new Date(now) };
+      map.set(id, next);
+      return copy(next);
+    },
+
+    async deleteWebhook({ scope, id }) {
+      return scopes.get(scope)?.delete(id) ?? false;
+    },
+
+    async enqueue({ scope, notificationId, deliveries: batch, now, tx }) {
+      if (tx !== undefined) {
+        throw new ValidationError([
+          { path: ['tx'], code: 'unsupported', message: 'The memory store has no transactions; emit without `tx`.' },
+        ]);
+      }
+      const notificationKey = `${scope}\u0000${notificationId}`;
+      const existing = notifications.get(notificationKey);
+      if (existing) return { created: false, deliveryIds: [...existing] };
+      for (const d of batch) {
+        if (deliveries.has(d.id)) throw new ConflictError(`Delivery id ${JSON.stringify(d.id)} is taken.`, { field: 'id' });
+      }
+      for (const d of batch) {
+        deliveries.set(d.id, {
+          id: d.id,
+          scope,
+          webhookId: d.webhookId,
+          notificationId,
+          type: d.type,
+          event: d.event,
+          request: structuredClone(d.request),
+          state: 'pending',
+          attemptCount: 0,
+          nextAttemptAt: new Date(now),
+          lastStatus: null,
+          lastError: null,
+          createdAt: new Date(now),
+          updatedAt: new Date(now),
+          leaseToken: null,
+          leaseUntil: null,
+        });
+      }
+      notifications.set(notificationKey, batch.map((d) => d.id));
+      if (batch.length > 0) wake();
+      return { created: true, deliveryIds: batch.map((d) => d.id) };
+    },
+
+    async claimDue({ limit, leaseMs, now }) {
+      const due: StoredDelivery[] = [];
+      for (const d of deliveries.values()) {
+        if (d.state !== 'pending' || d.nextAttemptAt === null || d.nextAttemptAt > now) continue;
+        if (d.leaseUntil !== null && d.leaseUntil > now) continue;
+        due.push(d);
+      }
+      due.sort((a, b) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0));
+      return due.slice(0, Math.max(0, limit)).map((d): ClaimedDelivery => {
+        d.leaseToken = randomUUID();
+        d.leaseUntil = new Date(now.getTime() + leaseMs);
+        return { ...publicDelivery(d), leaseToken: d.leaseToken, leaseUntil: new Date(d.leaseUntil) };
+      });
+    },
+
+    async recordAttempt({ deliveryId, leaseToken, attempt, outcome, now }) {
+      const delivery = deliveries.get(deliveryId);
+      if (!delivery) return { applied: false, health: null };
+      const log = attempts.get(deliveryId) ?? [];
+      attempts.set(deliveryId, log);
+      log.push({
+        ...structuredClone(attempt),
+        id: nextAttemptId++,
+        deliveryId,
+        scope: delivery.scope,
+        webhookId: delivery.webhookId,
+        attemptNumber: delivery.attemptCount + 1,
+        retry: log.length > 0,
+      });
+      const webhook = scopes.get(delivery.scope)?.get(delivery.webhookId);
+      let health: WebhookHealth | null = null;
+      if (webhook) {
+        if (attempt.ok) {
+          webhook.failingSince = null;
+          webhook.consecutiveFailures = 0;
+        } else {
+          webhook.failingSince ??= new Date(attempt.startedAt);
+          if (outcome.state === 'failed' && leased(deliveryId, leaseToken)) webhook.consecutiveFailures += 1;
+        }
+        health = { failingSince: webhook.failingSince && new Date(webhook.failingSince), consecutiveFailures: webhook.consecutiveFailures };
+      }
+      if (!leased(deliveryId, leaseToken)) return { applied: false, health };
+      delivery.attemptCount += 1;
+      delivery.lastStatus = attempt.status;
+      delivery.lastError = attempt.error;
+      delivery.state = outcome.state;
+      delivery.nextAttemptAt = outcome.state === 'pending' ? new Date(outcome.nextAttemptAt) : null;
+      delivery.leaseToken = null;
+      delivery.leaseUntil = null;
+      delivery.updatedAt = new Date(now);
+      return { applied: true, health };
+    },
+
+    async cancelClaimed({ deliveryId, leaseToken, reason, now }) {
+      const delivery = leased(deliveryId, leaseToken);
+      if (!delivery) return false;
+      Object.assign(delivery, {
+        state: 'canceled',
+        lastError: reason,
+        nextAttemptAt: null,
+        leaseToken: null,
+        leaseUntil: null,
+        updatedAt: new Date(now),
+      });
+      return true;
+    },
+
+    async releaseClaim({ deliveryId, leaseToken, now }) {
+      const delivery = leased(deliveryId, leaseToken);
+      if (!delivery) return false;
+      Object.assign(delivery, { nextAttemptAt: new Date(now), leaseToken: null, leaseUntil: null, updatedAt: new Date(now) });
+      return true;
+    },
+
+    async getDelivery({ scope, id }) {
+      const delivery = scopedDelivery(scope, id);
+      return delivery ? publicDelivery(delivery) : null;
+    },
+
+    async listDeliveries({ scope, webhookId, state, offset, limit }) {
+      const all = [...deliveries.values()]
+        .filter((d) => d.scope === scope && d.webhookId === webhookId && (state === undefined || d.state === state))
+        .reverse();
+      return { count: all.length, items: page(all, offset, limit).map(publicDelivery) };
+    },
+
+    async listAttempts({ scope, deliveryId, offset, limit }) {
+      if (!scopedDelivery(scope, deliveryId)) return { count: 0, items: [] };
+      const all = [...(attempts.get(deliveryId) ?? [])].reverse();
+      return { count: all.length, items: page(all, offset, limit).map(copy) };
+    },
+
+    async redeliver({ scope, id, now }) {
+      const delivery = scopedDelivery(scope, id);
+      if (!delivery) return null;
+      if (delivery.state === 'pending') {
+        throw new ConflictError(`Delivery ${JSON.stringify(id)} is still pending; it can be redelivered once it has finished.`, {
+          field: 'state',
+        });
+      }
+      Object.assign(delivery, {
+        state: 'pending',
+        attemptCount: 0,
+        nextAttemptAt: new Date(now),
+        leaseToken: null,
+        leaseUntil: null,
+        updatedAt: new Date(now),
+      });
+      wake();
+      return publicDelivery(delivery);
+    },
+
+    async cancelPending({ scope, webhookId, reason, now }) {
+      let count = 0;
+      for (const d of deliveries.values()) {
+        if (d.scope !== scope || d.webhookId !== webhookId || d.state !== 'pending') continue;
+        Object.assign(d, {
+          state: 'canceled',
+          lastError: reason,
+          nextAttemptAt: null,
+          leaseToken: null,
+          leaseUntil: null,
+          updatedAt: new Date(now),
+        });
+        count++;
+      }
+      return count;
+    },
+
+    async purgeAttempts({ before }) {
+      let count = 0;
+      for (const [id, log] of attempts) {
+        const kept = log.filter((a) => a.startedAt >= before);
+        count += log.length - kept.length;
+        attempts.set(id, kept);
+      }
+      return count;
+    },
+
+    async watch(listener) {
+      listeners.add(listener);
+      return async () => {
+        listeners.delete(listener);
+      };
+    },
+
+    async outboxSummary({ now }) {
+      let due = 0;
+      let pending = 0;
+      let next: Date | null = null;
+      for (const d of deliveries.values()) {
+        if (d.state !== 'pending' || d.nextAttemptAt === null) continue;
+        pending++;
+        if (next === null || d.nextAttemptAt < next) next = d.nextAttemptAt;
+        if (d.nextAttemptAt <= now && (d.leaseUntil === null || d.leaseUntil <= now)) due++;
+      }
+      return { due, pending, nextAttemptAt: next && new Date(next) };
+    },
+  };
+}

@@ -1,0 +1,204 @@
+import type { Attempt, Delivery, DeliveryState, OutgoingRequest, WebhookFields, WebhookRecord } from '../model.js';
+
+/**
+ * The store contract: what a storage adapter must do for hookline. Every method takes one
+ * object argument and is scoped: a method given `scope: 'a'` never reads, changes or reveals
+ * anything of scope `'b'`.
+ *
+ * Promises every adapter keeps (the conformance suite in `hookline/testing` checks each):
+ * - `insertWebhook` assigns a positive integer `id`, strictly greater than every id it assigned
+ *   before (across all scopes), and rejects a duplicate non-null `key` in the same scope with a
+ *   `ConflictError` (field `key`), also when two inserts race.
+ * - reads return copies: mutating a returned record never changes what is stored.
+ * - `listWebhooks` orders by `id` ascending and `count` is the total before paging.
+ * - `updateWebhook` changes only the fields given, sets `updatedAt`, keeps `id`, `scope` and
+ *   `createdAt`, and returns `null` for an id that does not exist in that scope.
+ * - `enqueue` is atomic and idempotent per (scope, notification id): all of a notification's
+ *   deliveries are stored or none, and a second enqueue of the same id stores nothing.
+ * - `claimDue` never hands one delivery to two claimers while its lease is alive, also when
+ *   called concurrently; once the lease has expired the delivery can be claimed again.
+ * - `recordAttempt` always stores the attempt; it moves the delivery only while the caller's
+ *   lease token is still the delivery's current one (a worker whose lease expired and was
+ *   taken over cannot overwrite the new owner's outcome).
+ * - lists of deliveries and attempts are newest first.
+ *
+ * A third-party adapter (MySQL, DynamoDB, ...) implements this interface and runs
+ * `storeConformance` from `hookline/testing` in its own test suite.
+ *
+ * @example
+ * ```ts
+ * const registry = new WebhookRegistry({ store: memoryStore() });
+ * ```
+ */
+export interface Store {
+  /** A short name for logs and errors, e.g. `memory` or `postgres`. */
+  readonly name: string;
+
+  /** Stores a new webhook and returns it with its assigned `id`. */
+  insertWebhook(input: { scope: string; fields: WebhookFields; now: Date }): Promise<WebhookRecord>;
+
+  /** One webhook by id, or `null` when there is none in that scope. */
+  getWebhook(input: { scope: string; id: number }): Promise<WebhookRecord | null>;
+
+  /** One webhook by its client-chosen key, or `null`. */
+  getWebhookByKey(input: { scope: string; key: string }): Promise<WebhookRecord | null>;
+
+  /**
+   * A page of a scope's webhooks ordered by id, and the total count matching the filter.
+   * `limit` of `null` means all.
+   */
+  listWebhooks(input: {
+    scope: string;
+    enabled?: boolean;
+    offset: number;
+    limit: number | null;
+  }): Promise<{ count: number; items: WebhookRecord[] }>;
+
+  /**
+   * Applies `changes` to one webhook and returns the new record, or `null` when there is no
+   * such webhook in that scope. A `key` that another webhook of the scope has is a `ConflictError`.
+   */
+  updateWebhook(input: {
+    scope: string;
+    id: number;
+    changes: Partial<WebhookFields> & { disabledReason?: WebhookRecord['disabledReason'] };
+    now: Date;
+  }): Promise<WebhookRecord | null>;
+
+  /** Deletes one webhook; returns whether it existed in that scope. Its deliveries stay readable. */
+  deleteWebhook(input: { scope: string; id: number }): Promise<boolean>;
+
+  /**
+   * Stores a notification and its deliveries in one atomic step, each `pending` and due at
+   * `now`. When the scope already has a notification with this id, stores nothing and returns
+   * `{ created: false }` with the ids of the deliveries stored the first time. `tx` is a
+   * store-specific transaction handle (the PostgreSQL store runs the insert on it); a store
+   * without transactions rejects it with a `ValidationError`.
+   */
+  enqueue(input: {
+    scope: string;
+    notificationId: string;
+    deliveries: NewDelivery[];
+    now: Date;
+    tx?: unknown;
+  }): Promise<{ created: boolean; deliveryIds: string[] }>;
+
+  /**
+   * Claims up to `limit` pending deliveries due at `now` (and not under a live lease), oldest
+   * due first, leasing each until `now + leaseMs` under a fresh lease token.
+   */
+  claimDue(input: { limit: number; leaseMs: number; now: Date }): Promise<ClaimedDelivery[]>;
+
+  /**
+   * Records one attempt of a claimed delivery and, while `leaseToken` is still current, moves
+   * the delivery: `succeeded`, `pending` again at `nextAttemptAt`, or `failed`; the lease is
+   * cleared. It also updates the webhook's health in the same step: a successful attempt
+   * clears `failingSince` and `consecutiveFailures`; a failed one sets `failingSince` when it
+   * is null; an outcome of `failed` adds one to `consecutiveFailures`. Returns whether the
+   * delivery moved, and the webhook's health afterwards (`null` when the webhook is gone).
+   */
+  recordAttempt(input: {
+    deliveryId: string;
+    leaseToken: string;
+    attempt: AttemptResult;
+    outcome: AttemptOutcome;
+    now: Date;
+  }): Promise<{ applied: boolean; health: WebhookHealth | null }>;
+
+  /**
+   * Finishes a claimed delivery without an attempt, as `canceled` (its webhook was disabled
+   * or removed). Applies only while `leaseToken` is current; returns whether it did.
+   */
+  cancelClaimed(input: { deliveryId: string; leaseToken: string; reason: string; now: Date }): Promise<boolean>;
+
+  /** Gives a claimed delivery back, due at `now`, so another worker can take it at once. */
+  releaseClaim(input: { deliveryId: string; leaseToken: string; now: Date }): Promise<boolean>;
+
+  /** One delivery, or `null` when the scope has none with that id. */
+  getDelivery(input: { scope: string; id: string }): Promise<Delivery | null>;
+
+  /** A webhook's deliveries, newest first, with the total count. `limit` of `null` means all. */
+  listDeliveries(input: {
+    scope: string;
+    webhookId: number;
+    state?: DeliveryState;
+    offset: number;
+    limit: number | null;
+  }): Promise<{ count: number; items: Delivery[] }>;
+
+  /** A delivery's attempts, newest first, with the total count. */
+  listAttempts(input: {
+    scope: string;
+    deliveryId: string;
+    offset: number;
+    limit: number | null;
+  }): Promise<{ count: number; items: Attempt[] }>;
+
+  /**
+   * Starts a new attempt series for a finished delivery (`succeeded`, `failed` or `canceled`):
+   * `pending`, due at `now`, `attemptCount` 0, same id. Returns `null` when the scope has no
+   * such delivery; throws `ConflictError` when it is still pending.
+   */
+  redeliver(input: { scope: string; id: string; now: Date }): Promise<Delivery | null>;
+
+  /** Cancels every pending delivery of a webhook (claimed ones included); returns how many. */
+  cancelPending(input: { scope: string; webhookId: number; reason: string; now: Date }): Promise<number>;
+
+  /** Deletes attempts that started before `before`; returns how many. */
+  purgeAttempts(input: { before: Date }): Promise<number>;
+
+  /**
+   * What is left to do: pending deliveries due at `now` and not leased (`due`), all pending
+   * ones (`pending`, leased ones included), and the earliest `nextAttemptAt` among pending ones.
+   */
+  outboxSummary(input: { now: Date }): Promise<{ due: number; pending: number; nextAttemptAt: Date | null }>;
+
+  /**
+   * Optional wake-up: calls `listener` soon after deliveries are enqueued or redelivered (by
+   * any process sharing the store), so workers start at once instead of at their next poll.
+   * Resolves to a function that stops listening. Stores without it are polled.
+   */
+  watch?(listener: () => void): Promise<() => Promise<void>>;
+
+  /** Releases connections or timers the store holds. Safe to call twice. */
+  close?(): Promise<void>;
+}
+
+/** A delivery to store with `enqueue`. */
+export interface NewDelivery {
+  /** Stable delivery id (see `createDeliveryId`), unique across the store. */
+  id: string;
+  webhookId: number;
+  type: string;
+  event: string | null;
+  request: OutgoingRequest;
+}
+
+/** A delivery handed out by `claimDue`, with the lease that makes it the claimer's. */
+export interface ClaimedDelivery extends Delivery {
+  leaseToken: string;
+  leaseUntil: Date;
+}
+
+/** What one HTTP try produced; the store adds ids, numbering and the retry flag. */
+export interface AttemptResult {
+  startedAt: Date;
+  durationMs: number;
+  status: number;
+  ok: boolean;
+  error: string | null;
+  responseBody: string;
+  responseHeaders: Record<string, string>;
+}
+
+/** Where a delivery goes after an attempt. */
+export type AttemptOutcome =
+  | { state: 'succeeded' }
+  | { state: 'pending'; nextAttemptAt: Date }
+  | { state: 'failed' };
+
+/** A webhook's failure record, kept by `recordAttempt`. */
+export interface WebhookHealth {
+  failingSince: Date | null;
+  consecutiveFailures: number;
+}
