@@ -1,0 +1,38 @@
+export {
+  classifyStatus,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_USER_AGENT,
+  type DeliverOptions,
+  type DeliveryClassification,
+  type DeliveryErrorCode,
+  type DeliveryRequest,
+  type DeliveryResult,
+  deliver,
+} from './deliver.js';
+export { type SignInput, signWebhook } from './signing.js';
+export {
+  checkAddress,
+  createSsrfGuard,
+  SsrfBlockedError,
+  type SsrfCheck,
+  type SsrfGuard,
+  type SsrfLookup,
+  type SsrfOptions,
+} from './ssrf.js';
+export {
+  SAFE_RESPONSE_HEADERS,
+  type Transport,
+  type TransportError,
+  type TransportErrorCode,
+  type TransportRequest,
+  type TransportResult,
+} from './transport.js';
+export { type KyTransportOptions, kyTransport } from './transport-ky.js';
+export {
+  createGuardedAgent,
+  type GuardedAgentOptions,
+  type PooledTransport,
+  type UndiciTransportOptions,
+  undiciTransport,
+} from './transport-undici.js';

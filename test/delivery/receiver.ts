@@ -1,0 +1,69 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request as the test receiver saw it. */
+export interface Received {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void;
+
+/** A `node:http` receiver on 127.0.0.1 with per-path handlers and a log of what arrived. */
+export interface Receiver {
+  port: number;
+  url(path: string): string;
+  received: Received[];
+  hits(path: string): number;
+  route(path: string, handler: Handler): void;
+  close(): Promise<void>;
+}
+
+export async function startReceiver(): Promise<Receiver> {
+  const routes = new Map<string, Handler>();
+  const received: Received[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      const handler = routes.get(path);
+      if (handler) handler(req, res, body);
+      else {
+        res.writeHead(404);
+        res.end('no route');
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: (path) => `http://127.0.0.1:${port}${path}`,
+    received,
+    hits: (path) => received.filter((r) => (r.url.split('?')[0] ?? '') === path).length,
+    route: (path, handler) => routes.set(path, handler),
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+/** A port nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
