@@ -1,0 +1,713 @@
+import { type Clock, systemClock } from '../clock.js';
+import { createId } from '../delivery/ids.js';
+import { type RetryPolicy, retryPolicies } from '../delivery/retry.js';
+import { WebhookWorker, type WorkerOptions } from '../delivery/worker.js';
+import { NotFoundError, TemplateError, ValidationError, type ValidationIssue } from '../errors.js';
+import type { EventCatalog } from '../matching/index.js';
+import { createMatchIndex, type MatchIndex, validateEventTypes } from '../matching/index.js';
+import {
+  type Attempt,
+  checkUrl,
+  type Delivery,
+  type DisabledReason,
+  keySchema,
+  type Notification,
+  notificationSchema,
+  scopeSchema,
+  toWebhook,
+  type Webhook,
+  type WebhookFields,
+  type WebhookInput,
+  type WebhookPatch,
+  type WebhookRecord,
+  webhookFieldsSchema,
+  webhookPatchSchema,
+} from '../model.js';
+import { memoryStore } from '../storage/memory.js';
+import type { NewDelivery, Store } from '../storage/types.js';
+import {
+  DEFAULT_MAX_TEMPLATE_BYTES,
+  type PayloadStyle,
+  renderRequest,
+  validateTemplate,
+} from '../templates/index.js';
+import { DEFAULT_MAX_NOTIFICATION_BYTES, parseNotification } from './notification.js';
+import { parseOrThrow, sortedUnique, throwIfIssues, unique } from './validation.js';
+
+/** Default and maximum page sizes of {@link WebhookRegistry.list}. */
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+
+/** Options of {@link WebhookRegistry}. */
+export interface WebhookRegistryOptions {
+  /** Where webhooks (and later the outbox) live. Default: a new {@link memoryStore}. */
+  store?: Store;
+  /**
+   * Known event types. With a catalog, every `eventTypes` entry must be one of its keys
+   * (`Invalid action type "foo".`) and matching follows pretix's resolution; without one, any
+   * well-formed pattern is accepted and patterns match as globs. Default: none.
+   */
+  catalog?: EventCatalog;
+  /**
+   * Tells whether an event slug exists in a scope, to validate `limitEvents`
+   * (`Object with slug=foo does not exist.`). Default: every slug is accepted.
+   */
+  eventExists?: (scope: string, slug: string) => boolean | Promise<boolean>;
+  /** Accept `user:pass@` in target URLs. Default `false` (credentials leak into logs). */
+  allowUrlCredentials?: boolean;
+  /** Largest header or body template, in UTF-8 bytes. Default 65 536. */
+  maxTemplateBytes?: number;
+  /** Largest notification `data`, serialized as JSON, in bytes. Default 1 MiB. */
+  maxNotificationBytes?: number;
+  /**
+   * Shape of the default JSON body of webhooks without a body template: `generic`
+   * (`{ id, type, scope, event, occurredAt, data }`) or `pretix` (`{ notification_id,
+   * organizer, event, action, ...data }`). Default `generic`.
+   */
+  payloadStyle?: PayloadStyle;
+  /** How `{{x}}` escapes for webhooks whose `templateEscape` is null: `html` (Taler) or `json`. Default `html`. */
+  templateEscape?: 'html' | 'json';
+  /**
+   * The retry schedule: a policy, or a function choosing one per webhook. Default
+   * `retryPolicies.standard`.
+   */
+  retryPolicy?: RetryPolicy | ((webhook: WebhookRecord) => RetryPolicy);
+  /** The clock, for tests (see `createFakeClock` in `hookline/testing`). Default the system clock. */
+  clock?: Clock;
+}
+
+/** Options of {@link WebhookRegistry.emit}. */
+export interface EmitOptions {
+  /**
+   * The host's open database transaction, so the notification is stored if and only if the
+   * host's change commits. Store-specific: a `pg` client inside `BEGIN`, or a PGlite
+   * transaction, for the PostgreSQL store. The memory store has no transactions.
+   */
+  tx?: unknown;
+}
+
+/** What {@link WebhookRegistry.emit} did. */
+export interface EmitResult {
+  /** The notification's id: the one given, or a new `ntf_…` id. */
+  notificationId: string;
+  /** How many deliveries this notification has (one per matching webhook). */
+  deliveries: number;
+  /** The delivery ids, in webhook id order. */
+  deliveryIds: string[];
+  /** `false` when a notification with this id was emitted before in the scope (nothing new was stored). */
+  created: boolean;
+}
+
+/** Options of {@link WebhookRegistry.deliveries} and {@link WebhookRegistry.attempts}. */
+export interface PageOptions {
+  /** 1-based page number. Default 1. */
+  page?: number;
+  /** Items per page, 1 to 1000. Default 50. */
+  pageSize?: number;
+}
+
+/** A page of deliveries or attempts, newest first, with the total `count`. */
+export interface Page<T> {
+  count: number;
+  items: T[];
+}
+
+/** The event type of a test ping sent by {@link WebhookRegistry.ping}. */
+export const PING_EVENT_TYPE = 'hookline.ping';
+
+/** Options of {@link WebhookRegistry.list}. */
+export interface ListOptions {
+  /** Only enabled (`true`) or disabled (`false`) webhooks. Default: all. */
+  enabled?: boolean;
+  /** 1-based page number. Default 1. */
+  page?: number;
+  /** Items per page, 1 to 1000. Default 50. */
+  pageSize?: number;
+}
+
+/** One page of {@link WebhookRegistry.list}: the total `count` and this page's `items`. */
+export interface WebhookPage {
+  count: number;
+  items: Webhook[];
+}
+
+function requireId(id: unknown): number {
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) {
+    throw new ValidationError([
+      { path: ['id'], code: 'invalid_id', message: 'A webhook id is a positive integer.' },
+    ]);
+  }
+  return id;
+}
+
+function requirePositiveInt(value: number | undefined, field: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw new ValidationError([
+      { path: [field], code: 'invalid_number', message: `${field} must be an integer from 1 to ${max}.` },
+    ]);
+  }
+  return value;
+}
+
+/**
+ * The registry of webhook subscriptions: create, read, change and remove webhooks per scope,
+ * and find which webhooks a notification reaches.
+ *
+ * Every call is scoped: a webhook of scope A is invisible to calls for scope B (reported as
+ * not found, exactly like a missing one). Read methods return the {@link Webhook} read model,
+ * which never carries secrets; {@link WebhookRegistry.secrets} reads them on purpose.
+ *
+ * @example
+ * ```ts
+ * const registry = new WebhookRegistry({ catalog: pretixCatalog });
+ * const hook = await registry.create('bigevents', {
+ *   url: 'https://example.com/hook',
+ *   eventTypes: ['pretix.event.order.paid'],
+ * });
+ * await registry.update('bigevents', hook.id, { comment: 'orders' });
+ * ```
+ */
+export class WebhookRegistry {
+  /** The store this registry uses. */
+  readonly store: Store;
+  /** The event-type catalog, when one was given. */
+  readonly catalog: EventCatalog | undefined;
+  readonly #options: WebhookRegistryOptions;
+  readonly #maxTemplateBytes: number;
+  readonly #clock: Clock;
+  /** Compiled match indexes, per scope, loaded on first use and kept current by this registry's writes. */
+  readonly #indexes = new Map<string, Promise<MatchIndex<WebhookRecord>>>();
+
+  constructor(options: WebhookRegistryOptions = {}) {
+    this.#options = options;
+    this.store = options.store ?? memoryStore();
+    this.catalog = options.catalog;
+    this.#maxTemplateBytes = options.maxTemplateBytes ?? DEFAULT_MAX_TEMPLATE_BYTES;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  #now(): Date {
+    return new Date(this.#clock.now());
+  }
+
+  /**
+   * Creates a webhook. Only `url` and `eventTypes` are required; `eventTypes` are stored
+   * sorted and without duplicates. Throws `ValidationError` for bad input and `ConflictError`
+   * for a `key` the scope already has.
+   *
+   * @example
+   * ```ts
+   * await registry.create('acme', { url: 'https://example.com/h', eventTypes: ['pay'], key: 'pay-hook' });
+   * ```
+   */
+  async create(scope: string, input: WebhookInput): Promise<Webhook> {
+    const validScope = this.#scope(scope);
+    const fields = parseOrThrow(webhookFieldsSchema, input);
+    const normalized = await this.#check(validScope, fields);
+    const record = await this.store.insertWebhook({
+      scope: validScope,
+      fields: normalized,
+      now: this.#now(),
+    });
+    await this.#indexChanged(record);
+    return toWebhook(record);
+  }
+
+  /**
+   * One webhook by id. Throws `NotFoundError` when the scope has no such webhook.
+   *
+   * @example
+   * ```ts
+   * const hook = await registry.get('acme', 1);
+   * ```
+   */
+  async get(scope: string, id: number): Promise<Webhook> {
+    return toWebhook(await this.#record(scope, id));
+  }
+
+  /**
+   * One webhook by its client-chosen `key` (Taler's `webhook_id`). Throws `NotFoundError`.
+   *
+   * @example
+   * ```ts
+   * const hook = await registry.getByKey('default', 'pay-hook');
+   * ```
+   */
+  async getByKey(scope: string, key: string): Promise<Webhook> {
+    const validScope = this.#scope(scope);
+    const validKey = parseOrThrow(keySchema, key, ['key']);
+    const record = await this.store.getWebhookByKey({ scope: validScope, key: validKey });
+    if (!record) throw new NotFoundError('webhook', { scope: validScope, id: validKey });
+    return toWebhook(record);
+  }
+
+  /**
+   * A page of a scope's webhooks, ordered by id, with the total `count`.
+   *
+   * @example
+   * ```ts
+   * const { count, items } = await registry.list('acme', { enabled: true, page: 2 }); // 50 per page
+   * ```
+   */
+  async list(scope: string, options: ListOptions = {}): Promise<WebhookPage> {
+    const validScope = this.#scope(scope);
+    const { offset, limit } = pageWindow(options);
+    if (options.enabled !== undefined && typeof options.enabled !== 'boolean') {
+      throw new ValidationError([
+        { path: ['enabled'], code: 'invalid_type', message: 'enabled must be a boolean.' },
+      ]);
+    }
+    const result = await this.store.listWebhooks({
+      scope: validScope,
+      ...(options.enabled === undefined ? {} : { enabled: options.enabled }),
+      offset,
+      limit,
+    });
+    return { count: result.count, items: result.items.map(toWebhook) };
+  }
+
+  /**
+   * Changes some fields of a webhook; omitted fields stay as they are. Cross-field rules are
+   * checked on the stored webhook merged with the change.
+   *
+   * @example
+   * ```ts
+   * await registry.update('acme', 1, { eventTypes: ['pay', 'refund'] });
+   * ```
+   */
+  async update(scope: string, id: number, patch: WebhookPatch): Promise<Webhook> {
+    const current = await this.#record(scope, id);
+    const changes = parseOrThrow(webhookPatchSchema, patch);
+    const merged: WebhookFields = { ...pickFields(current), ...definedOnly(changes) };
+    const normalized = await this.#check(current.scope, merged);
+    return this.#write(current, normalized);
+  }
+
+  /**
+   * Replaces every writable field of a webhook; omitted optional fields take their defaults
+   * (as for `create`). `id`, `scope` and `createdAt` stay.
+   *
+   * @example
+   * ```ts
+   * await registry.replace('acme', 1, { url: 'https://example.com/v2', eventTypes: ['pay'] });
+   * ```
+   */
+  async replace(scope: string, id: number, input: WebhookInput): Promise<Webhook> {
+    const current = await this.#record(scope, id);
+    const fields = parseOrThrow(webhookFieldsSchema, input);
+    const normalized = await this.#check(current.scope, fields);
+    return this.#write(current, normalized);
+  }
+
+  /**
+   * Disables a webhook (it receives nothing until enabled again) and records why. Default
+   * reason `manual`; the worker uses `gone` (410) and `failing`.
+   *
+   * @example
+   * ```ts
+   * await registry.disable('acme', 1);
+   * ```
+   */
+  async disable(scope: string, id: number, reason: DisabledReason = 'manual'): Promise<Webhook> {
+    const current = await this.#record(scope, id);
+    const record = await this.store.updateWebhook({
+      scope: current.scope,
+      id: current.id,
+      changes: { enabled: false, disabledReason: reason },
+      now: this.#now(),
+    });
+    if (!record) throw new NotFoundError('webhook', { scope: current.scope, id: current.id });
+    await this.#indexChanged(record);
+    return toWebhook(record);
+  }
+
+  /**
+   * Enables a webhook again and clears its disabled reason.
+   *
+   * @example
+   * ```ts
+   * await registry.enable('acme', 1);
+   * ```
+   */
+  async enable(scope: string, id: number): Promise<Webhook> {
+    return this.update(scope, id, { enabled: true });
+  }
+
+  /**
+   * Deletes a webhook. Throws `NotFoundError` when the scope has no such webhook.
+   *
+   * @example
+   * ```ts
+   * await registry.remove('acme', 1);
+   * ```
+   */
+  async remove(scope: string, id: number): Promise<void> {
+    const validScope = this.#scope(scope);
+    const validId = requireId(id);
+    const existed = await this.store.deleteWebhook({ scope: validScope, id: validId });
+    if (!existed) throw new NotFoundError('webhook', { scope: validScope, id: validId });
+    await this.store.cancelPending({
+      scope: validScope,
+      webhookId: validId,
+      reason: 'webhook removed',
+      now: this.#now(),
+    });
+    const index = this.#indexes.get(validScope);
+    if (index) (await index).remove(validId);
+  }
+
+  /**
+   * The signing secrets of a webhook. Read endpoints never return them; call this on purpose.
+   *
+   * @example
+   * ```ts
+   * const [secret] = await registry.secrets('acme', 1);
+   * ```
+   */
+  async secrets(scope: string, id: number): Promise<string[]> {
+    return (await this.#record(scope, id)).secrets;
+  }
+
+  /**
+   * Which webhooks a notification would reach, ordered by id. No side effects: nothing is
+   * stored or sent. Uses a compiled per-scope index, loaded on the first call for a scope.
+   *
+   * @example
+   * ```ts
+   * const hooks = await registry.match({ scope: 'acme', type: 'pretix.event.order.paid', event: 'democon' });
+   * ```
+   */
+  async match(notification: Notification): Promise<Webhook[]> {
+    const parsed = parseOrThrow(notificationSchema, notification);
+    const index = await this.#index(parsed.scope);
+    return index.match({ type: parsed.type, event: parsed.event ?? null }).map(toWebhook);
+  }
+
+  /**
+   * Emits a notification: finds the matching webhooks, renders each one's request (templates
+   * or the default JSON body) and stores one delivery per match in the outbox, in one atomic
+   * step. The worker sends them. Emitting an `id` the scope has seen before stores nothing new
+   * (`created: false`). Throws `ValidationError` for a bad notification (blank scope or type,
+   * data that is not JSON, data over `maxNotificationBytes`).
+   *
+   * A webhook whose template cannot be rendered for this data (say a header value with a line
+   * break) still gets its delivery, stored as `failed` with the reason, so nothing is lost
+   * silently.
+   *
+   * @example
+   * ```ts
+   * const { notificationId, deliveries } = await registry.emit({
+   *   scope: 'bigevents', type: 'pretix.event.order.paid', event: 'democon', data: { code: 'ABC12' },
+   * });
+   * ```
+   */
+  async emit(notification: Notification, options: EmitOptions = {}): Promise<EmitResult> {
+    const parsed = parseNotification(
+      notification,
+      this.#options.maxNotificationBytes ?? DEFAULT_MAX_NOTIFICATION_BYTES,
+    );
+    const now = this.#now();
+    const notificationId = parsed.id ?? createId('ntf', now.getTime());
+    const index = await this.#index(parsed.scope, options.tx);
+    const matches = index.match({ type: parsed.type, event: parsed.event });
+    const renderable = {
+      scope: parsed.scope,
+      type: parsed.type,
+      event: parsed.event,
+      data: parsed.data,
+      ...(parsed.occurredAt ? { occurredAt: parsed.occurredAt } : {}),
+    };
+    const deliveries = matches.map((webhook): NewDelivery => {
+      const base = {
+        id: createId('msg', now.getTime()),
+        webhookId: webhook.id,
+        type: parsed.type,
+        event: parsed.event,
+      };
+      try {
+        const request = renderRequest(webhook, renderable, {
+          notificationId,
+          payloadStyle: this.#options.payloadStyle ?? 'generic',
+          defaultEscape: this.#options.templateEscape ?? 'html',
+          maxTemplateBytes: this.#maxTemplateBytes,
+          now,
+        });
+        return { ...base, request };
+      } catch (error) {
+        if (!(error instanceof TemplateError)) throw error;
+        const request = { url: webhook.url, method: webhook.method, headers: {}, body: '' };
+        return { ...base, request, failure: `${error.code}: ${error.message}` };
+      }
+    });
+    const result = await this.store.enqueue({
+      scope: parsed.scope,
+      notificationId,
+      deliveries,
+      now,
+      ...(options.tx === undefined ? {} : { tx: options.tx }),
+    });
+    return {
+      notificationId,
+      deliveries: result.deliveryIds.length,
+      deliveryIds: result.deliveryIds,
+      created: result.created,
+    };
+  }
+
+  /**
+   * A worker that sends the outbox's deliveries. Start it in-process, or in separate worker
+   * processes that share the store.
+   *
+   * @example
+   * ```ts
+   * const worker = registry.worker({ concurrency: 32 });
+   * worker.start();
+   * await worker.stop();
+   * ```
+   */
+  worker(options: WorkerOptions = {}): WebhookWorker {
+    const registry = this;
+    return new WebhookWorker(
+      {
+        store: this.store,
+        retryPolicyFor: (webhook) => registry.#retryPolicy(webhook),
+        async disableForWorker(webhook, reason) {
+          await registry.disable(webhook.scope, webhook.id, reason);
+          await registry.store.cancelPending({
+            scope: webhook.scope,
+            webhookId: webhook.id,
+            reason: `webhook disabled (${reason})`,
+            now: registry.#now(),
+          });
+        },
+      },
+      { clock: this.#clock, ...options },
+    );
+  }
+
+  /**
+   * A webhook's deliveries, newest first. Throws `NotFoundError` for a webhook the scope does
+   * not have (deliveries of a removed webhook stay readable through {@link getDelivery}).
+   *
+   * @example
+   * ```ts
+   * const { count, items } = await registry.deliveries('acme', 1, { page: 1 });
+   * ```
+   */
+  async deliveries(scope: string, webhookId: number, options: PageOptions = {}): Promise<Page<Delivery>> {
+    const webhook = await this.#record(scope, webhookId);
+    const { offset, limit } = pageWindow(options);
+    return this.store.listDeliveries({ scope: webhook.scope, webhookId: webhook.id, offset, limit });
+  }
+
+  /**
+   * One delivery by id. Throws `NotFoundError` when the scope has none with that id.
+   *
+   * @example
+   * ```ts
+   * const delivery = await registry.getDelivery('acme', 'msg_01JD...');
+   * ```
+   */
+  async getDelivery(scope: string, deliveryId: string): Promise<Delivery> {
+    const validScope = this.#scope(scope);
+    const id = parseOrThrow(keySchema, deliveryId, ['deliveryId']);
+    const delivery = await this.store.getDelivery({ scope: validScope, id });
+    if (!delivery) throw new NotFoundError('delivery', { scope: validScope, id });
+    return delivery;
+  }
+
+  /**
+   * The attempt log of one delivery, newest first: status, duration, error and capped
+   * response body of every try. Throws `NotFoundError` for a delivery of another scope.
+   *
+   * @example
+   * ```ts
+   * const { items } = await registry.attempts('acme', 'msg_01JD...');
+   * ```
+   */
+  async attempts(scope: string, deliveryId: string, options: PageOptions = {}): Promise<Page<Attempt>> {
+    const delivery = await this.getDelivery(scope, deliveryId);
+    const { offset, limit } = pageWindow(options);
+    return this.store.listAttempts({ scope: delivery.scope, deliveryId: delivery.id, offset, limit });
+  }
+
+  /**
+   * Sends a finished delivery again, as a new series of attempts with the same id and the
+   * request as it was rendered. Throws `ConflictError` while it is still pending.
+   *
+   * @example
+   * ```ts
+   * await registry.redeliver('acme', 'msg_01JD...');
+   * ```
+   */
+  async redeliver(scope: string, deliveryId: string): Promise<Delivery> {
+    const delivery = await this.getDelivery(scope, deliveryId);
+    const again = await this.store.redeliver({ scope: delivery.scope, id: delivery.id, now: this.#now() });
+    if (!again) throw new NotFoundError('delivery', { scope: delivery.scope, id: delivery.id });
+    return again;
+  }
+
+  /**
+   * Queues a test ping to one webhook, whatever its event types (type `hookline.ping`, data
+   * `{ "ping": true }`, rendered like any notification). Returns the new delivery.
+   *
+   * @example
+   * ```ts
+   * const delivery = await registry.ping('acme', 1);
+   * ```
+   */
+  async ping(scope: string, webhookId: number): Promise<Delivery> {
+    const webhook = await this.#record(scope, webhookId);
+    const now = this.#now();
+    const notificationId = createId('ntf', now.getTime());
+    const id = createId('msg', now.getTime());
+    const request = renderRequest(
+      webhook,
+      { scope: webhook.scope, type: PING_EVENT_TYPE, event: null, data: { ping: true } },
+      {
+        notificationId,
+        payloadStyle: this.#options.payloadStyle ?? 'generic',
+        defaultEscape: this.#options.templateEscape ?? 'html',
+        maxTemplateBytes: this.#maxTemplateBytes,
+        now,
+      },
+    );
+    await this.store.enqueue({
+      scope: webhook.scope,
+      notificationId,
+      deliveries: [{ id, webhookId: webhook.id, type: PING_EVENT_TYPE, event: null, request }],
+      now,
+    });
+    return this.getDelivery(webhook.scope, id);
+  }
+
+  #retryPolicy(webhook: WebhookRecord): RetryPolicy {
+    const option = this.#options.retryPolicy;
+    if (option === undefined) return retryPolicies.standard;
+    return typeof option === 'function' ? option(webhook) : option;
+  }
+
+  /**
+   * Forgets the compiled match indexes (all scopes, or one), so the next match reloads from
+   * the store. Needed only when another process changed webhooks in a shared store.
+   *
+   * @example
+   * ```ts
+   * registry.invalidate('acme');
+   * ```
+   */
+  invalidate(scope?: string): void {
+    if (scope === undefined) this.#indexes.clear();
+    else this.#indexes.delete(scope);
+  }
+
+  #scope(scope: string): string {
+    return parseOrThrow(scopeSchema, scope, ['scope']);
+  }
+
+  async #record(scope: string, id: number): Promise<WebhookRecord> {
+    const validScope = this.#scope(scope);
+    const validId = requireId(id);
+    const record = await this.store.getWebhook({ scope: validScope, id: validId });
+    if (!record) throw new NotFoundError('webhook', { scope: validScope, id: validId });
+    return record;
+  }
+
+  async #write(current: WebhookRecord, fields: WebhookFields): Promise<Webhook> {
+    const disabledReason = fields.enabled ? null : current.enabled ? 'manual' : current.disabledReason;
+    const record = await this.store.updateWebhook({
+      scope: current.scope,
+      id: current.id,
+      changes: { ...fields, disabledReason },
+      now: this.#now(),
+    });
+    if (!record) throw new NotFoundError('webhook', { scope: current.scope, id: current.id });
+    await this.#indexChanged(record);
+    return toWebhook(record);
+  }
+
+  /** Checks the rules zod cannot see alone and returns the normalized fields. */
+  async #check(scope: string, fields: WebhookFields): Promise<WebhookFields> {
+    const issues: ValidationIssue[] = [];
+    const urlProblem = checkUrl(fields.url, { allowCredentials: this.#options.allowUrlCredentials ?? false });
+    if (urlProblem) issues.push({ path: ['url'], code: 'invalid_url', message: urlProblem });
+    issues.push(...validateEventTypes(fields.eventTypes, this.catalog));
+    if (fields.allEvents && fields.limitEvents.length > 0) {
+      issues.push({
+        path: [],
+        code: 'limit_events_with_all_events',
+        message: 'You can set either limit_events or all_events.',
+      });
+    }
+    for (const [field, template] of [
+      ['headerTemplate', fields.headerTemplate],
+      ['bodyTemplate', fields.bodyTemplate],
+    ] as const) {
+      if (template !== null) {
+        issues.push(
+          ...validateTemplate(template, {
+            field,
+            maxBytes: this.#maxTemplateBytes,
+            kind: field === 'headerTemplate' ? 'headers' : 'body',
+          }),
+        );
+      }
+    }
+    const limitEvents = unique(fields.limitEvents);
+    const eventExists = this.#options.eventExists;
+    if (eventExists) {
+      for (const [index, slug] of limitEvents.entries()) {
+        if (!(await eventExists(scope, slug))) {
+          issues.push({
+            path: ['limitEvents', index],
+            code: 'unknown_event',
+            message: `Object with slug=${slug} does not exist.`,
+          });
+        }
+      }
+    }
+    throwIfIssues(issues);
+    return { ...fields, eventTypes: sortedUnique(fields.eventTypes), limitEvents };
+  }
+
+  async #index(scope: string, tx?: unknown): Promise<MatchIndex<WebhookRecord>> {
+    let index = this.#indexes.get(scope);
+    if (!index) {
+      const read = { scope, offset: 0, limit: null, ...(tx === undefined ? {} : { tx }) };
+      index = this.store.listWebhooks(read).then(({ items }) => {
+        const built = createMatchIndex<WebhookRecord>(this.catalog ? { catalog: this.catalog } : {});
+        for (const record of items) built.upsert(record);
+        return built;
+      });
+      this.#indexes.set(scope, index);
+      index.catch(() => this.#indexes.delete(scope));
+    }
+    return index;
+  }
+
+  async #indexChanged(record: WebhookRecord): Promise<void> {
+    const index = this.#indexes.get(record.scope);
+    if (index) (await index).upsert(record);
+  }
+}
+
+function pageWindow(options: PageOptions): { offset: number; limit: number } {
+  const page = requirePositiveInt(options.page, 'page', 1, Number.MAX_SAFE_INTEGER);
+  const pageSize = requirePositiveInt(options.pageSize, 'pageSize', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+  return { offset: (page - 1) * pageSize, limit: pageSize };
+}
+
+const FIELD_NAMES = Object.keys(webhookFieldsSchema.shape) as (keyof WebhookFields)[];
+
+function pickFields(record: WebhookRecord): WebhookFields {
+  const out: Record<string, unknown> = {};
+  for (const name of FIELD_NAMES) out[name] = record[name];
+  return out as WebhookFields;
+}
+
+function definedOnly<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+}
