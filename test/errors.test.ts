@@ -6,12 +6,15 @@ import {
   NotFoundError,
   TemplateError,
   ValidationError,
-} from '../src/errors.js';
+} from '../src/index.js';
 
 describe('errors', () => {
   it('carry a stable code, a readable message and the cause', () => {
     const cause = new Error('root');
-    const error = new ValidationError([{ path: ['url'], code: 'invalid_url', message: 'Enter a valid URL.' }], { cause });
+    const error = new ValidationError(
+      [{ path: ['url'], code: 'invalid_url', message: 'Enter a valid URL.' }],
+      { cause },
+    );
     expect(error.code).toBe('validation_failed');
     expect(error.message).toBe('Invalid input: url: Enter a valid URL.');
     expect(error.cause).toBe(cause);
@@ -42,7 +45,9 @@ describe('errors', () => {
     expect(isHooklineError(notFound)).toBe(true);
     expect(isHooklineError(new Error('x'))).toBe(false);
     expect(isHooklineError(null)).toBe(false);
-    expect(new TemplateError('template_invalid', 'bad', { position: { offset: 3, line: 1, column: 4 } }).toJSON()).toEqual({
+    expect(
+      new TemplateError('template_invalid', 'bad', { position: { offset: 3, line: 1, column: 4 } }).toJSON(),
+    ).toEqual({
       name: 'TemplateError',
       code: 'template_invalid',
       message: 'bad',
@@ -52,7 +57,7 @@ describe('errors', () => {
 
   it('are recognized across duplicate copies of the package', async () => {
     vi.resetModules();
-    const copy = await import("../src/errors.js");
+    const copy = await import('../src/errors.js');
     expect(copy.ValidationError).not.toBe(ValidationError);
     const foreign: unknown = new copy.ValidationError([{ path: [], code: 'x', message: 'y' }]);
     expect(foreign).toBeInstanceOf(ValidationError);

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { OutgoingRequest } from '../model.js';
 import { VERSION } from '../version.js';
+import { type AttemptOutcome, classifyOutcome } from './classify.js';
+import { type RetryPolicy, retryPolicies } from './retry.js';
 import { signWebhook } from './signing.js';
 import type { SsrfOptions } from './ssrf.js';
 import type { Transport, TransportError, TransportErrorCode } from './transport.js';
@@ -39,10 +41,9 @@ export interface DeliverOptions {
   userAgent?: string;
   /** Clock for `webhook-timestamp`, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
+  /** The policy whose `permanentStatuses` the `classification` respects. Default `retryPolicies.standard`. */
+  retryPolicy?: RetryPolicy;
 }
-
-/** What an attempt's outcome means for the delivery: done, webhook gone (410), or worth retrying. */
-export type DeliveryClassification = 'success' | 'gone' | 'retryable';
 
 /** Error codes of a failed attempt. */
 export type DeliveryErrorCode = TransportErrorCode;
@@ -63,8 +64,8 @@ export interface DeliveryResult {
   responseHeaders: Record<string, string>;
   /** Why the attempt failed without a usable answer, or `redirect` for a 3xx. Absent for other HTTP statuses. */
   error?: TransportError;
-  /** `success` (2xx), `gone` (410) or `retryable` (everything else). */
-  classification: DeliveryClassification;
+  /** `success` (2xx), `gone` (410), `permanent` (a status the policy lists) or `retryable` (everything else); see `classifyOutcome`. */
+  classification: AttemptOutcome;
   /** The headers actually sent (signature headers and `user-agent` included). */
   requestHeaders: Record<string, string>;
   /** `webhook-timestamp` of this attempt, in seconds since the epoch. */
@@ -87,13 +88,6 @@ const DROPPED_HEADERS = new Set([
   'http2-settings',
 ]);
 const SIGNATURE_HEADERS = new Set(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
-
-/** Classifies an HTTP status: 2xx → `success`, 410 → `gone`, anything else (0 included) → `retryable`. */
-export function classifyStatus(status: number): DeliveryClassification {
-  if (status >= 200 && status <= 299) return 'success';
-  if (status === 410) return 'gone';
-  return 'retryable';
-}
 
 let sharedTransport: Transport | undefined;
 const transportsBySsrf = new WeakMap<SsrfOptions, Transport>();
@@ -185,7 +179,10 @@ export async function deliver(
     responseBody: outcome.body,
     responseBodyTruncated: outcome.bodyTruncated,
     responseHeaders: outcome.headers,
-    classification: outcome.error && outcome.status === 0 ? 'retryable' : classifyStatus(outcome.status),
+    classification: classifyOutcome(
+      { status: outcome.error?.code === 'redirect' ? outcome.status : outcome.error ? 0 : outcome.status },
+      options.retryPolicy ?? retryPolicies.standard,
+    ),
     requestHeaders: headers,
     timestamp,
   };

@@ -1,10 +1,8 @@
 export {
-  classifyStatus,
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_USER_AGENT,
   type DeliverOptions,
-  type DeliveryClassification,
   type DeliveryErrorCode,
   type DeliveryRequest,
   type DeliveryResult,

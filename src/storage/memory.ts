@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, ValidationError } from '../errors.js';
 import type { Attempt, Delivery, WebhookRecord } from '../model.js';
-import type { ClaimedDelivery, Store, WebhookHealth } from './types.js';
+import { DueQueue } from './due-queue.js';
+import type { ClaimedDelivery, RecordAttemptResult, Store, WebhookHealth } from './types.js';
 
 interface StoredDelivery extends Delivery {
   leaseToken: string | null;
@@ -25,9 +26,12 @@ function page<T>(items: T[], offset: number, limit: number | null): T[] {
 }
 
 function duplicateKey(scope: string, key: string): ConflictError {
-  return new ConflictError(`A webhook with key ${JSON.stringify(key)} already exists in scope ${JSON.stringify(scope)}.`, {
-    field: 'key',
-  });
+  return new ConflictError(
+    `A webhook with key ${JSON.stringify(key)} already exists in scope ${JSON.stringify(scope)}.`,
+    {
+      field: 'key',
+    },
+  );
 }
 
 /**
@@ -50,6 +54,31 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   /** deliveryId → its attempts, oldest first. */
   const attempts = new Map<string, Attempt[]>();
   let nextAttemptId = 1;
+  /** When each pending delivery can next be claimed: max(nextAttemptAt, leaseUntil). */
+  const dueQueue = new DueQueue();
+  let pendingCount = 0;
+  const claimableAt = (d: StoredDelivery): number | null => {
+    if (d.state !== 'pending' || d.nextAttemptAt === null) return null;
+    return Math.max(d.nextAttemptAt.getTime(), d.leaseUntil?.getTime() ?? 0);
+  };
+  const schedule = (d: StoredDelivery) => {
+    const at = claimableAt(d);
+    if (at !== null) dueQueue.push(d.id, at);
+  };
+  /** Drops stale entries from the top of the queue. */
+  const cleanTop = () => {
+    for (let top = dueQueue.peek(); top; top = dueQueue.peek()) {
+      const d = deliveries.get(top.id);
+      if (d && claimableAt(d) === top.at) return top;
+      dueQueue.pop();
+    }
+    return undefined;
+  };
+  const setState = (d: StoredDelivery, state: StoredDelivery['state']) => {
+    if (d.state === 'pending' && state !== 'pending') pendingCount--;
+    if (d.state !== 'pending' && state === 'pending') pendingCount++;
+    d.state = state;
+  };
   const listeners = new Set<() => void>();
   const wake = () => {
     for (const listener of listeners) queueMicrotask(listener);
@@ -62,7 +91,9 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
 
   const leased = (deliveryId: string, leaseToken: string): StoredDelivery | undefined => {
     const delivery = deliveries.get(deliveryId);
-    return delivery && delivery.state === 'pending' && delivery.leaseToken === leaseToken ? delivery : undefined;
+    return delivery && delivery.state === 'pending' && delivery.leaseToken === leaseToken
+      ? delivery
+      : undefined;
   };
 
   const scopeMap = (scope: string): Map<number, WebhookRecord> => {
@@ -79,7 +110,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     return undefined;
   };
 
-  return {
+  const store: Store = {
     name: 'memory',
 
     async insertWebhook({ scope, fields, now }) {
@@ -136,17 +167,22 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     async enqueue({ scope, notificationId, deliveries: batch, now, tx }) {
       if (tx !== undefined) {
         throw new ValidationError([
-          { path: ['tx'], code: 'unsupported', message: 'The memory store has no transactions; emit without `tx`.' },
+          {
+            path: ['tx'],
+            code: 'unsupported',
+            message: 'The memory store has no transactions; emit without `tx`.',
+          },
         ]);
       }
       const notificationKey = `${scope}\u0000${notificationId}`;
       const existing = notifications.get(notificationKey);
       if (existing) return { created: false, deliveryIds: [...existing] };
       for (const d of batch) {
-        if (deliveries.has(d.id)) throw new ConflictError(`Delivery id ${JSON.stringify(d.id)} is taken.`, { field: 'id' });
+        if (deliveries.has(d.id))
+          throw new ConflictError(`Delivery id ${JSON.stringify(d.id)} is taken.`, { field: 'id' });
       }
       for (const d of batch) {
-        deliveries.set(d.id, {
+        const stored: StoredDelivery = {
           id: d.id,
           scope,
           webhookId: d.webhookId,
@@ -154,35 +190,53 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
           type: d.type,
           event: d.event,
           request: structuredClone(d.request),
-          state: 'pending',
+          state: d.failure ? 'failed' : 'pending',
           attemptCount: 0,
-          nextAttemptAt: new Date(now),
+          nextAttemptAt: d.failure ? null : new Date(now),
           lastStatus: null,
-          lastError: null,
+          lastError: d.failure ?? null,
           createdAt: new Date(now),
           updatedAt: new Date(now),
           leaseToken: null,
           leaseUntil: null,
-        });
+        };
+        deliveries.set(d.id, stored);
+        if (stored.state === 'pending') pendingCount++;
+        schedule(stored);
       }
-      notifications.set(notificationKey, batch.map((d) => d.id));
+      notifications.set(
+        notificationKey,
+        batch.map((d) => d.id),
+      );
       if (batch.length > 0) wake();
       return { created: true, deliveryIds: batch.map((d) => d.id) };
     },
 
     async claimDue({ limit, leaseMs, now }) {
-      const due: StoredDelivery[] = [];
-      for (const d of deliveries.values()) {
-        if (d.state !== 'pending' || d.nextAttemptAt === null || d.nextAttemptAt > now) continue;
-        if (d.leaseUntil !== null && d.leaseUntil > now) continue;
-        due.push(d);
-      }
-      due.sort((a, b) => (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0));
-      return due.slice(0, Math.max(0, limit)).map((d): ClaimedDelivery => {
+      const claimed: ClaimedDelivery[] = [];
+      while (claimed.length < limit) {
+        const top = cleanTop();
+        if (!top || top.at > now.getTime()) break;
+        dueQueue.pop();
+        const d = deliveries.get(top.id)!;
         d.leaseToken = randomUUID();
         d.leaseUntil = new Date(now.getTime() + leaseMs);
-        return { ...publicDelivery(d), leaseToken: d.leaseToken, leaseUntil: new Date(d.leaseUntil) };
-      });
+        schedule(d);
+        const webhook = scopes.get(d.scope)?.get(d.webhookId);
+        claimed.push({
+          ...publicDelivery(d),
+          leaseToken: d.leaseToken,
+          leaseUntil: new Date(d.leaseUntil),
+          webhook: webhook ? copy(webhook) : null,
+        });
+      }
+      return claimed;
+    },
+
+    async recordAttempts({ items }) {
+      const results: RecordAttemptResult[] = [];
+      for (const item of items) results.push(await store.recordAttempt(item));
+      return results;
     },
 
     async recordAttempt({ deliveryId, leaseToken, attempt, outcome, now }) {
@@ -209,25 +263,29 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
           webhook.failingSince ??= new Date(attempt.startedAt);
           if (outcome.state === 'failed' && leased(deliveryId, leaseToken)) webhook.consecutiveFailures += 1;
         }
-        health = { failingSince: webhook.failingSince && new Date(webhook.failingSince), consecutiveFailures: webhook.consecutiveFailures };
+        health = {
+          failingSince: webhook.failingSince && new Date(webhook.failingSince),
+          consecutiveFailures: webhook.consecutiveFailures,
+        };
       }
       if (!leased(deliveryId, leaseToken)) return { applied: false, health };
       delivery.attemptCount += 1;
       delivery.lastStatus = attempt.status;
       delivery.lastError = attempt.error;
-      delivery.state = outcome.state;
+      setState(delivery, outcome.state);
       delivery.nextAttemptAt = outcome.state === 'pending' ? new Date(outcome.nextAttemptAt) : null;
       delivery.leaseToken = null;
       delivery.leaseUntil = null;
       delivery.updatedAt = new Date(now);
+      schedule(delivery);
       return { applied: true, health };
     },
 
     async cancelClaimed({ deliveryId, leaseToken, reason, now }) {
       const delivery = leased(deliveryId, leaseToken);
       if (!delivery) return false;
+      setState(delivery, 'canceled');
       Object.assign(delivery, {
-        state: 'canceled',
         lastError: reason,
         nextAttemptAt: null,
         leaseToken: null,
@@ -240,7 +298,13 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     async releaseClaim({ deliveryId, leaseToken, now }) {
       const delivery = leased(deliveryId, leaseToken);
       if (!delivery) return false;
-      Object.assign(delivery, { nextAttemptAt: new Date(now), leaseToken: null, leaseUntil: null, updatedAt: new Date(now) });
+      Object.assign(delivery, {
+        nextAttemptAt: new Date(now),
+        leaseToken: null,
+        leaseUntil: null,
+        updatedAt: new Date(now),
+      });
+      schedule(delivery);
       return true;
     },
 
@@ -251,7 +315,9 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
 
     async listDeliveries({ scope, webhookId, state, offset, limit }) {
       const all = [...deliveries.values()]
-        .filter((d) => d.scope === scope && d.webhookId === webhookId && (state === undefined || d.state === state))
+        .filter(
+          (d) => d.scope === scope && d.webhookId === webhookId && (state === undefined || d.state === state),
+        )
         .reverse();
       return { count: all.length, items: page(all, offset, limit).map(publicDelivery) };
     },
@@ -266,18 +332,22 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       const delivery = scopedDelivery(scope, id);
       if (!delivery) return null;
       if (delivery.state === 'pending') {
-        throw new ConflictError(`Delivery ${JSON.stringify(id)} is still pending; it can be redelivered once it has finished.`, {
-          field: 'state',
-        });
+        throw new ConflictError(
+          `Delivery ${JSON.stringify(id)} is still pending; it can be redelivered once it has finished.`,
+          {
+            field: 'state',
+          },
+        );
       }
+      setState(delivery, 'pending');
       Object.assign(delivery, {
-        state: 'pending',
         attemptCount: 0,
         nextAttemptAt: new Date(now),
         leaseToken: null,
         leaseUntil: null,
         updatedAt: new Date(now),
       });
+      schedule(delivery);
       wake();
       return publicDelivery(delivery);
     },
@@ -286,8 +356,8 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       let count = 0;
       for (const d of deliveries.values()) {
         if (d.scope !== scope || d.webhookId !== webhookId || d.state !== 'pending') continue;
+        setState(d, 'canceled');
         Object.assign(d, {
-          state: 'canceled',
           lastError: reason,
           nextAttemptAt: null,
           leaseToken: null,
@@ -318,15 +388,26 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
 
     async outboxSummary({ now }) {
       let due = 0;
-      let pending = 0;
-      let next: Date | null = null;
-      for (const d of deliveries.values()) {
-        if (d.state !== 'pending' || d.nextAttemptAt === null) continue;
-        pending++;
-        if (next === null || d.nextAttemptAt < next) next = d.nextAttemptAt;
-        if (d.nextAttemptAt <= now && (d.leaseUntil === null || d.leaseUntil <= now)) due++;
+      let next: number | null = null;
+      const seen = new Set<string>();
+      const top = cleanTop();
+      if (top && top.at <= now.getTime()) {
+        for (const entry of dueQueue.entries()) {
+          if (entry.at > now.getTime() || seen.has(entry.id)) continue;
+          const d = deliveries.get(entry.id);
+          if (d && claimableAt(d) === entry.at) {
+            seen.add(entry.id);
+            due++;
+          }
+        }
       }
-      return { due, pending, nextAttemptAt: next && new Date(next) };
+      for (const entry of dueQueue.entries()) {
+        const d = deliveries.get(entry.id);
+        const at = d?.nextAttemptAt?.getTime();
+        if (d && at !== undefined && claimableAt(d) === entry.at && (next === null || at < next)) next = at;
+      }
+      return { due, pending: pendingCount, nextAttemptAt: next === null ? null : new Date(next) };
     },
   };
+  return store;
 }

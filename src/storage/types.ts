@@ -1,4 +1,11 @@
-import type { Attempt, Delivery, DeliveryState, OutgoingRequest, WebhookFields, WebhookRecord } from '../model.js';
+import type {
+  Attempt,
+  Delivery,
+  DeliveryState,
+  OutgoingRequest,
+  WebhookFields,
+  WebhookRecord,
+} from '../model.js';
 
 /**
  * The store contract: what a storage adapter must do for hookline. Every method takes one
@@ -45,13 +52,16 @@ export interface Store {
 
   /**
    * A page of a scope's webhooks ordered by id, and the total count matching the filter.
-   * `limit` of `null` means all.
+   * `limit` of `null` means all. `tx`, as for `enqueue`, runs the read inside the host's
+   * transaction (stores that allow one transaction at a time, like PGlite, need this when
+   * `emit` loads a scope's webhooks inside one); stores without transactions ignore it.
    */
   listWebhooks(input: {
     scope: string;
     enabled?: boolean;
     offset: number;
     limit: number | null;
+    tx?: unknown;
   }): Promise<{ count: number; items: WebhookRecord[] }>;
 
   /**
@@ -70,7 +80,7 @@ export interface Store {
 
   /**
    * Stores a notification and its deliveries in one atomic step, each `pending` and due at
-   * `now`. When the scope already has a notification with this id, stores nothing and returns
+   * `now` (or `failed` at once when it carries a `failure`). When the scope already has a notification with this id, stores nothing and returns
    * `{ created: false }` with the ids of the deliveries stored the first time. `tx` is a
    * store-specific transaction handle (the PostgreSQL store runs the insert on it); a store
    * without transactions rejects it with a `ValidationError`.
@@ -85,7 +95,8 @@ export interface Store {
 
   /**
    * Claims up to `limit` pending deliveries due at `now` (and not under a live lease), oldest
-   * due first, leasing each until `now + leaseMs` under a fresh lease token.
+   * due first, leasing each until `now + leaseMs` under a fresh lease token. Each comes with
+   * its webhook as it is now (`null` when it was removed), so the worker needs no extra read.
    */
   claimDue(input: { limit: number; leaseMs: number; now: Date }): Promise<ClaimedDelivery[]>;
 
@@ -97,19 +108,26 @@ export interface Store {
    * is null; an outcome of `failed` adds one to `consecutiveFailures`. Returns whether the
    * delivery moved, and the webhook's health afterwards (`null` when the webhook is gone).
    */
-  recordAttempt(input: {
-    deliveryId: string;
-    leaseToken: string;
-    attempt: AttemptResult;
-    outcome: AttemptOutcome;
-    now: Date;
-  }): Promise<{ applied: boolean; health: WebhookHealth | null }>;
+  recordAttempt(input: RecordAttemptInput): Promise<RecordAttemptResult>;
+
+  /**
+   * Records several attempts, with the same effect and results (in input order) as calling
+   * {@link Store.recordAttempt} for each, in fewer round trips and commits. Workers use it to
+   * record the attempts that finished together. If it rejects, none or some of the items may
+   * have been recorded; each unrecorded delivery stays leased and is retried after its lease.
+   */
+  recordAttempts(input: { items: RecordAttemptInput[] }): Promise<RecordAttemptResult[]>;
 
   /**
    * Finishes a claimed delivery without an attempt, as `canceled` (its webhook was disabled
    * or removed). Applies only while `leaseToken` is current; returns whether it did.
    */
-  cancelClaimed(input: { deliveryId: string; leaseToken: string; reason: string; now: Date }): Promise<boolean>;
+  cancelClaimed(input: {
+    deliveryId: string;
+    leaseToken: string;
+    reason: string;
+    now: Date;
+  }): Promise<boolean>;
 
   /** Gives a claimed delivery back, due at `now`, so another worker can take it at once. */
   releaseClaim(input: { deliveryId: string; leaseToken: string; now: Date }): Promise<boolean>;
@@ -172,12 +190,35 @@ export interface NewDelivery {
   type: string;
   event: string | null;
   request: OutgoingRequest;
+  /**
+   * Set when the request could not be rendered (e.g. a header template produced an unsafe
+   * value): the delivery is stored already `failed`, with this as its `lastError`, and is never
+   * sent. Absent or `null` for a normal delivery.
+   */
+  failure?: string | null;
 }
 
 /** A delivery handed out by `claimDue`, with the lease that makes it the claimer's. */
 export interface ClaimedDelivery extends Delivery {
   leaseToken: string;
   leaseUntil: Date;
+  /** The delivery's webhook at claim time, secrets included; `null` when it was removed. */
+  webhook: WebhookRecord | null;
+}
+
+/** Input of `recordAttempt`: one finished attempt of a claimed delivery and where it goes. */
+export interface RecordAttemptInput {
+  deliveryId: string;
+  leaseToken: string;
+  attempt: AttemptResult;
+  outcome: AttemptOutcome;
+  now: Date;
+}
+
+/** What `recordAttempt` did: whether the delivery moved, and the webhook's health after. */
+export interface RecordAttemptResult {
+  applied: boolean;
+  health: WebhookHealth | null;
 }
 
 /** What one HTTP try produced; the store adds ids, numbering and the retry flag. */

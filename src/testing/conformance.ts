@@ -136,7 +136,11 @@ export function storeConformance(options: StoreConformanceOptions): void {
       it(
         "marks a webhook created disabled as disabled for reason 'manual'",
         withStore(async (store) => {
-          const hook = await store.insertWebhook({ scope: 'acme', fields: webhookFields({ enabled: false }), now: T0 });
+          const hook = await store.insertWebhook({
+            scope: 'acme',
+            fields: webhookFields({ enabled: false }),
+            now: T0,
+          });
           expect(hook.disabledReason).toBe('manual');
         }),
       );
@@ -159,15 +163,29 @@ export function storeConformance(options: StoreConformanceOptions): void {
       it(
         'never shows one scope the webhooks of another',
         withStore(async (store) => {
-          const hook = await store.insertWebhook({ scope: 'a', fields: webhookFields({ key: 'k' }), now: T0 });
+          const hook = await store.insertWebhook({
+            scope: 'a',
+            fields: webhookFields({ key: 'k' }),
+            now: T0,
+          });
           expect(await store.getWebhook({ scope: 'b', id: hook.id })).toBeNull();
           expect(await store.getWebhookByKey({ scope: 'b', key: 'k' })).toBeNull();
-          expect(await store.listWebhooks({ scope: 'b', offset: 0, limit: null })).toEqual({ count: 0, items: [] });
+          expect(await store.listWebhooks({ scope: 'b', offset: 0, limit: null })).toEqual({
+            count: 0,
+            items: [],
+          });
           expect(
-            await store.updateWebhook({ scope: 'b', id: hook.id, changes: { url: 'https://x.example/' }, now: T1 }),
+            await store.updateWebhook({
+              scope: 'b',
+              id: hook.id,
+              changes: { url: 'https://x.example/' },
+              now: T1,
+            }),
           ).toBeNull();
           expect(await store.deleteWebhook({ scope: 'b', id: hook.id })).toBe(false);
-          expect((await store.getWebhook({ scope: 'a', id: hook.id }))?.url).toBe('https://receiver.example/hook');
+          expect((await store.getWebhook({ scope: 'a', id: hook.id }))?.url).toBe(
+            'https://receiver.example/hook',
+          );
         }),
       );
 
@@ -175,7 +193,11 @@ export function storeConformance(options: StoreConformanceOptions): void {
         'finds a webhook by key within its scope',
         withStore(async (store) => {
           await store.insertWebhook({ scope: 'a', fields: webhookFields({ key: 'one' }), now: T0 });
-          const two = await store.insertWebhook({ scope: 'a', fields: webhookFields({ key: 'two' }), now: T0 });
+          const two = await store.insertWebhook({
+            scope: 'a',
+            fields: webhookFields({ key: 'two' }),
+            now: T0,
+          });
           expect((await store.getWebhookByKey({ scope: 'a', key: 'two' }))?.id).toBe(two.id);
           expect(await store.getWebhookByKey({ scope: 'a', key: 'three' })).toBeNull();
         }),
@@ -217,11 +239,20 @@ export function storeConformance(options: StoreConformanceOptions): void {
         'rejects an update to a key another webhook of the scope has',
         withStore(async (store) => {
           await store.insertWebhook({ scope: 'a', fields: webhookFields({ key: 'taken' }), now: T0 });
-          const other = await store.insertWebhook({ scope: 'a', fields: webhookFields({ key: 'mine' }), now: T0 });
+          const other = await store.insertWebhook({
+            scope: 'a',
+            fields: webhookFields({ key: 'mine' }),
+            now: T0,
+          });
           await expect(
             store.updateWebhook({ scope: 'a', id: other.id, changes: { key: 'taken' }, now: T1 }),
           ).rejects.toBeInstanceOf(ConflictError);
-          const same = await store.updateWebhook({ scope: 'a', id: other.id, changes: { key: 'mine' }, now: T1 });
+          const same = await store.updateWebhook({
+            scope: 'a',
+            id: other.id,
+            changes: { key: 'mine' },
+            now: T1,
+          });
           expect(same?.key).toBe('mine');
         }),
       );
@@ -258,11 +289,20 @@ export function storeConformance(options: StoreConformanceOptions): void {
       it(
         'updates only the given fields, sets updatedAt and keeps id, scope and createdAt',
         withStore(async (store) => {
-          const hook = await store.insertWebhook({ scope: 'a', fields: webhookFields({ comment: 'c' }), now: T0 });
+          const hook = await store.insertWebhook({
+            scope: 'a',
+            fields: webhookFields({ comment: 'c' }),
+            now: T0,
+          });
           const updated = await store.updateWebhook({
             scope: 'a',
             id: hook.id,
-            changes: { url: 'https://new.example/', enabled: false, disabledReason: 'gone', eventTypes: ['x.y'] },
+            changes: {
+              url: 'https://new.example/',
+              enabled: false,
+              disabledReason: 'gone',
+              eventTypes: ['x.y'],
+            },
             now: T1,
           });
           expect(updated).toMatchObject({
@@ -277,14 +317,20 @@ export function storeConformance(options: StoreConformanceOptions): void {
           expect(updated?.createdAt.toISOString()).toBe(T0.toISOString());
           expect(updated?.updatedAt.toISOString()).toBe(T1.toISOString());
           expect(await store.getWebhook({ scope: 'a', id: hook.id })).toEqual(updated);
-          expect(await store.updateWebhook({ scope: 'a', id: hook.id + 1000, changes: {}, now: T1 })).toBeNull();
+          expect(
+            await store.updateWebhook({ scope: 'a', id: hook.id + 1000, changes: {}, now: T1 }),
+          ).toBeNull();
         }),
       );
 
       it(
         'deletes within the scope and reports whether anything was deleted',
         withStore(async (store) => {
-          const hook = await store.insertWebhook({ scope: 'a', fields: webhookFields({ key: 'k' }), now: T0 });
+          const hook = await store.insertWebhook({
+            scope: 'a',
+            fields: webhookFields({ key: 'k' }),
+            now: T0,
+          });
           expect(await store.deleteWebhook({ scope: 'a', id: hook.id })).toBe(true);
           expect(await store.deleteWebhook({ scope: 'a', id: hook.id })).toBe(false);
           expect(await store.getWebhook({ scope: 'a', id: hook.id })).toBeNull();
@@ -306,7 +352,12 @@ export function storeConformance(options: StoreConformanceOptions): void {
         withStore(async (store) => {
           const webhookId = await setup(store);
           const batch = [newDelivery(webhookId), newDelivery(webhookId)];
-          const result = await store.enqueue({ scope: 'acme', notificationId: 'n1', deliveries: batch, now: T0 });
+          const result = await store.enqueue({
+            scope: 'acme',
+            notificationId: 'n1',
+            deliveries: batch,
+            now: T0,
+          });
           expect(result).toEqual({ created: true, deliveryIds: batch.map((d) => d.id) });
           const delivery = await store.getDelivery({ scope: 'acme', id: batch[0]!.id });
           expect(delivery).toMatchObject({
@@ -337,6 +388,24 @@ export function storeConformance(options: StoreConformanceOptions): void {
       );
 
       it(
+        'stores a delivery with a failure as failed, never to be claimed',
+        withStore(async (store) => {
+          const webhookId = await setup(store);
+          const broken = newDelivery(webhookId, { failure: 'template_render_failed: bad header' });
+          const fine = newDelivery(webhookId);
+          await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: [broken, fine], now: T0 });
+          expect(await store.getDelivery({ scope: 'acme', id: broken.id })).toMatchObject({
+            state: 'failed',
+            lastError: 'template_render_failed: bad header',
+            nextAttemptAt: null,
+            attemptCount: 0,
+          });
+          const claimed = await store.claimDue({ limit: 10, leaseMs: 1000, now: T1 });
+          expect(claimed.map((d) => d.id)).toEqual([fine.id]);
+        }),
+      );
+
+      it(
         'is idempotent per scope and notification id',
         withStore(async (store) => {
           const webhookId = await setup(store);
@@ -350,7 +419,9 @@ export function storeConformance(options: StoreConformanceOptions): void {
             now: T1,
           });
           expect(again).toEqual({ created: false, deliveryIds: [first[0]!.id] });
-          expect((await store.listDeliveries({ scope: 'acme', webhookId, offset: 0, limit: null })).count).toBe(1);
+          expect(
+            (await store.listDeliveries({ scope: 'acme', webhookId, offset: 0, limit: null })).count,
+          ).toBe(1);
           const elsewhere = await store.enqueue({
             scope: 'other',
             notificationId: 'same',
@@ -358,7 +429,12 @@ export function storeConformance(options: StoreConformanceOptions): void {
             now: T0,
           });
           expect(elsewhere.created).toBe(true);
-          const empty = await store.enqueue({ scope: 'acme', notificationId: 'none', deliveries: [], now: T0 });
+          const empty = await store.enqueue({
+            scope: 'acme',
+            notificationId: 'none',
+            deliveries: [],
+            now: T0,
+          });
           expect(empty).toEqual({ created: true, deliveryIds: [] });
           const emptyAgain = await store.enqueue({
             scope: 'acme',
@@ -393,6 +469,90 @@ export function storeConformance(options: StoreConformanceOptions): void {
       );
 
       it(
+        'hands out each claim with its webhook as it is now, or null once removed',
+        withStore(async (store) => {
+          const kept = await store.insertWebhook({
+            scope: 'acme',
+            fields: webhookFields({ secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] }),
+            now: T0,
+          });
+          const removed = await store.insertWebhook({ scope: 'acme', fields: webhookFields(), now: T0 });
+          const a = newDelivery(kept.id);
+          const b = newDelivery(removed.id);
+          await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: [a, b], now: T0 });
+          await store.updateWebhook({
+            scope: 'acme',
+            id: kept.id,
+            changes: { enabled: false, disabledReason: 'manual' },
+            now: T1,
+          });
+          await store.deleteWebhook({ scope: 'acme', id: removed.id });
+          const claims = await store.claimDue({ limit: 10, leaseMs: 1000, now: T1 });
+          const claimA = claims.find((c) => c.id === a.id);
+          const claimB = claims.find((c) => c.id === b.id);
+          expect(claimA?.webhook).toMatchObject({
+            id: kept.id,
+            scope: 'acme',
+            enabled: false,
+            secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+          });
+          expect(claimB?.webhook).toBeNull();
+        }),
+      );
+
+      it(
+        'records a batch of attempts like one call each, results in input order',
+        withStore(async (store) => {
+          const webhookId = await setup(store);
+          const batch = [newDelivery(webhookId), newDelivery(webhookId), newDelivery(webhookId)];
+          await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: batch, now: at(0) });
+          const claims = await store.claimDue({ limit: 3, leaseMs: 60_000, now: at(0) });
+          const token = (id: string) => claims.find((c) => c.id === id)!.leaseToken;
+          const results = await store.recordAttempts({
+            items: [
+              {
+                deliveryId: batch[2]!.id,
+                leaseToken: token(batch[2]!.id),
+                attempt: attemptResult(at(0)),
+                outcome: { state: 'succeeded' },
+                now: at(1),
+              },
+              {
+                deliveryId: batch[0]!.id,
+                leaseToken: 'stale',
+                attempt: attemptResult(at(0), { ok: false, status: 500, error: 'HTTP 500' }),
+                outcome: { state: 'failed' },
+                now: at(1),
+              },
+              {
+                deliveryId: batch[1]!.id,
+                leaseToken: token(batch[1]!.id),
+                attempt: attemptResult(at(0), { ok: false, status: 503, error: 'HTTP 503' }),
+                outcome: { state: 'pending', nextAttemptAt: at(5_000) },
+                now: at(1),
+              },
+            ],
+          });
+          expect(results.map((r) => r.applied)).toEqual([true, false, true]);
+          expect(results[2]!.health?.failingSince?.toISOString()).toBe(at(0).toISOString());
+          expect((await store.getDelivery({ scope: 'acme', id: batch[2]!.id }))?.state).toBe('succeeded');
+          expect(await store.getDelivery({ scope: 'acme', id: batch[0]!.id })).toMatchObject({
+            state: 'pending',
+            attemptCount: 0,
+          });
+          expect(await store.getDelivery({ scope: 'acme', id: batch[1]!.id })).toMatchObject({
+            state: 'pending',
+            attemptCount: 1,
+          });
+          expect(
+            (await store.listAttempts({ scope: 'acme', deliveryId: batch[0]!.id, offset: 0, limit: null }))
+              .count,
+          ).toBe(1);
+          expect(await store.recordAttempts({ items: [] })).toEqual([]);
+        }),
+      );
+
+      it(
         'never hands one delivery to two concurrent claimers while the lease lives',
         withStore(async (store) => {
           const webhookId = await setup(store);
@@ -420,7 +580,12 @@ export function storeConformance(options: StoreConformanceOptions): void {
           const failed = await store.recordAttempt({
             deliveryId: d.id,
             leaseToken: claim!.leaseToken,
-            attempt: attemptResult(at(0), { status: 500, ok: false, error: 'HTTP 500', responseBody: 'boom' }),
+            attempt: attemptResult(at(0), {
+              status: 500,
+              ok: false,
+              error: 'HTTP 500',
+              responseBody: 'boom',
+            }),
             outcome: { state: 'pending', nextAttemptAt: at(5_000) },
             now: at(100),
           });
@@ -445,7 +610,12 @@ export function storeConformance(options: StoreConformanceOptions): void {
           });
           expect(ok).toEqual({ applied: true, health: { failingSince: null, consecutiveFailures: 0 } });
           const after = await store.getDelivery({ scope: 'acme', id: d.id });
-          expect(after).toMatchObject({ state: 'succeeded', attemptCount: 2, lastStatus: 200, lastError: null });
+          expect(after).toMatchObject({
+            state: 'succeeded',
+            attemptCount: 2,
+            lastStatus: 200,
+            lastError: null,
+          });
           expect(after?.nextAttemptAt).toBeNull();
           const log = await store.listAttempts({ scope: 'acme', deliveryId: d.id, offset: 0, limit: null });
           expect(log.count).toBe(2);
@@ -462,8 +632,12 @@ export function storeConformance(options: StoreConformanceOptions): void {
             error: 'HTTP 500',
           });
           expect(log.items[0]!.id).toBeGreaterThan(log.items[1]!.id);
-          expect((await store.listAttempts({ scope: 'acme', deliveryId: d.id, offset: 1, limit: 5 })).items).toHaveLength(1);
-          expect(await store.listAttempts({ scope: 'other', deliveryId: d.id, offset: 0, limit: null })).toEqual({
+          expect(
+            (await store.listAttempts({ scope: 'acme', deliveryId: d.id, offset: 1, limit: 5 })).items,
+          ).toHaveLength(1);
+          expect(
+            await store.listAttempts({ scope: 'other', deliveryId: d.id, offset: 0, limit: null }),
+          ).toEqual({
             count: 0,
             items: [],
           });
@@ -510,7 +684,10 @@ export function storeConformance(options: StoreConformanceOptions): void {
             now: at(2100),
           });
           expect(late.applied).toBe(false);
-          expect(await store.getDelivery({ scope: 'acme', id: d.id })).toMatchObject({ state: 'pending', attemptCount: 0 });
+          expect(await store.getDelivery({ scope: 'acme', id: d.id })).toMatchObject({
+            state: 'pending',
+            attemptCount: 0,
+          });
           const ok = await store.recordAttempt({
             deliveryId: d.id,
             leaseToken: fresh!.leaseToken,
@@ -519,7 +696,9 @@ export function storeConformance(options: StoreConformanceOptions): void {
             now: at(2200),
           });
           expect(ok.applied).toBe(true);
-          expect((await store.listAttempts({ scope: 'acme', deliveryId: d.id, offset: 0, limit: null })).count).toBe(2);
+          expect(
+            (await store.listAttempts({ scope: 'acme', deliveryId: d.id, offset: 0, limit: null })).count,
+          ).toBe(2);
           expect((await store.getWebhook({ scope: 'acme', id: webhookId }))?.consecutiveFailures).toBe(0);
         }),
       );
@@ -534,19 +713,30 @@ export function storeConformance(options: StoreConformanceOptions): void {
           const claims = await store.claimDue({ limit: 2, leaseMs: 60_000, now: at(0) });
           const claimA = claims.find((c) => c.id === a.id)!;
           const claimB = claims.find((c) => c.id === b.id)!;
-          expect(await store.cancelClaimed({ deliveryId: a.id, leaseToken: 'wrong', reason: 'x', now: at(1) })).toBe(false);
           expect(
-            await store.cancelClaimed({ deliveryId: a.id, leaseToken: claimA.leaseToken, reason: 'webhook disabled', now: at(1) }),
+            await store.cancelClaimed({ deliveryId: a.id, leaseToken: 'wrong', reason: 'x', now: at(1) }),
+          ).toBe(false);
+          expect(
+            await store.cancelClaimed({
+              deliveryId: a.id,
+              leaseToken: claimA.leaseToken,
+              reason: 'webhook disabled',
+              now: at(1),
+            }),
           ).toBe(true);
           expect(await store.getDelivery({ scope: 'acme', id: a.id })).toMatchObject({
             state: 'canceled',
             lastError: 'webhook disabled',
             nextAttemptAt: null,
           });
-          expect(await store.releaseClaim({ deliveryId: b.id, leaseToken: claimB.leaseToken, now: at(2) })).toBe(true);
+          expect(
+            await store.releaseClaim({ deliveryId: b.id, leaseToken: claimB.leaseToken, now: at(2) }),
+          ).toBe(true);
           const again = await store.claimDue({ limit: 5, leaseMs: 60_000, now: at(2) });
           expect(again.map((d) => d.id)).toEqual([b.id]);
-          expect(await store.releaseClaim({ deliveryId: b.id, leaseToken: claimB.leaseToken, now: at(3) })).toBe(false);
+          expect(
+            await store.releaseClaim({ deliveryId: b.id, leaseToken: claimB.leaseToken, now: at(3) }),
+          ).toBe(false);
         }),
       );
 
@@ -556,7 +746,9 @@ export function storeConformance(options: StoreConformanceOptions): void {
           const webhookId = await setup(store);
           const d = newDelivery(webhookId);
           await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: [d], now: at(0) });
-          await expect(store.redeliver({ scope: 'acme', id: d.id, now: at(1) })).rejects.toBeInstanceOf(ConflictError);
+          await expect(store.redeliver({ scope: 'acme', id: d.id, now: at(1) })).rejects.toBeInstanceOf(
+            ConflictError,
+          );
           const [claim] = await store.claimDue({ limit: 1, leaseMs: 1000, now: at(0) });
           await store.recordAttempt({
             deliveryId: d.id,
@@ -596,9 +788,16 @@ export function storeConformance(options: StoreConformanceOptions): void {
           const c = newDelivery(otherHook);
           await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: [a, b, c], now: at(0) });
           const claims = await store.claimDue({ limit: 1, leaseMs: 60_000, now: at(0) });
-          const count = await store.cancelPending({ scope: 'acme', webhookId, reason: 'webhook disabled', now: at(1) });
+          const count = await store.cancelPending({
+            scope: 'acme',
+            webhookId,
+            reason: 'webhook disabled',
+            now: at(1),
+          });
           expect(count).toBe(2);
-          expect(await store.cancelPending({ scope: 'other', webhookId: otherHook, reason: 'x', now: at(1) })).toBe(0);
+          expect(
+            await store.cancelPending({ scope: 'other', webhookId: otherHook, reason: 'x', now: at(1) }),
+          ).toBe(0);
           expect((await store.getDelivery({ scope: 'acme', id: c.id }))?.state).toBe('pending');
           const claimed = claims[0]!;
           if (claimed.webhookId === webhookId) {
@@ -612,7 +811,13 @@ export function storeConformance(options: StoreConformanceOptions): void {
             expect(result.applied).toBe(false);
             expect((await store.getDelivery({ scope: 'acme', id: claimed.id }))?.state).toBe('canceled');
           }
-          const canceled = await store.listDeliveries({ scope: 'acme', webhookId, state: 'canceled', offset: 0, limit: null });
+          const canceled = await store.listDeliveries({
+            scope: 'acme',
+            webhookId,
+            state: 'canceled',
+            offset: 0,
+            limit: null,
+          });
           expect(canceled.count).toBe(2);
         }),
       );
@@ -643,12 +848,34 @@ export function storeConformance(options: StoreConformanceOptions): void {
         'summarizes what is due and pending',
         withStore(async (store) => {
           const webhookId = await setup(store);
-          expect(await store.outboxSummary({ now: at(0) })).toEqual({ due: 0, pending: 0, nextAttemptAt: null });
-          await store.enqueue({ scope: 'acme', notificationId: 'a', deliveries: [newDelivery(webhookId)], now: at(0) });
-          await store.enqueue({ scope: 'acme', notificationId: 'b', deliveries: [newDelivery(webhookId)], now: at(500) });
-          expect(await store.outboxSummary({ now: at(100) })).toEqual({ due: 1, pending: 2, nextAttemptAt: at(0) });
+          expect(await store.outboxSummary({ now: at(0) })).toEqual({
+            due: 0,
+            pending: 0,
+            nextAttemptAt: null,
+          });
+          await store.enqueue({
+            scope: 'acme',
+            notificationId: 'a',
+            deliveries: [newDelivery(webhookId)],
+            now: at(0),
+          });
+          await store.enqueue({
+            scope: 'acme',
+            notificationId: 'b',
+            deliveries: [newDelivery(webhookId)],
+            now: at(500),
+          });
+          expect(await store.outboxSummary({ now: at(100) })).toEqual({
+            due: 1,
+            pending: 2,
+            nextAttemptAt: at(0),
+          });
           await store.claimDue({ limit: 1, leaseMs: 10_000, now: at(1000) });
-          expect(await store.outboxSummary({ now: at(1000) })).toEqual({ due: 1, pending: 2, nextAttemptAt: at(0) });
+          expect(await store.outboxSummary({ now: at(1000) })).toEqual({
+            due: 1,
+            pending: 2,
+            nextAttemptAt: at(0),
+          });
         }),
       );
     });

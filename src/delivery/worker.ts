@@ -1,0 +1,592 @@
+import { type Clock, systemClock } from '../clock.js';
+import { HooklineError } from '../errors.js';
+import type { Delivery, WebhookRecord } from '../model.js';
+import type { ClaimedDelivery, RecordAttemptInput, RecordAttemptResult, Store } from '../storage/types.js';
+import { nextAttemptDelay } from './classify.js';
+import { type DeliveryResult, deliver } from './deliver.js';
+import type { RetryPolicy } from './retry.js';
+import type { SsrfOptions } from './ssrf.js';
+import type { Transport } from './transport.js';
+import { undiciTransport } from './transport-undici.js';
+
+/** When the worker disables a webhook that keeps failing. `false` turns it off. */
+export interface AutoDisableOptions {
+  /** Disable after this many deliveries in a row ended `failed`. Default 10. `Infinity` turns it off. */
+  afterConsecutiveFailures?: number;
+  /** Disable when every attempt has failed for this long. Default 5 days. `Infinity` turns it off. */
+  afterFailingForMs?: number;
+}
+
+/** Options of {@link WebhookWorker} (`registry.worker(options)`). */
+export interface WorkerOptions {
+  /** Attempts in flight at once. Default 32. */
+  concurrency?: number;
+  /** Attempts in flight at once for one webhook, so one slow receiver cannot starve the others. Default 4. */
+  perWebhookConcurrency?: number;
+  /** How often to look for due deliveries when the store has no wake-up. Default 1000 ms. */
+  pollIntervalMs?: number;
+  /**
+   * How long a claimed delivery stays this worker's before others may take it. Must be longer
+   * than `timeoutMs`. Default 120 000 ms.
+   */
+  leaseMs?: number;
+  /** Deadline of one attempt (connect, headers, body). Default 30 000 ms. */
+  timeoutMs?: number;
+  /** Response body bytes kept per attempt. Default 65 536. */
+  maxResponseBytes?: number;
+  /** How to send. Default: hookline's undici transport with the SSRF guard (`ssrf` options). */
+  transport?: Transport;
+  /** SSRF guard options for the default transport. Default: block every non-public address. */
+  ssrf?: SsrfOptions;
+  /** Auto-disable thresholds, or `false` to never disable for failures (410 still disables). */
+  autoDisable?: AutoDisableOptions | false;
+  /** How long attempts are kept in the log. Default 30 days; purged about once an hour. */
+  attemptRetentionMs?: number;
+  /** Clock, for tests. Default the system clock. */
+  clock?: Clock;
+  /** Random numbers in [0, 1) for retry jitter. Default `Math.random`. */
+  random?: () => number;
+}
+
+/** What the worker needs from the registry (kept narrow so the worker can be tested alone). */
+export interface WorkerHost {
+  readonly store: Store;
+  retryPolicyFor(webhook: WebhookRecord): RetryPolicy;
+  disableForWorker(webhook: WebhookRecord, reason: 'gone' | 'failing'): Promise<void>;
+}
+
+/** Lifecycle events a worker emits, with their payloads. */
+export interface WorkerEvents {
+  /** A delivery got a 2xx answer. */
+  'delivery.succeeded': { delivery: Delivery; result: DeliveryResult };
+  /** An attempt failed and another is scheduled. */
+  'delivery.retrying': { delivery: Delivery; result: DeliveryResult; nextAttemptAt: Date };
+  /** A delivery failed for good (attempts exhausted, permanent status, or 410). */
+  'delivery.failed': {
+    delivery: Delivery;
+    result: DeliveryResult;
+    reason: 'exhausted' | 'permanent' | 'gone';
+  };
+  /** A delivery was canceled because its webhook was disabled or removed. */
+  'delivery.canceled': { delivery: Delivery; reason: string };
+  /** The worker disabled a webhook: `gone` (410) or `failing` (auto-disable thresholds). */
+  'webhook.disabled': { scope: string; webhookId: number; reason: 'gone' | 'failing' };
+  /** Something went wrong in the worker itself (store unreachable, ...). It backs off and goes on. */
+  error: { error: HooklineError; during: 'claim' | 'record' | 'purge' | 'disable' };
+}
+
+/** Options of {@link WebhookWorker.stop}. */
+export interface StopOptions {
+  /** Wait for in-flight attempts to finish. Default `true`. */
+  graceful?: boolean;
+  /** How long to wait for them before giving their deliveries back. Default 30 000 ms. */
+  timeoutMs?: number;
+}
+
+type Listener<K extends keyof WorkerEvents> = (payload: WorkerEvents[K]) => void;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function positiveInt(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < 1)
+    throw new HooklineError('worker_state', `${name} must be a positive integer.`);
+  return v;
+}
+
+function asHooklineError(error: unknown, message: string): HooklineError {
+  return error instanceof HooklineError
+    ? error
+    : new HooklineError('store_failed', message, { cause: error });
+}
+
+/**
+ * The delivery worker: claims due deliveries from the store, sends them, records every attempt,
+ * applies the retry policy, disables webhooks that answer 410 or keep failing, and cancels
+ * deliveries whose webhook was disabled or removed. Get one from `registry.worker(options)`.
+ *
+ * Many workers, in one process or many, can share one store: claims are leased, so a delivery
+ * is never sent by two workers at once while its lease lives.
+ *
+ * @example
+ * ```ts
+ * const worker = registry.worker({ concurrency: 32 });
+ * worker.on('delivery.failed', ({ delivery, reason }) => log.warn({ id: delivery.id, reason }));
+ * worker.start();
+ * process.on('SIGTERM', () => worker.stop());
+ * ```
+ */
+export class WebhookWorker {
+  readonly #host: WorkerHost;
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #concurrency: number;
+  readonly #perWebhook: number;
+  readonly #pollIntervalMs: number;
+  readonly #leaseMs: number;
+  readonly #timeoutMs: number;
+  readonly #maxResponseBytes: number;
+  readonly #transport: Transport;
+  readonly #ownTransport: boolean;
+  readonly #autoDisable: Required<AutoDisableOptions> | false;
+  readonly #retentionMs: number;
+  readonly #random: () => number;
+  readonly #listeners = new Map<keyof WorkerEvents, Set<(payload: never) => void>>();
+
+  #running = false;
+  #stopping: Promise<void> | undefined;
+  #timer: unknown;
+  #ticking = false;
+  #tickAgain = false;
+  #failures = 0;
+  #lastPurge = 0;
+  #unwatch: (() => Promise<void>) | undefined;
+  readonly #inFlight = new Map<string, { claim: ClaimedDelivery; done: Promise<void> }>();
+  readonly #perWebhookInFlight = new Map<string, number>();
+  /** Claimed deliveries waiting for a free slot of their webhook (at most perWebhookConcurrency each). */
+  readonly #waiting = new Map<string, ClaimedDelivery[]>();
+  #waitingCount = 0;
+  #idleWaiters: (() => void)[] = [];
+  #recordQueue: {
+    input: RecordAttemptInput;
+    resolve: (result: RecordAttemptResult) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
+
+  /** Use `registry.worker(options)`. */
+  constructor(host: WorkerHost, options: WorkerOptions = {}) {
+    this.#host = host;
+    this.#store = host.store;
+    this.#clock = options.clock ?? systemClock;
+    this.#concurrency = positiveInt(options.concurrency, 32, 'concurrency');
+    this.#perWebhook = positiveInt(options.perWebhookConcurrency, 4, 'perWebhookConcurrency');
+    this.#pollIntervalMs = positiveInt(options.pollIntervalMs, 1000, 'pollIntervalMs');
+    this.#timeoutMs = positiveInt(options.timeoutMs, 30_000, 'timeoutMs');
+    this.#leaseMs = positiveInt(options.leaseMs, Math.max(120_000, this.#timeoutMs * 4), 'leaseMs');
+    if (this.#leaseMs <= this.#timeoutMs * 2) {
+      throw new HooklineError(
+        'worker_state',
+        'leaseMs must be more than twice timeoutMs (a claimed delivery may wait for one attempt of its webhook before its own), or two workers could send one delivery.',
+      );
+    }
+    this.#maxResponseBytes = positiveInt(options.maxResponseBytes, 65_536, 'maxResponseBytes');
+    this.#ownTransport = options.transport === undefined;
+    this.#transport = options.transport ?? undiciTransport(options.ssrf ? { ssrf: options.ssrf } : {});
+    this.#autoDisable =
+      options.autoDisable === false
+        ? false
+        : {
+            afterConsecutiveFailures: options.autoDisable?.afterConsecutiveFailures ?? 10,
+            afterFailingForMs: options.autoDisable?.afterFailingForMs ?? 5 * DAY_MS,
+          };
+    this.#retentionMs = options.attemptRetentionMs ?? 30 * DAY_MS;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Whether the worker is started and not stopping. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** How many attempts are in flight now. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /**
+   * Listens to a lifecycle event; returns a function that stops listening. Without an `error`
+   * listener, worker errors are written to `console.error`.
+   *
+   * @example
+   * ```ts
+   * worker.on('webhook.disabled', ({ scope, webhookId, reason }) => notifyOwner(scope, webhookId, reason));
+   * ```
+   */
+  on<K extends keyof WorkerEvents>(event: K, listener: Listener<K>): () => void {
+    let set = this.#listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(event, set);
+    }
+    set.add(listener as (payload: never) => void);
+    return () => set.delete(listener as (payload: never) => void);
+  }
+
+  /**
+   * Starts claiming and sending. Returns at once; safe to call when already started.
+   *
+   * @example
+   * ```ts
+   * worker.start();
+   * ```
+   */
+  start(): void {
+    if (this.#running) return;
+    if (this.#stopping) throw new HooklineError('worker_state', 'This worker was stopped; create a new one.');
+    this.#running = true;
+    this.#store
+      .watch?.(() => this.#wake())
+      .then(
+        (unwatch) => {
+          if (this.#running) this.#unwatch = unwatch;
+          else void unwatch();
+        },
+        (error: unknown) => this.#emitError(asHooklineError(error, 'Could not watch the store.'), 'claim'),
+      );
+    this.#wake();
+  }
+
+  /**
+   * Stops claiming, waits for in-flight attempts (up to `timeoutMs`), and gives back the
+   * deliveries it could not finish so other workers take them at once. Safe to call twice.
+   *
+   * @example
+   * ```ts
+   * await worker.stop({ timeoutMs: 10_000 });
+   * ```
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.#stopping ??= this.#stop(options);
+    return this.#stopping;
+  }
+
+  /**
+   * Resolves when nothing is due and nothing is in flight (scheduled retries in the future do
+   * not count). Starts the worker if it is not running.
+   *
+   * @example
+   * ```ts
+   * await registry.emit(notification);
+   * await worker.drain();
+   * ```
+   */
+  async drain(): Promise<void> {
+    if (!this.#running && !this.#stopping) this.start();
+    else this.#wake();
+    for (;;) {
+      if (this.#inFlight.size === 0 && !this.#ticking) {
+        const summary = await this.#store.outboxSummary({ now: new Date(this.#clock.now()) });
+        if (summary.due === 0 && this.#inFlight.size === 0) return;
+      }
+      if (!this.#running) return;
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    }
+  }
+
+  async #stop(options: StopOptions): Promise<void> {
+    this.#running = false;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const unwatch = this.#unwatch;
+    this.#unwatch = undefined;
+    await unwatch?.();
+    const graceful = options.graceful ?? true;
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const waiting = [...this.#waiting.values()].flat();
+    this.#waiting.clear();
+    this.#waitingCount = 0;
+    await Promise.all(waiting.map((claim) => this.#release(claim)));
+    if (graceful && this.#inFlight.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all([...this.#inFlight.values()].map((f) => f.done)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    await Promise.all([...this.#inFlight.values()].map((f) => this.#release(f.claim)));
+    if (this.#ownTransport) await this.#transport.close?.();
+    this.#notifyIdle();
+  }
+
+  async #release(claim: ClaimedDelivery): Promise<void> {
+    const now = new Date(this.#clock.now());
+    await this.#store
+      .releaseClaim({ deliveryId: claim.id, leaseToken: claim.leaseToken, now })
+      .catch(() => false);
+  }
+
+  #wake(): void {
+    if (!this.#running) return;
+    if (this.#ticking) {
+      this.#tickAgain = true;
+      return;
+    }
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    void this.#tick();
+  }
+
+  #schedule(ms: number): void {
+    if (!this.#running) return;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#wake();
+    }, ms);
+  }
+
+  async #tick(): Promise<void> {
+    this.#ticking = true;
+    let delayMs = this.#pollIntervalMs;
+    try {
+      do {
+        this.#tickAgain = false;
+        const free = this.#concurrency - this.#inFlight.size - this.#waitingCount;
+        // Claim in batches: with attempts in flight, wait until a quarter of the slots are free.
+        if (free <= 0 || (this.#inFlight.size > 0 && free < Math.ceil(this.#concurrency / 4))) break;
+        const now = new Date(this.#clock.now());
+        const claims = await this.#store.claimDue({ limit: free, leaseMs: this.#leaseMs, now });
+        this.#failures = 0;
+        for (const claim of claims) await this.#dispatch(claim);
+        if (claims.length === free) this.#tickAgain = true;
+        else {
+          const summary = await this.#store.outboxSummary({ now: new Date(this.#clock.now()) });
+          if (summary.nextAttemptAt) {
+            delayMs = Math.max(
+              1,
+              Math.min(this.#pollIntervalMs, summary.nextAttemptAt.getTime() - this.#clock.now()),
+            );
+          }
+        }
+        await this.#maybePurge();
+      } while (this.#tickAgain && this.#running);
+    } catch (error) {
+      this.#failures += 1;
+      delayMs = Math.min(30_000, this.#pollIntervalMs * 2 ** Math.min(this.#failures, 5));
+      this.#emitError(asHooklineError(error, 'Claiming due deliveries failed.'), 'claim');
+    } finally {
+      this.#ticking = false;
+    }
+    if (this.#inFlight.size === 0) this.#notifyIdle();
+    this.#schedule(delayMs);
+  }
+
+  async #dispatch(claim: ClaimedDelivery): Promise<void> {
+    const key = `${claim.scope}\u0000${claim.webhookId}`;
+    const busy = this.#perWebhookInFlight.get(key) ?? 0;
+    if (busy >= this.#perWebhook) {
+      const waiting = this.#waiting.get(key) ?? [];
+      if (waiting.length < this.#perWebhook) {
+        // Wait for one of this webhook's slots (within the lease: see the leaseMs check).
+        waiting.push(claim);
+        this.#waiting.set(key, waiting);
+        this.#waitingCount += 1;
+        return;
+      }
+      // This webhook has enough in flight and waiting: give the delivery back for a little
+      // later, so the next claims reach other webhooks' deliveries first.
+      const later = new Date(this.#clock.now() + Math.min(1000, this.#pollIntervalMs));
+      await this.#store.releaseClaim({ deliveryId: claim.id, leaseToken: claim.leaseToken, now: later });
+      return;
+    }
+    this.#start(key, claim);
+  }
+
+  #start(key: string, claim: ClaimedDelivery): void {
+    this.#perWebhookInFlight.set(key, (this.#perWebhookInFlight.get(key) ?? 0) + 1);
+    const done = this.#process(claim)
+      .catch((error: unknown) =>
+        this.#emitError(asHooklineError(error, 'Recording an attempt failed.'), 'record'),
+      )
+      .finally(() => {
+        this.#inFlight.delete(claim.id);
+        const left = (this.#perWebhookInFlight.get(key) ?? 1) - 1;
+        if (left > 0) this.#perWebhookInFlight.set(key, left);
+        else this.#perWebhookInFlight.delete(key);
+        const next = this.#waiting.get(key)?.shift();
+        if (next) {
+          this.#waitingCount -= 1;
+          if (this.#waiting.get(key)?.length === 0) this.#waiting.delete(key);
+          if (this.#running) this.#start(key, next);
+          else void this.#release(next);
+        }
+        if (this.#running) this.#wake();
+        else this.#notifyIdle();
+      });
+    this.#inFlight.set(claim.id, { claim, done });
+  }
+
+  async #process(claim: ClaimedDelivery): Promise<void> {
+    const store = this.#store;
+    const webhook = claim.webhook;
+    if (!webhook?.enabled) {
+      const reason = webhook ? 'webhook disabled' : 'webhook removed';
+      const now = new Date(this.#clock.now());
+      if (await store.cancelClaimed({ deliveryId: claim.id, leaseToken: claim.leaseToken, reason, now })) {
+        this.#emit('delivery.canceled', { delivery: stripLease(claim), reason });
+      }
+      return;
+    }
+    const policy = this.#host.retryPolicyFor(webhook);
+    const startedAt = new Date(this.#clock.now());
+    const result = await deliver(
+      { ...claim.request, id: claim.id, secrets: webhook.secrets },
+      {
+        timeoutMs: this.#timeoutMs,
+        maxResponseBytes: this.#maxResponseBytes,
+        now: () => this.#clock.now(),
+        transport: this.#transport,
+        retryPolicy: policy,
+      },
+    );
+    const now = new Date(this.#clock.now());
+    const attemptNumber = claim.attemptCount + 1;
+    const classification = result.classification;
+    let nextAttemptAt: Date | null = null;
+    if (classification === 'retryable') {
+      const delay = nextAttemptDelay({
+        policy,
+        attempt: attemptNumber,
+        status: result.status,
+        retryAfterHeader: result.responseHeaders['retry-after'] ?? null,
+        now,
+        random: this.#random,
+      });
+      if (delay !== null) nextAttemptAt = new Date(now.getTime() + delay);
+    }
+    const outcome =
+      classification === 'success'
+        ? ({ state: 'succeeded' } as const)
+        : nextAttemptAt
+          ? ({ state: 'pending', nextAttemptAt } as const)
+          : ({ state: 'failed' } as const);
+    const recorded = await this.#record({
+      deliveryId: claim.id,
+      leaseToken: claim.leaseToken,
+      attempt: {
+        startedAt,
+        durationMs: Math.round(result.durationMs),
+        status: result.status,
+        ok: classification === 'success',
+        error: describeError(result),
+        responseBody: result.responseBody,
+        responseHeaders: result.responseHeaders,
+      },
+      outcome,
+      now,
+    });
+    if (!recorded.applied) return;
+    const delivery: Delivery = {
+      ...stripLease(claim),
+      state: outcome.state,
+      attemptCount: attemptNumber,
+      nextAttemptAt,
+      lastStatus: result.status,
+      lastError: describeError(result),
+      updatedAt: now,
+    };
+    if (outcome.state === 'succeeded') this.#emit('delivery.succeeded', { delivery, result });
+    else if (outcome.state === 'pending')
+      this.#emit('delivery.retrying', { delivery, result, nextAttemptAt: outcome.nextAttemptAt });
+    else {
+      const reason =
+        classification === 'gone' ? 'gone' : classification === 'permanent' ? 'permanent' : 'exhausted';
+      this.#emit('delivery.failed', { delivery, result, reason });
+    }
+    if (classification === 'gone') await this.#disable(webhook, 'gone');
+    else if (recorded.health && this.#autoDisable && classification !== 'success') {
+      const { afterConsecutiveFailures, afterFailingForMs } = this.#autoDisable;
+      const failingFor = recorded.health.failingSince
+        ? now.getTime() - recorded.health.failingSince.getTime()
+        : 0;
+      if (
+        recorded.health.consecutiveFailures >= afterConsecutiveFailures ||
+        failingFor >= afterFailingForMs
+      ) {
+        await this.#disable(webhook, 'failing');
+      }
+    }
+  }
+
+  async #disable(webhook: WebhookRecord, reason: 'gone' | 'failing'): Promise<void> {
+    try {
+      await this.#host.disableForWorker(webhook, reason);
+      this.#emit('webhook.disabled', { scope: webhook.scope, webhookId: webhook.id, reason });
+    } catch (error) {
+      this.#emitError(asHooklineError(error, `Disabling webhook ${webhook.id} failed.`), 'disable');
+    }
+  }
+
+  async #maybePurge(): Promise<void> {
+    const now = this.#clock.now();
+    if (now - this.#lastPurge < 60 * 60 * 1000) return;
+    this.#lastPurge = now;
+    try {
+      await this.#store.purgeAttempts({ before: new Date(now - this.#retentionMs) });
+    } catch (error) {
+      this.#emitError(asHooklineError(error, 'Purging old attempts failed.'), 'purge');
+    }
+  }
+
+  /**
+   * Records an attempt together with the others that finish in the same turn of the event loop
+   * (up to 64), so a busy worker commits once per batch instead of once per attempt.
+   */
+  #record(input: RecordAttemptInput): Promise<RecordAttemptResult> {
+    return new Promise((resolve, reject) => {
+      this.#recordQueue.push({ input, resolve, reject });
+      if (this.#recordQueue.length >= 64) this.#flushRecords();
+      else if (this.#recordQueue.length === 1) setImmediate(() => this.#flushRecords());
+    });
+  }
+
+  #flushRecords(): void {
+    const batch = this.#recordQueue;
+    if (batch.length === 0) return;
+    this.#recordQueue = [];
+    this.#store.recordAttempts({ items: batch.map((b) => b.input) }).then(
+      (results) => {
+        for (const [i, b] of batch.entries()) {
+          const result = results[i];
+          if (result) b.resolve(result);
+          else
+            b.reject(
+              new HooklineError('store_failed', 'The store returned fewer results than attempts recorded.'),
+            );
+        }
+      },
+      (error: unknown) => {
+        for (const b of batch) b.reject(error);
+      },
+    );
+  }
+
+  #notifyIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #emit<K extends keyof WorkerEvents>(event: K, payload: WorkerEvents[K]): void {
+    for (const listener of this.#listeners.get(event) ?? []) {
+      try {
+        (listener as Listener<K>)(payload);
+      } catch (error) {
+        if (event !== 'error')
+          this.#emitError(asHooklineError(error, `A ${event} listener threw.`), 'record');
+      }
+    }
+  }
+
+  #emitError(error: HooklineError, during: WorkerEvents['error']['during']): void {
+    if ((this.#listeners.get('error')?.size ?? 0) === 0) {
+      console.error(`[hookline] worker error during ${during}:`, error);
+      return;
+    }
+    this.#emit('error', { error, during });
+  }
+}
+
+function stripLease(claim: ClaimedDelivery): Delivery {
+  const { leaseToken: _token, leaseUntil: _until, webhook: _webhook, ...delivery } = claim;
+  return delivery;
+}
+
+function describeError(result: DeliveryResult): string | null {
+  if (result.error) return `${result.error.code}: ${result.error.message}`;
+  if (result.status >= 200 && result.status <= 299) return null;
+  return `HTTP ${result.status}`;
+}

@@ -1,0 +1,177 @@
+/**
+ * hookline: an embeddable outgoing-webhook system for Node backends.
+ *
+ * @example
+ * ```ts
+ * import { WebhookRegistry, pretixCatalog } from 'hookline';
+ * const registry = new WebhookRegistry({ catalog: pretixCatalog });
+ * await registry.create('acme', { url: 'https://example.com/hook', eventTypes: ['pretix.event.order.paid'] });
+ * ```
+ */
+
+export { type Clock, systemClock } from './clock.js';
+export {
+  type AttemptOutcome as AttemptClassification,
+  classifyOutcome,
+  type NextAttemptInput,
+  nextAttemptDelay,
+  parseRetryAfter,
+} from './delivery/classify.js';
+export {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_USER_AGENT,
+  type DeliverOptions,
+  type DeliveryRequest,
+  type DeliveryResult,
+  deliver,
+} from './delivery/deliver.js';
+export { createId } from './delivery/ids.js';
+export {
+  defineRetryPolicy,
+  maxAttempts,
+  type RetryAfterBounds,
+  type RetryPolicy,
+  type RetryPolicyName,
+  retryPolicies,
+} from './delivery/retry.js';
+export {
+  generateKeyPair,
+  generateSecret,
+  type HeadersLike,
+  SignatureError,
+  type SignatureFailureReason,
+  type SignInput,
+  signWebhook,
+  type VerifiedWebhook,
+  type VerifyInput,
+  type VerifyResult,
+  verifyWebhook,
+  verifyWebhookSafe,
+  type WebhookHeaders,
+  type WebhookKeyPair,
+  webhookHeaders,
+} from './delivery/signing.js';
+export {
+  checkAddress,
+  createSsrfGuard,
+  type SsrfCheck,
+  type SsrfGuard,
+  type SsrfLookup,
+  type SsrfOptions,
+} from './delivery/ssrf.js';
+export type {
+  Transport,
+  TransportError,
+  TransportErrorCode,
+  TransportRequest,
+  TransportResult,
+} from './delivery/transport.js';
+export { type KyTransportOptions, kyTransport } from './delivery/transport-ky.js';
+export { type UndiciTransportOptions, undiciTransport } from './delivery/transport-undici.js';
+export {
+  type AutoDisableOptions,
+  type StopOptions,
+  WebhookWorker,
+  type WorkerEvents,
+  type WorkerOptions,
+} from './delivery/worker.js';
+export {
+  ConflictError,
+  HooklineError,
+  type HooklineErrorCode,
+  type HooklineErrorOptions,
+  isHooklineError,
+  NotFoundError,
+  type ResourceKind,
+  TemplateError,
+  type TemplatePosition,
+  ValidationError,
+  type ValidationIssue,
+} from './errors.js';
+export {
+  type CatalogEntries,
+  type CatalogEntry,
+  type CatalogItem,
+  combineCatalogs,
+  createCatalog,
+  createMatchIndex,
+  type EventCatalog,
+  isWellFormedPattern,
+  type MatchableWebhook,
+  type MatchIndex,
+  type MatchIndexOptions,
+  type MatchQuery,
+  naiveMatch,
+  pretixCatalog,
+  talerCatalog,
+  validateEventTypes,
+} from './matching/index.js';
+export {
+  type Attempt,
+  checkUrl,
+  DELIVERY_STATES,
+  type Delivery,
+  type DeliveryState,
+  DISABLED_REASONS,
+  type DisabledReason,
+  HTTP_METHODS,
+  type HttpMethod,
+  type JsonValue,
+  MAX_COMMENT_LENGTH,
+  MAX_URL_LENGTH,
+  type Notification,
+  notificationSchema,
+  type OutgoingRequest,
+  TEMPLATE_ESCAPES,
+  type TemplateEscape,
+  type UrlRules,
+  type Webhook,
+  type WebhookFields,
+  type WebhookInput,
+  type WebhookPatch,
+  type WebhookRecord,
+  webhookFieldsSchema,
+  webhookPatchSchema,
+} from './model.js';
+export { DEFAULT_MAX_NOTIFICATION_BYTES } from './registry/notification.js';
+export {
+  DEFAULT_PAGE_SIZE,
+  type EmitOptions,
+  type EmitResult,
+  type ListOptions,
+  MAX_PAGE_SIZE,
+  type Page,
+  type PageOptions,
+  PING_EVENT_TYPE,
+  type WebhookPage,
+  WebhookRegistry,
+  type WebhookRegistryOptions,
+} from './registry/registry.js';
+export { type MemoryStoreOptions, memoryStore } from './storage/memory.js';
+export type {
+  AttemptOutcome,
+  AttemptResult,
+  ClaimedDelivery,
+  NewDelivery,
+  Store,
+  WebhookHealth,
+} from './storage/types.js';
+export {
+  DEFAULT_MAX_TEMPLATE_BYTES,
+  type DefaultPayloadOptions,
+  defaultPayload,
+  escapeHtml,
+  escapeJson,
+  FORBIDDEN_HEADER_NAMES,
+  type PayloadStyle,
+  type RenderableWebhook,
+  type RenderHeadersOptions,
+  type RenderRequestOptions,
+  type RenderTemplateOptions,
+  renderHeaders,
+  renderRequest,
+  renderTemplate,
+  type ValidateTemplateOptions,
+  validateTemplate,
+} from './templates/index.js';

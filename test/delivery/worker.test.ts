@@ -1,0 +1,462 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type Delivery,
+  defineRetryPolicy,
+  memoryStore,
+  pretixCatalog,
+  type RetryPolicy,
+  retryPolicies,
+  ValidationError,
+  WebhookRegistry,
+  type WebhookRegistryOptions,
+  type WorkerOptions,
+} from '../../src/index.js';
+import {
+  type CaptureResponse,
+  captureTransport,
+  createFakeClock,
+  type FakeClock,
+  waitForDelivery,
+} from '../../src/testing/index.js';
+
+const URL_A = 'https://a.example/hook';
+const URL_B = 'https://b.example/hook';
+
+function setup(
+  options: {
+    respond?: (req: { url: string }) => CaptureResponse | Promise<CaptureResponse>;
+    retryPolicy?: RetryPolicy;
+    worker?: WorkerOptions;
+    registry?: WebhookRegistryOptions;
+  } = {},
+) {
+  const clock = createFakeClock();
+  const store = memoryStore();
+  const registry = new WebhookRegistry({
+    store,
+    clock,
+    ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+    ...options.registry,
+  });
+  const transport = captureTransport(options.respond ? { respond: options.respond } : {});
+  const worker = registry.worker({ transport, random: () => 0.5, pollIntervalMs: 1000, ...options.worker });
+  return { clock, store, registry, transport, worker };
+}
+
+/** Runs the worker until nothing is due, then moves the fake clock to the next scheduled attempt. */
+async function runSchedule(
+  clock: FakeClock,
+  registry: WebhookRegistry,
+  worker: { drain(): Promise<void> },
+  scope: string,
+) {
+  for (let i = 0; i < 100; i++) {
+    await worker.drain();
+    const summary = await registry.store.outboxSummary({ now: new Date(clock.now()) });
+    if (summary.pending === 0 || !summary.nextAttemptAt) return;
+    clock.set(summary.nextAttemptAt);
+  }
+  throw new Error(`schedule for ${scope} did not finish`);
+}
+
+describe('worker: retry schedules under a fake clock', () => {
+  it.each([
+    ['pretix', retryPolicies.pretix],
+    ['taler', retryPolicies.taler],
+    ['standard', retryPolicies.standard],
+  ] as const)('follows the %s policy to the last attempt, then fails', async (_name, policy) => {
+    const { clock, registry, transport, worker } = setup({
+      respond: () => 500,
+      retryPolicy: policy,
+      worker: { autoDisable: false },
+    });
+    const hook = await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    const start = clock.now();
+    const { deliveryIds } = await registry.emit({ scope: 'acme', type: 'pay', data: {} });
+    await runSchedule(clock, registry, worker, 'acme');
+    await worker.stop();
+    const attempts = await registry.attempts('acme', deliveryIds[0]!, { pageSize: 100 });
+    expect(attempts.count).toBe(policy.delaysMs.length + 1);
+    const offsets = attempts.items.map((a) => a.startedAt.getTime() - start).reverse();
+    let expected = 0;
+    const cumulative = [0, ...policy.delaysMs.map((gap) => (expected += gap))];
+    expect(offsets).toEqual(cumulative);
+    expect(transport.requests).toHaveLength(policy.delaysMs.length + 1);
+    expect(await registry.getDelivery('acme', deliveryIds[0]!)).toMatchObject({
+      state: 'failed',
+      attemptCount: policy.delaysMs.length + 1,
+      lastStatus: 500,
+      lastError: 'HTTP 500',
+    });
+    expect((await registry.get('acme', hook.id)).enabled).toBe(true);
+  });
+
+  it('stops retrying on a permanent status of the policy (Taler 400)', async () => {
+    const { clock, registry, worker } = setup({ respond: () => 400, retryPolicy: retryPolicies.taler });
+    await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    const failed: string[] = [];
+    worker.on('delivery.failed', ({ reason }) => failed.push(reason));
+    const { deliveryIds } = await registry.emit({ scope: 'acme', type: 'pay', data: {} });
+    await runSchedule(clock, registry, worker, 'acme');
+    await worker.stop();
+    expect((await registry.attempts('acme', deliveryIds[0]!)).count).toBe(1);
+    expect(failed).toEqual(['permanent']);
+  });
+
+  it('retries after a failure and succeeds, emitting lifecycle events', async () => {
+    let calls = 0;
+    const { clock, registry, worker } = setup({
+      respond: () => (++calls <= 2 ? 503 : 200),
+      retryPolicy: retryPolicies.pretix,
+    });
+    await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    const events: string[] = [];
+    worker.on('delivery.retrying', ({ nextAttemptAt }) =>
+      events.push(`retrying@${nextAttemptAt.getTime() - clock.now()}`),
+    );
+    worker.on('delivery.succeeded', ({ delivery }) => events.push(`succeeded#${delivery.attemptCount}`));
+    await registry.emit({ scope: 'acme', type: 'pay', data: {} });
+    await runSchedule(clock, registry, worker, 'acme');
+    await worker.stop();
+    expect(events).toEqual(['retrying@5000', 'retrying@30000', 'succeeded#3']);
+  });
+
+  it('honours Retry-After on 429 within the policy bounds', async () => {
+    let calls = 0;
+    const { clock, registry, worker } = setup({
+      respond: () => (++calls === 1 ? { status: 429, headers: { 'Retry-After': '120' } } : 200),
+      retryPolicy: retryPolicies.pretix,
+    });
+    await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    const start = clock.now();
+    const { deliveryIds } = await registry.emit({ scope: 'acme', type: 'pay', data: {} });
+    await runSchedule(clock, registry, worker, 'acme');
+    await worker.stop();
+    const attempts = await registry.attempts('acme', deliveryIds[0]!);
+    expect(attempts.items.map((a) => a.startedAt.getTime() - start)).toEqual([120_000, 0]);
+  });
+});
+
+describe('worker: webhook lifecycle', () => {
+  it('disables a webhook on 410 and cancels its other pending deliveries', async () => {
+    const { registry, transport, worker } = setup({ respond: () => 410 });
+    const hook = await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    const disabled: unknown[] = [];
+    worker.on('webhook.disabled', (e) => disabled.push(e));
+    const first = await registry.emit({ scope: 'acme', type: 'pay', data: {} });
+    await worker.drain();
+    const second = await registry.emit({ scope: 'acme', type: 'pay', data: {} });
+    await worker.drain();
+    await worker.stop();
+    expect(await registry.get('acme', hook.id)).toMatchObject({ enabled: false, disabledReason: 'gone' });
+    expect(disabled).toEqual([{ scope: 'acme', webhookId: hook.id, reason: 'gone' }]);
+    expect(await registry.getDelivery('acme', first.deliveryIds[0]!)).toMatchObject({
+      state: 'failed',
+      lastStatus: 410,
+    });
+    expect(second.deliveries).toBe(0);
+    expect(transport.requests).toHaveLength(1);
+  });
+
+  it('cancels, without sending, deliveries whose webhook was disabled or removed before their turn', async () => {
+    const { registry, transport, worker } = setup();
+    const a = await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    const b = await registry.create('acme', { url: URL_B, eventTypes: ['pay'] });
+    const { deliveryIds } = await registry.emit({ scope: 'acme', type: 'pay', data: {} });
+    await registry.disable('acme', a.id);
+    await registry.remove('acme', b.id);
+    const canceled: string[] = [];
+    worker.on('delivery.canceled', ({ reason }) => canceled.push(reason));
+    await worker.drain();
+    await worker.stop();
+    expect(transport.requests).toHaveLength(0);
+    expect(canceled).toEqual(['webhook disabled']);
+    expect((await registry.getDelivery('acme', deliveryIds[0]!)).state).toBe('canceled');
+    expect(await registry.getDelivery('acme', deliveryIds[1]!)).toMatchObject({
+      state: 'canceled',
+      lastError: 'webhook removed',
+    });
+  });
+
+  it('auto-disables after N consecutive failed deliveries', async () => {
+    const once = defineRetryPolicy({ name: 'once', delaysMs: [] });
+    const { registry, worker } = setup({
+      respond: () => 500,
+      retryPolicy: once,
+      worker: { autoDisable: { afterConsecutiveFailures: 3, afterFailingForMs: Number.POSITIVE_INFINITY } },
+    });
+    const hook = await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    for (let i = 0; i < 2; i++) {
+      await registry.emit({ scope: 'acme', type: 'pay', data: {} });
+      await worker.drain();
+    }
+    expect((await registry.get('acme', hook.id)).enabled).toBe(true);
+    expect((await registry.get('acme', hook.id)).consecutiveFailures).toBe(2);
+    await registry.emit({ scope: 'acme', type: 'pay', data: {} });
+    await worker.drain();
+    await worker.stop();
+    expect(await registry.get('acme', hook.id)).toMatchObject({ enabled: false, disabledReason: 'failing' });
+  });
+
+  it('auto-disables when every attempt has failed for the configured time, and a success resets it', async () => {
+    let fail = true;
+    const { clock, registry, worker } = setup({
+      respond: () => (fail ? 500 : 200),
+      retryPolicy: retryPolicies.pretix,
+      worker: {
+        autoDisable: { afterConsecutiveFailures: Number.POSITIVE_INFINITY, afterFailingForMs: 60_000 },
+      },
+    });
+    const hook = await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    await registry.emit({ scope: 'acme', type: 'pay', data: {} });
+    await worker.drain(); // t=0 fails
+    clock.advance(5_000);
+    await worker.drain(); // t=5s fails
+    expect((await registry.get('acme', hook.id)).failingSince?.getTime()).toBe(clock.now() - 5_000);
+    fail = false;
+    clock.advance(30_000);
+    await worker.drain(); // t=35s succeeds
+    expect((await registry.get('acme', hook.id)).failingSince).toBeNull();
+    fail = true;
+    await registry.emit({ scope: 'acme', type: 'pay', data: {} });
+    await runSchedule(clock, registry, worker, 'acme');
+    await worker.stop();
+    const after = await registry.get('acme', hook.id);
+    expect(after).toMatchObject({ enabled: false, disabledReason: 'failing' });
+  });
+});
+
+describe('worker: leases, redelivery, stopping', () => {
+  it('delivers what a crashed worker had claimed once its lease expires', async () => {
+    const { clock, registry, store, transport, worker } = setup({
+      worker: { leaseMs: 60_000, timeoutMs: 10_000 },
+    });
+    await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    const { deliveryIds } = await registry.emit({ scope: 'acme', type: 'pay', data: {} });
+    const crashed = await store.claimDue({ limit: 10, leaseMs: 60_000, now: new Date(clock.now()) });
+    expect(crashed).toHaveLength(1);
+    await worker.drain();
+    expect(transport.requests).toHaveLength(0);
+    clock.advance(60_001);
+    await worker.drain();
+    await worker.stop();
+    expect(transport.requests).toHaveLength(1);
+    expect((await registry.getDelivery('acme', deliveryIds[0]!)).state).toBe('succeeded');
+  });
+
+  it('redelivers a finished delivery with the same webhook-id', async () => {
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const { registry, transport, worker } = setup();
+    await registry.create('acme', { url: URL_A, eventTypes: ['pay'], secrets: [secret] });
+    const { deliveryIds } = await registry.emit({ scope: 'acme', type: 'pay', data: { n: 1 } });
+    await worker.drain();
+    const again = await registry.redeliver('acme', deliveryIds[0]!);
+    expect(again).toMatchObject({ state: 'pending', attemptCount: 0 });
+    await worker.drain();
+    await worker.stop();
+    expect(transport.requests).toHaveLength(2);
+    expect(transport.requests[0]!.headers['webhook-id']).toBe(deliveryIds[0]);
+    expect(transport.requests[1]!.headers['webhook-id']).toBe(deliveryIds[0]);
+    expect(transport.requests[1]!.body).toBe(transport.requests[0]!.body);
+    const attempts = await registry.attempts('acme', deliveryIds[0]!);
+    expect(attempts.items.map((a) => a.retry)).toEqual([true, false]);
+  });
+
+  it('waits for in-flight attempts on a graceful stop, and is safe to call twice', async () => {
+    let release: (() => void) | undefined;
+    let arrived: (() => void) | undefined;
+    const arrival = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const { registry, worker } = setup({
+      respond: () =>
+        new Promise<number>((resolve) => {
+          release = () => resolve(200);
+          arrived?.();
+        }),
+    });
+    await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    const { deliveryIds } = await registry.emit({ scope: 'acme', type: 'pay', data: {} });
+    worker.start();
+    await arrival;
+    let stopped = false;
+    const stopping = worker.stop().then(() => {
+      stopped = true;
+    });
+    expect(worker.stop()).toBe(worker.stop());
+    await Promise.resolve();
+    expect(stopped).toBe(false);
+    release?.();
+    await stopping;
+    expect((await registry.getDelivery('acme', deliveryIds[0]!)).state).toBe('succeeded');
+  });
+
+  it('gives back what it cannot finish within the stop timeout', async () => {
+    let arrived: (() => void) | undefined;
+    const arrival = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const { clock, registry, store, worker } = setup({
+      respond: () =>
+        new Promise<number>(() => {
+          arrived?.();
+        }),
+    });
+    await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    await registry.emit({ scope: 'acme', type: 'pay', data: {} });
+    worker.start();
+    await arrival;
+    await worker.stop({ timeoutMs: 20 });
+    const claimable = await store.claimDue({ limit: 10, leaseMs: 1000, now: new Date(clock.now()) });
+    expect(claimable).toHaveLength(1);
+    expect(() => worker.start()).toThrow(/stopped/);
+  });
+
+  it('keeps one slow receiver from starving the others (per-webhook concurrency)', async () => {
+    const releases: (() => void)[] = [];
+    const { registry, transport, worker } = setup({
+      respond: (req) =>
+        req.url === URL_A ? new Promise<number>((resolve) => releases.push(() => resolve(200))) : 200,
+      worker: { concurrency: 8, perWebhookConcurrency: 2 },
+    });
+    const slow = await registry.create('acme', { url: URL_A, eventTypes: ['slow'] });
+    await registry.create('acme', { url: URL_B, eventTypes: ['fast'] });
+    for (let i = 0; i < 20; i++) await registry.emit({ scope: 'acme', type: 'slow', data: { i } });
+    const fast: string[] = [];
+    for (let i = 0; i < 5; i++)
+      fast.push(...(await registry.emit({ scope: 'acme', type: 'fast', data: { i } })).deliveryIds);
+    worker.start();
+    const done = await Promise.all(
+      fast.map((deliveryId) => waitForDelivery({ registry, worker, scope: 'acme', deliveryId })),
+    );
+    expect(done.map((d: Delivery) => d.state)).toEqual(Array(5).fill('succeeded'));
+    expect(transport.requests.filter((r) => r.url === URL_A).length).toBeLessThanOrEqual(2);
+    expect(
+      (await registry.deliveries('acme', slow.id, { pageSize: 100 })).items.filter(
+        (d) => d.state === 'succeeded',
+      ),
+    ).toHaveLength(0);
+    for (const r of releases) r();
+    await worker.stop({ graceful: false });
+  });
+});
+
+describe('emit', () => {
+  it('is idempotent per notification id within a scope', async () => {
+    const { registry } = setup();
+    await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    const first = await registry.emit({ id: 'order-1-paid', scope: 'acme', type: 'pay', data: {} });
+    const second = await registry.emit({
+      id: 'order-1-paid',
+      scope: 'acme',
+      type: 'pay',
+      data: { other: true },
+    });
+    expect(first).toMatchObject({ notificationId: 'order-1-paid', deliveries: 1, created: true });
+    expect(second).toEqual({ ...first, created: false });
+    const hooks = await registry.list('acme');
+    expect((await registry.deliveries('acme', hooks.items[0]!.id)).count).toBe(1);
+  });
+
+  it('stores the request rendered at emit time, so later template edits do not change it', async () => {
+    const { registry, transport, worker } = setup();
+    const hook = await registry.create('acme', {
+      url: URL_A,
+      eventTypes: ['pay'],
+      bodyTemplate: 'v1 {{order_id}}',
+    });
+    await registry.emit({ scope: 'acme', type: 'pay', data: { order_id: 'A-1' } });
+    await registry.update('acme', hook.id, { bodyTemplate: 'v2 {{order_id}}' });
+    await worker.drain();
+    await worker.stop();
+    expect(transport.requests[0]!.body).toBe('v1 A-1');
+  });
+
+  it('stores a delivery whose headers cannot be rendered as failed, and sends the others', async () => {
+    const { registry, transport, worker } = setup();
+    const bad = await registry.create('acme', {
+      url: URL_A,
+      eventTypes: ['pay'],
+      headerTemplate: 'X-Reason: {{reason}}',
+    });
+    await registry.create('acme', { url: URL_B, eventTypes: ['pay'] });
+    const { deliveryIds } = await registry.emit({
+      scope: 'acme',
+      type: 'pay',
+      data: { reason: 'a\r\nX-Evil: 1' },
+    });
+    await worker.drain();
+    await worker.stop();
+    expect(transport.requests.map((r) => r.url)).toEqual([URL_B]);
+    const failed = await registry.getDelivery('acme', deliveryIds[0]!);
+    expect(failed).toMatchObject({ webhookId: bad.id, state: 'failed' });
+    expect(failed.lastError).toMatch(/^template_render_failed/);
+  });
+
+  it.each<[string, unknown]>([
+    ['a function', { f: () => 1 }],
+    ['a BigInt', { n: 10n }],
+    ['a symbol', { s: Symbol('x') }],
+    ['NaN', { n: Number.NaN }],
+    ['a class instance', { m: new Map() }],
+  ])('rejects data with %s', async (_name, data) => {
+    const { registry } = setup();
+    await expect(
+      registry.emit({ scope: 'acme', type: 'pay', data: data as Record<string, unknown> }),
+    ).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('rejects cycles, oversized data, and blank scope or type', async () => {
+    const { registry } = setup({ registry: { maxNotificationBytes: 100 } });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await expect(registry.emit({ scope: 'acme', type: 'pay', data: cyclic })).rejects.toMatchObject({
+      issues: [{ path: ['data', 'self'], code: 'not_json', message: 'The data contains a cycle.' }],
+    });
+    await expect(
+      registry.emit({ scope: 'acme', type: 'pay', data: { s: 'x'.repeat(200) } }),
+    ).rejects.toMatchObject({
+      issues: [{ code: 'too_large' }],
+    });
+    await expect(registry.emit({ scope: '', type: 'pay', data: {} })).rejects.toBeInstanceOf(ValidationError);
+    await expect(registry.emit({ scope: 'acme', type: '', data: {} })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+  });
+
+  it('converts Dates in data to JSON strings', async () => {
+    const { registry, transport, worker } = setup({
+      registry: { catalog: pretixCatalog, payloadStyle: 'pretix' },
+    });
+    await registry.create('acme', { url: URL_A, eventTypes: ['pretix.event.order.paid'] });
+    await registry.emit({
+      id: 'n-1',
+      scope: 'acme',
+      type: 'pretix.event.order.paid',
+      event: 'democon',
+      data: { at: new Date('2026-01-02T03:04:05.000Z') },
+    });
+    await worker.drain();
+    await worker.stop();
+    expect(JSON.parse(transport.requests[0]!.body)).toEqual({
+      notification_id: 'n-1',
+      organizer: 'acme',
+      event: 'democon',
+      action: 'pretix.event.order.paid',
+      at: '2026-01-02T03:04:05.000Z',
+    });
+  });
+
+  it('queues a ping to one webhook whatever its event types', async () => {
+    const { registry, transport, worker } = setup();
+    const hook = await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    const ping = await registry.ping('acme', hook.id);
+    expect(ping).toMatchObject({ type: 'hookline.ping', state: 'pending', webhookId: hook.id });
+    await worker.drain();
+    await worker.stop();
+    expect(JSON.parse(transport.requests[0]!.body)).toMatchObject({
+      type: 'hookline.ping',
+      data: { ping: true },
+    });
+  });
+});
