@@ -1,0 +1,141 @@
+/**
+ * bench/pipeline: 20 000 notifications, each matching one webhook, emitted and delivered
+ * through the memory store to a keep-alive receiver in another process, worker concurrency 64.
+ * Compared in the same run with raw undici requests (Pool.request, concurrency 64) to the same
+ * receiver. Targets: at least 60 % of raw undici end to end; peak RSS under 300 MB with 20 000
+ * deliveries queued.
+ *
+ * Run: npx tsx bench/pipeline/index.ts [--quick]
+ */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { memoryStore, WebhookRegistry } from '../../src/index.js';
+
+const quick = process.argv.includes('--quick');
+const N = quick ? 4_000 : 20_000;
+const CONCURRENCY = 64;
+const WEBHOOKS = 200;
+
+let peakRss = 0;
+const rssTimer = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}, 20);
+
+async function startReceiver(): Promise<{ port: number; stop(): void }> {
+  const child = fork(fileURLToPath(new URL('../deliver/receiver.mjs', import.meta.url)), [], {
+    stdio: 'inherit',
+  });
+  const [message] = (await once(child, 'message')) as [{ port: number }];
+  return { port: message.port, stop: () => child.kill() };
+}
+
+async function rawUndici(port: number, body: string): Promise<number> {
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY });
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < N) {
+        next++;
+        const res = await pool.request({
+          path: '/hook',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        await res.body.text();
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await pool.close();
+  return N / seconds;
+}
+
+async function hookline(
+  port: number,
+): Promise<{ perSecond: number; emitPerSecond: number; queuedRss: number }> {
+  const registry = new WebhookRegistry({ store: memoryStore() });
+  for (let i = 0; i < WEBHOOKS; i++) {
+    await registry.create('bench', {
+      url: `http://127.0.0.1:${port}/hook`,
+      eventTypes: [`bench.type${i}`],
+      secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+    });
+  }
+  const started = performance.now();
+  for (let i = 0; i < N; i++) {
+    await registry.emit({
+      scope: 'bench',
+      type: `bench.type${i % WEBHOOKS}`,
+      data: {
+        order: `ORDER-${i}`,
+        amount: 'EUR:12.50',
+        items: [{ sku: 'tee', qty: 2 }],
+        note: 'x'.repeat(300),
+      },
+    });
+  }
+  const emitSeconds = (performance.now() - started) / 1000;
+  const queuedRss = process.memoryUsage().rss;
+  let delivered = 0;
+  let failed = 0;
+  let retried = 0;
+  const worker = registry.worker({
+    concurrency: CONCURRENCY,
+    perWebhookConcurrency: 8,
+    ssrf: { allow: ['127.0.0.1'] },
+  });
+  const done = new Promise<void>((resolve) => {
+    worker.on('delivery.succeeded', () => {
+      if (++delivered + failed === N) resolve();
+    });
+    worker.on('delivery.failed', () => {
+      if (delivered + ++failed === N) resolve();
+    });
+    worker.on('delivery.retrying', () => {
+      retried++;
+    });
+  });
+  worker.start();
+  await done;
+  const seconds = (performance.now() - started) / 1000;
+  await worker.stop();
+  if (failed > 0 || retried > 0) throw new Error(`${failed} deliveries failed, ${retried} attempts retried`);
+  return { perSecond: N / seconds, emitPerSecond: N / emitSeconds, queuedRss };
+}
+
+const receiver = await startReceiver();
+try {
+  const body = JSON.stringify({
+    order: 'ORDER-1',
+    amount: 'EUR:12.50',
+    items: [{ sku: 'tee', qty: 2 }],
+    note: 'x'.repeat(300),
+  });
+  await rawUndici(receiver.port, body); // warm-up
+  const raw = await rawUndici(receiver.port, body);
+  const ours = await hookline(receiver.port);
+  clearInterval(rssTimer);
+  const ratio = ours.perSecond / raw;
+  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+  console.log(
+    `bench/pipeline: ${N} notifications -> ${N} signed deliveries, concurrency ${CONCURRENCY}, memory store`,
+  );
+  console.log(`  raw undici Pool.request      ${raw.toFixed(0).padStart(7)} req/s`);
+  console.log(`  hookline emit only           ${ours.emitPerSecond.toFixed(0).padStart(7)} notifications/s`);
+  console.log(
+    `  hookline emit + deliver      ${ours.perSecond.toFixed(0).padStart(7)} deliveries/s (end to end)`,
+  );
+  console.log(
+    `  ratio hookline / raw undici  ${(ratio * 100).toFixed(0)} %  (target >= 60 %)  ${ratio >= 0.6 ? 'PASS' : 'FAIL'}`,
+  );
+  console.log(`  RSS with ${N} queued          ${mb(ours.queuedRss)}`);
+  console.log(
+    `  peak RSS                     ${mb(peakRss)}  (target < 300 MB)  ${peakRss < 300 * 1024 * 1024 ? 'PASS' : 'FAIL'}`,
+  );
+} finally {
+  receiver.stop();
+}

@@ -1,0 +1,194 @@
+/**
+ * The end-to-end demo: `npm run demo`.
+ *
+ * Starts a local receiver, registers a pretix-style webhook with a wildcard, one that fails
+ * twice before it succeeds, one that answers 410, and a Taler-style webhook with header and
+ * body templates and a signing secret; emits notifications; runs the worker with a fast retry
+ * policy; and prints the deliveries, their attempts and the verified signatures.
+ */
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  combineCatalogs,
+  type Delivery,
+  defineRetryPolicy,
+  generateSecret,
+  pretixCatalog,
+  talerCatalog,
+  verifyWebhook,
+  WebhookRegistry,
+} from '../src/index.js';
+
+interface Arrival {
+  path: string;
+  status: number;
+  signature: string;
+}
+
+async function startReceiver(
+  secrets: Map<string, string>,
+): Promise<{ url: string; arrivals: Arrival[]; close(): Promise<void> }> {
+  const arrivals: Arrival[] = [];
+  let flaky = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      const body = Buffer.concat(chunks).toString('utf8');
+      let status = 200;
+      if (path === '/flaky') status = ++flaky <= 2 ? 503 : 200;
+      if (path === '/gone') status = 410;
+      let signature = 'unsigned';
+      const secret = secrets.get(path);
+      if (secret) {
+        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+        const result = verifyWebhook({ body, headers, secrets: [secret] });
+        signature = `verified (webhook-id ${result.id})`;
+      }
+      arrivals.push({ path, status, signature });
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(status === 200 ? 'ok' : status === 410 ? 'this endpoint is gone' : 'try again later');
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    arrivals,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+function table(rows: Record<string, string | number>[]): string {
+  const first = rows[0];
+  if (!first) return '(none)';
+  const columns = Object.keys(first);
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ');
+  return [
+    line(columns),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map((r) => line(columns.map((c) => String(r[c])))),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const talerSecret = generateSecret();
+  const receiver = await startReceiver(new Map([['/taler', talerSecret]]));
+
+  // One registry for both dialects: pretix organizers and Taler instances are both scopes.
+  const registry = new WebhookRegistry({
+    catalog: combineCatalogs(pretixCatalog, talerCatalog),
+    payloadStyle: 'pretix',
+    retryPolicy: defineRetryPolicy({ name: 'demo', delaysMs: [100, 200, 400] }),
+  });
+
+  const changes = await registry.create('bigevents', {
+    url: `${receiver.url}/orders`,
+    eventTypes: ['pretix.event.order.changed.*'],
+    allEvents: false,
+    limitEvents: ['democon'],
+    comment: 'every order change at democon',
+  });
+  const paid = await registry.create('bigevents', {
+    url: `${receiver.url}/flaky`,
+    eventTypes: ['pretix.event.order.paid'],
+  });
+  const canceled = await registry.create('bigevents', {
+    url: `${receiver.url}/gone`,
+    eventTypes: ['pretix.event.order.canceled'],
+  });
+  const pay = await registry.create('default', {
+    key: 'pay-hook',
+    url: `${receiver.url}/taler`,
+    eventTypes: ['pay'],
+    headerTemplate: 'X-Taler-Order: {{order_id}}',
+    bodyTemplate: '{"order":"{{order_id}}","amount":"{{contract_terms.amount}}"}',
+    secrets: [talerSecret],
+  });
+  console.log(
+    `Registered ${4} webhooks: #${changes.id} #${paid.id} #${canceled.id} (organizer bigevents), #${pay.id} (instance default)\n`,
+  );
+
+  const notifications = [
+    {
+      scope: 'bigevents',
+      type: 'pretix.event.order.changed.item',
+      event: 'democon',
+      data: { code: 'ABC12' },
+    },
+    {
+      scope: 'bigevents',
+      type: 'pretix.event.order.changed.item',
+      event: 'otherfest',
+      data: { code: 'ZZZ99' },
+    },
+    { scope: 'bigevents', type: 'pretix.event.order.paid', event: 'democon', data: { code: 'ABC12' } },
+    { scope: 'bigevents', type: 'pretix.event.order.canceled', event: 'democon', data: { code: 'XYZ34' } },
+    {
+      scope: 'default',
+      type: 'pay',
+      data: { order_id: '2025.123-01ABC', contract_terms: { amount: 'KUDOS:5', summary: 'Coffee' } },
+    },
+  ];
+  let expected = 0;
+  for (const n of notifications) {
+    const result = await registry.emit(n);
+    expected += result.deliveries;
+    console.log(
+      `emit ${n.type.padEnd(34)} event=${String(n.event ?? '-').padEnd(9)} -> ${result.deliveries} delivery(ies)`,
+    );
+  }
+
+  const worker = registry.worker({ ssrf: { allow: ['127.0.0.1'] }, pollIntervalMs: 50, timeoutMs: 5_000 });
+  const finished: Delivery[] = [];
+  const done = new Promise<void>((resolve) => {
+    const finish = (delivery: Delivery) => {
+      finished.push(delivery);
+      if (finished.length === expected) resolve();
+    };
+    worker.on('delivery.succeeded', ({ delivery }) => finish(delivery));
+    worker.on('delivery.failed', ({ delivery }) => finish(delivery));
+  });
+  worker.on('webhook.disabled', ({ scope, webhookId, reason }) =>
+    console.log(`\nworker disabled webhook #${webhookId} of ${scope} (${reason})`),
+  );
+  worker.start();
+  await done;
+  await worker.stop();
+
+  const rows: Record<string, string | number>[] = [];
+  for (const hook of [changes, paid, canceled, pay]) {
+    for (const delivery of (await registry.deliveries(hook.scope, hook.id)).items) {
+      const attempts = (await registry.attempts(hook.scope, delivery.id)).items.reverse();
+      rows.push({
+        webhook: `#${hook.id} ${hook.scope}`,
+        type: delivery.type,
+        state: delivery.state,
+        attempts: attempts.map((a) => a.status).join(' > '),
+        delivery: delivery.id,
+      });
+    }
+  }
+  console.log(`\nDeliveries and their attempts (status of each try):\n${table(rows)}`);
+  console.log(`\nWhat the receiver saw:\n${table(receiver.arrivals.map((a) => ({ ...a })))}`);
+  const gone = await registry.get('bigevents', canceled.id);
+  console.log(
+    `\nWebhook #${gone.id} is now enabled=${gone.enabled} (disabledReason: ${gone.disabledReason})`,
+  );
+  await receiver.close();
+  console.log(`\nDone in ${Date.now() - started} ms.`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
