@@ -1,0 +1,183 @@
+/**
+ * The PostgreSQL store under load, against pg-boss 10 on the same database in the same run.
+ *
+ *   HOOKLINE_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/postgres/index.ts [--quick]
+ *
+ * 1. emit() latency: 10 webhooks match every notification; emit N notifications one at a time
+ *    (each stores 10 deliveries in one statement); p50/p99.
+ * 2. delivery throughput: N notifications to one webhook, then 4 worker loops at concurrency 32
+ *    send them to a keep-alive receiver in another process; deliveries/s until the outbox is empty.
+ * 3. pg-boss 10: N no-op jobs, 4 workers with batch fetch 32 (its best configuration for
+ *    throughput); jobs/s until all are completed.
+ * Each phase uses its own schema and drops it afterwards (URL default: HOOKLINE_TEST_DATABASE_URL,
+ * then postgres://postgres@127.0.0.1:5432/test).
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import PgBoss from 'pg-boss';
+import { WebhookRegistry } from '../../src/index.js';
+import { postgresStore } from '../../src/postgres/index.js';
+
+const quick = process.argv.includes('--quick');
+const N = quick ? 2_000 : 10_000;
+const WORKERS = 4;
+const CONCURRENCY = 32;
+const URL_ =
+  process.env.HOOKLINE_BENCH_DATABASE_URL ??
+  process.env.HOOKLINE_TEST_DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432/test';
+const tag = `hookline_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
+
+const pool = new pg.Pool({ connectionString: URL_, max: 20 });
+pool.on('error', () => undefined);
+
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
+
+async function dropSchema(name: string) {
+  await pool.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+}
+
+async function startReceiver(): Promise<{ child: ChildProcess; port: number; count(): Promise<number> }> {
+  const child = fork(fileURLToPath(new URL('./receiver.mjs', import.meta.url)), { stdio: 'inherit' });
+  const [message] = (await once(child, 'message')) as [{ port: number }];
+  return {
+    child,
+    port: message.port,
+    async count() {
+      child.send('count');
+      for (;;) {
+        const [m] = (await once(child, 'message')) as [{ count?: number }];
+        if (m.count !== undefined) return m.count;
+      }
+    },
+  };
+}
+
+async function emitLatency(port: number) {
+  const schema = `${tag}_emit`;
+  const store = postgresStore({ db: pool, schema, notify: false });
+  await store.migrate();
+  try {
+    const registry = new WebhookRegistry({ store });
+    for (let i = 0; i < 10; i++) {
+      await registry.create('bench', { url: `http://127.0.0.1:${port}/h${i}`, eventTypes: ['bench.*'] });
+    }
+    for (let i = 0; i < 200; i++) await registry.emit({ scope: 'bench', type: 'bench.warmup', data: { i } });
+    const times: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const t = performance.now();
+      await registry.emit({
+        scope: 'bench',
+        type: 'bench.event',
+        data: { i, order: { code: 'ABC12', total: '12.00' } },
+      });
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    return { p50: pct(times, 50), p99: pct(times, 99) };
+  } finally {
+    await dropSchema(schema);
+  }
+}
+
+async function hooklineThroughput(port: number) {
+  const schema = `${tag}_deliver`;
+  const store = postgresStore({ db: pool, schema });
+  await store.migrate();
+  try {
+    const registry = new WebhookRegistry({ store });
+    await registry.create('bench', { url: `http://127.0.0.1:${port}/hook`, eventTypes: ['bench.*'] });
+    for (let i = 0; i < N; i += 100) {
+      await Promise.all(
+        Array.from({ length: Math.min(100, N - i) }, (_, j) =>
+          registry.emit({ scope: 'bench', type: 'bench.event', data: { i: i + j } }),
+        ),
+      );
+    }
+    const workers = Array.from({ length: WORKERS }, () =>
+      registry.worker({
+        concurrency: CONCURRENCY,
+        perWebhookConcurrency: WORKERS * CONCURRENCY,
+        ssrf: { allowPrivateNetworks: true },
+        autoDisable: false,
+      }),
+    );
+    let succeeded = 0;
+    for (const w of workers) {
+      w.on('delivery.succeeded', () => {
+        succeeded++;
+      });
+      w.on('error', ({ error }) => console.error('worker error:', error.message));
+    }
+    const start = performance.now();
+    for (const w of workers) w.start();
+    while (succeeded < N) await new Promise((r) => setTimeout(r, 5));
+    const seconds = (performance.now() - start) / 1000;
+    await Promise.all(workers.map((w) => w.stop()));
+    return { perSecond: N / seconds, seconds };
+  } finally {
+    await dropSchema(schema);
+  }
+}
+
+async function pgBossThroughput() {
+  const schema = `${tag}_pgboss`;
+  const boss = new PgBoss({ connectionString: URL_, schema, max: 20, supervise: false, schedule: false });
+  boss.on('error', (e) => console.error('pg-boss error:', e.message));
+  await boss.start();
+  try {
+    await boss.createQueue('bench');
+    for (let i = 0; i < N; i += 1_000) {
+      await boss.insert(
+        Array.from({ length: Math.min(1_000, N - i) }, (_, j) => ({ name: 'bench', data: { i: i + j } })),
+      );
+    }
+    let done = 0;
+    const start = performance.now();
+    for (let w = 0; w < WORKERS; w++) {
+      await boss.work('bench', { batchSize: CONCURRENCY, pollingIntervalSeconds: 0.5 }, async (jobs) => {
+        done += jobs.length;
+      });
+    }
+    while (done < N) await new Promise((r) => setTimeout(r, 5));
+    const seconds = (performance.now() - start) / 1000;
+    return { perSecond: N / seconds, seconds };
+  } finally {
+    await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
+    await dropSchema(schema);
+  }
+}
+
+const receiver = await startReceiver();
+try {
+  const latency = await emitLatency(receiver.port);
+  const hookline = await hooklineThroughput(receiver.port);
+  const boss = await pgBossThroughput();
+  const received = await receiver.count();
+  console.log(
+    `PostgreSQL store vs pg-boss 10, ${fmt(N)} items, node ${process.version}${quick ? ' (--quick)' : ''}`,
+  );
+  console.log(
+    `database ${URL_.replace(/\/\/[^@]*@/, '//…@')}, receiver pid ${receiver.child.pid} (${fmt(received)} requests)`,
+  );
+  console.log('');
+  console.log(
+    `emit() with 10 matching webhooks (10 deliveries per call):  p50 ${latency.p50.toFixed(2)} ms   p99 ${latency.p99.toFixed(2)} ms`,
+  );
+  console.log(
+    `hookline: ${WORKERS} workers × concurrency ${CONCURRENCY}, HTTP to a local receiver:  ${fmt(hookline.perSecond)} deliveries/s (${hookline.seconds.toFixed(2)} s)`,
+  );
+  console.log(
+    `pg-boss:  ${WORKERS} workers × batchSize ${CONCURRENCY}, no-op handler:               ${fmt(boss.perSecond)} jobs/s (${boss.seconds.toFixed(2)} s)`,
+  );
+  console.log(`ratio hookline / pg-boss: ${(hookline.perSecond / boss.perSecond).toFixed(2)}×`);
+} finally {
+  receiver.child.disconnect();
+  receiver.child.kill();
+  await pool.end();
+}

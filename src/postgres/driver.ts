@@ -1,0 +1,247 @@
+/**
+ * The small structural surface hookline needs from a PostgreSQL driver, and the helpers that
+ * tell the drivers apart. Nothing here imports `pg` or `@electric-sql/pglite`: a `pg.Pool`,
+ * `pg.Client`, `pg.PoolClient`, a `PGlite` and a PGlite `Transaction` all fit these types as
+ * they are.
+ */
+
+/**
+ * What a query resolves to: at least the result rows.
+ *
+ * @example
+ * ```ts
+ * const { rows } = await db.query('SELECT 1 AS one'); // rows: [{ one: 1 }]
+ * ```
+ */
+export interface QueryResultLike {
+  rows: unknown[];
+}
+
+/**
+ * Anything that runs one parameterized SQL statement: a `pg.Pool`, `pg.Client`,
+ * `pg.PoolClient`, a `PGlite`, a PGlite `Transaction`, or your own wrapper.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * const db: Queryable = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * ```
+ */
+export interface Queryable {
+  query(text: string, params?: unknown[]): Promise<QueryResultLike>;
+}
+
+/**
+ * A message delivered by `LISTEN` on a `pg` client.
+ *
+ * @example
+ * ```ts
+ * client.on('notification', (m: NotificationMessage) => console.log(m.channel)); // 'hookline_deliveries'
+ * ```
+ */
+export interface NotificationMessage {
+  channel: string;
+  payload?: string | undefined;
+}
+
+/**
+ * A connection that can `LISTEN`: a `pg.Client` or `pg.PoolClient`. `release` (pool clients)
+ * or `end` (plain clients) gives it back when hookline stops listening.
+ *
+ * @example
+ * ```ts
+ * const notify = { connect: async () => { const c = new pg.Client(url); await c.connect(); return c; } };
+ * ```
+ */
+export interface NotificationClient extends Queryable {
+  on(event: 'notification', listener: (message: NotificationMessage) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+  removeListener(event: 'notification', listener: (message: NotificationMessage) => void): unknown;
+  removeListener(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener(event: 'end', listener: () => void): unknown;
+  release?(error?: Error | boolean): void;
+  end?(): Promise<void>;
+}
+
+/**
+ * A pooled client: a `pg.PoolClient`.
+ *
+ * @example
+ * ```ts
+ * const client: PoolClientLike = await pool.connect();
+ * client.release();
+ * ```
+ */
+export interface PoolClientLike extends Queryable {
+  release(error?: Error | boolean): void;
+}
+
+/**
+ * A pool: a `pg.Pool` (recognized by `connect()` plus the numeric `totalCount`).
+ *
+ * @example
+ * ```ts
+ * const pool: PoolLike = new pg.Pool({ connectionString });
+ * ```
+ */
+export interface PoolLike extends Queryable {
+  connect(): Promise<PoolClientLike>;
+  readonly totalCount: number;
+}
+
+/**
+ * A PGlite instance (or `PGliteWorker`): `transaction(fn)` plus `listen(channel, fn)`.
+ *
+ * @example
+ * ```ts
+ * const db: PGliteLike = await PGlite.create();
+ * ```
+ */
+export interface PGliteLike extends Queryable {
+  transaction<T>(callback: (tx: Queryable) => Promise<T>): Promise<T>;
+  listen(channel: string, callback: (payload: string) => void): Promise<(() => Promise<void>) | (() => void)>;
+  close?(): Promise<void>;
+}
+
+type Loose = Record<string, unknown>;
+
+/** Whether `db` looks like a `pg.Pool`. */
+export function isPool(db: unknown): db is PoolLike {
+  const d = db as Loose;
+  return (
+    typeof d?.connect === 'function' && typeof d.totalCount === 'number' && typeof d.query === 'function'
+  );
+}
+
+/** Whether `db` looks like a PGlite instance (not a PGlite `Transaction`, which has no `transaction`). */
+export function isPGlite(db: unknown): db is PGliteLike {
+  const d = db as Loose;
+  return (
+    typeof d?.transaction === 'function' && typeof d.listen === 'function' && typeof d.query === 'function'
+  );
+}
+
+/** Whether `db` looks like a `pg` client that can receive notifications. */
+export function isNotificationClient(db: unknown): db is NotificationClient {
+  const d = db as Loose;
+  return (
+    typeof d?.query === 'function' &&
+    typeof d.on === 'function' &&
+    typeof d.removeListener === 'function' &&
+    !isPool(db) &&
+    !isPGlite(db)
+  );
+}
+
+/** Whether `value` has a `query` function. */
+export function isQueryable(value: unknown): value is Queryable {
+  return typeof (value as Loose | null)?.query === 'function';
+}
+
+/** `'T'` while a `pg` client is inside a transaction block (pg ≥ 8.12 exposes it). */
+function clientInTransaction(db: Queryable): boolean {
+  const loose = db as unknown as Loose;
+  // A PGlite `Transaction` handle: always inside its transaction.
+  if (typeof loose.rollback === 'function' && typeof loose.closed === 'boolean') return true;
+  const status = (db as { getTransactionStatus?: () => unknown }).getTransactionStatus;
+  return typeof status === 'function' && ['T', 'E'].includes(String(status.call(db)));
+}
+
+/** One transaction at a time per plain client (its queries would interleave otherwise). */
+const clientQueues = new WeakMap<object, Promise<unknown>>();
+let savepointSeq = 0;
+
+async function onClient<T>(client: Queryable, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  if (clientInTransaction(client)) {
+    // Already inside the host's transaction: nest with a savepoint instead of committing theirs.
+    const name = `hookline_sp_${++savepointSeq}`;
+    await client.query(`SAVEPOINT ${name}`);
+    try {
+      const result = await fn(client);
+      await client.query(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (error) {
+      await client.query(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
+      throw error;
+    }
+  }
+  await client.query('BEGIN');
+  try {
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Runs `fn` inside one database transaction and passes it the transaction handle to use,
+ * `tx`: commit when `fn` resolves, roll back when it throws. How depends on `db`:
+ *
+ * - a `pg.Pool` (has `connect()` and `totalCount`): takes a client, `BEGIN` … `COMMIT` on it,
+ *   releases it (destroying it if the rollback failed);
+ * - a `PGlite`: its own `db.transaction(fn)` (inside `fn`, use only `tx`; PGlite runs one
+ *   transaction at a time and other queries on `db` wait for it);
+ * - anything else (a `pg.Client`, a `pg.PoolClient`): `BEGIN` … `COMMIT` on it directly, one
+ *   transaction at a time per client; when the client is already inside a transaction, a
+ *   `SAVEPOINT` instead, so the outer transaction stays the host's.
+ *
+ * Use `tx` as the `tx` of `registry.emit(notification, { tx })` to enqueue deliveries that
+ * commit or roll back with your own writes.
+ *
+ * @example
+ * ```ts
+ * await withTransaction(pool, async (tx) => {
+ *   await tx.query('UPDATE orders SET paid = true WHERE id = $1', [orderId]);
+ *   await registry.emit({ scope: 'acme', type: 'order.paid', data: { orderId } }, { tx });
+ * });
+ * ```
+ */
+export async function withTransaction<T>(db: Queryable, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  if (isPGlite(db)) return db.transaction((tx) => fn(tx));
+  if (isPool(db)) {
+    const client = await db.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        });
+        throw error;
+      }
+    } catch (error) {
+      broken ??= error instanceof Error && isConnectionError(error) ? error : undefined;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+  const previous = clientQueues.get(db) ?? Promise.resolve();
+  const run = previous.then(
+    () => onClient(db, fn),
+    () => onClient(db, fn),
+  );
+  clientQueues.set(
+    db,
+    run.catch(() => undefined),
+  );
+  return run;
+}
+
+/** Errors after which a pooled connection must not be reused. */
+function isConnectionError(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return (
+    (typeof code === 'string' &&
+      (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')) ||
+    /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE/i.test(error.message)
+  );
+}

@@ -1,0 +1,46 @@
+import { ConflictError, HooklineError } from '../errors.js';
+
+/** Where a database error happened, for the message and for mapping unique violations. */
+export interface ErrorContext {
+  schema: string;
+  operation: string;
+  scope?: string;
+  key?: string | null;
+}
+
+/** PostgreSQL's SQLSTATE of an error from `pg` or PGlite, if it has one. */
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Maps a driver error to a hookline error: a unique violation on the webhook key to a
+ * `ConflictError` (field `key`), on a delivery id to a `ConflictError` (field `id`), anything
+ * else to `HooklineError('store_failed')` with the original error as `cause`. Hookline errors
+ * pass through unchanged.
+ */
+export function wrapError(error: unknown, context: ErrorContext): HooklineError {
+  if (error instanceof HooklineError) return error;
+  const code = sqlState(error);
+  const constraint = (error as { constraint?: unknown } | null)?.constraint;
+  if (code === '23505' && constraint === 'webhooks_scope_key') {
+    const key = context.key === undefined || context.key === null ? '' : ` ${JSON.stringify(context.key)}`;
+    const scope = context.scope === undefined ? '' : ` in scope ${JSON.stringify(context.scope)}`;
+    return new ConflictError(`A webhook with key${key} already exists${scope}.`, {
+      field: 'key',
+      cause: error,
+    });
+  }
+  if (code === '23505' && constraint === 'deliveries_pkey') {
+    return new ConflictError('A delivery id is taken.', { field: 'id', cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const hint =
+    code === '42P01' || code === '3F000' ? ' (are the tables there? run `await store.migrate()` first)' : '';
+  return new HooklineError(
+    'store_failed',
+    `PostgreSQL store (schema "${context.schema}"): ${context.operation} failed: ${message}${hint}`,
+    { cause: error },
+  );
+}

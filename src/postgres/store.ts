@@ -1,0 +1,1066 @@
+import { ConflictError, HooklineError, ValidationError } from '../errors.js';
+import type { Attempt, Delivery, DeliveryState, WebhookRecord } from '../model.js';
+import type {
+  ClaimedDelivery,
+  RecordAttemptInput,
+  RecordAttemptResult,
+  Store,
+  WebhookHealth,
+} from '../storage/types.js';
+import {
+  isNotificationClient,
+  isPGlite,
+  isPool,
+  isQueryable,
+  type NotificationClient,
+  type NotificationMessage,
+  type Queryable,
+  withTransaction,
+} from './driver.js';
+import {
+  assertSchemaVersion,
+  checkSchemaName,
+  DEFAULT_SCHEMA,
+  type MigrateResult,
+  migrate,
+  quoteIdent,
+} from './migrations.js';
+import { sqlState, wrapError } from './sql-errors.js';
+
+/**
+ * Options of {@link postgresStore}.
+ *
+ * @example
+ * ```ts
+ * postgresStore({ db: pool, schema: 'hookline', notify: true });
+ * ```
+ */
+export interface PostgresStoreOptions {
+  /**
+   * Where to keep everything: a `pg.Pool` (recommended), a `pg.Client` / `pg.PoolClient`, or a
+   * `PGlite`. Anything with `query(text, params) → Promise<{ rows }>` works for the store's
+   * own statements, which are each a single atomic statement.
+   */
+  db: Queryable;
+  /** The schema holding hookline's tables. Default `'hookline'`. */
+  schema?: string;
+  /**
+   * LISTEN/NOTIFY wake-ups. Default `true`: `enqueue`, `redeliver` and `releaseClaim` run
+   * `pg_notify('<schema>_deliveries', '')` in their statement (so in the host's transaction
+   * when given `tx`: the wake-up goes out on commit), and `store.watch()` listens on a
+   * dedicated connection: taken from the pool with `db.connect()`, from `connect()` when
+   * given, PGlite's own `db.listen()`, or the client itself when `db` is a single `pg.Client`.
+   * `false`: no notifications; workers poll.
+   */
+  notify?: boolean | { connect: () => Promise<NotificationClient> };
+}
+
+/**
+ * The PostgreSQL store: a {@link Store} plus its migrations and its connection.
+ *
+ * @example
+ * ```ts
+ * const store: PostgresStore = postgresStore({ db: pool });
+ * await store.migrate();
+ * ```
+ */
+export interface PostgresStore extends Store {
+  /** `postgres`, or `pglite` for {@link pgliteStore}. */
+  readonly name: string;
+  /** The schema holding its tables. */
+  readonly schema: string;
+  /** The connection it was given (for `withTransaction(store.db, …)`, or a PGlite's `transaction`). */
+  readonly db: Queryable;
+  /** The notify channel: `<schema>_deliveries`, lower case. */
+  readonly channel: string;
+  /** Creates or upgrades its tables; see `migrate`. */
+  migrate(): Promise<MigrateResult>;
+  /** Stops listening. Does not end a pool or client you passed in (that is yours). */
+  close(): Promise<void>;
+}
+
+interface WebhookRow {
+  id: unknown;
+  scope: string;
+  key: string | null;
+  enabled: boolean;
+  disabled_reason: WebhookRecord['disabledReason'];
+  url: string;
+  method: WebhookRecord['method'];
+  event_types: unknown;
+  all_events: boolean;
+  limit_events: unknown;
+  header_template: string | null;
+  body_template: string | null;
+  template_escape: WebhookRecord['templateEscape'];
+  comment: string | null;
+  secrets: unknown;
+  failing_since: unknown;
+  consecutive_failures: unknown;
+  created_at: unknown;
+  updated_at: unknown;
+}
+
+interface DeliveryRow {
+  id: string;
+  seq: unknown;
+  scope: string;
+  webhook_id: unknown;
+  notification_id: string;
+  type: string;
+  event: string | null;
+  request: unknown;
+  state: DeliveryState;
+  attempt_count: unknown;
+  next_attempt_at: unknown;
+  last_status: unknown;
+  last_error: string | null;
+  lease_token: string | null;
+  lease_until: unknown;
+  created_at: unknown;
+  updated_at: unknown;
+}
+
+interface AttemptRow {
+  id: unknown;
+  delivery_id: string;
+  scope: string;
+  webhook_id: unknown;
+  attempt_number: unknown;
+  retry: boolean;
+  started_at: unknown;
+  duration_ms: unknown;
+  status: unknown;
+  ok: boolean;
+  error: string | null;
+  response_body: string;
+  response_headers: unknown;
+}
+
+const WEBHOOK_COLUMNS = [
+  'id',
+  'scope',
+  'key',
+  'enabled',
+  'disabled_reason',
+  'url',
+  'method',
+  'event_types',
+  'all_events',
+  'limit_events',
+  'header_template',
+  'body_template',
+  'template_escape',
+  'comment',
+  'secrets',
+  'failing_since',
+  'consecutive_failures',
+  'created_at',
+  'updated_at',
+];
+
+const DELIVERY_COLUMNS = [
+  'id',
+  'seq',
+  'scope',
+  'webhook_id',
+  'notification_id',
+  'type',
+  'event',
+  'request',
+  'state',
+  'attempt_count',
+  'next_attempt_at',
+  'last_status',
+  'last_error',
+  'lease_token',
+  'lease_until',
+  'created_at',
+  'updated_at',
+];
+
+const ATTEMPT_COLUMNS = [
+  'id',
+  'delivery_id',
+  'scope',
+  'webhook_id',
+  'attempt_number',
+  'retry',
+  'started_at',
+  'duration_ms',
+  'status',
+  'ok',
+  'error',
+  'response_body',
+  'response_headers',
+];
+
+const columns = (list: string[], alias?: string) => list.map((c) => (alias ? `${alias}.${c}` : c)).join(', ');
+
+/** Webhook fields a change may set: property → [column, SQL type]. */
+const CHANGEABLE: Record<string, [string, string]> = {
+  key: ['key', 'text'],
+  enabled: ['enabled', 'boolean'],
+  url: ['url', 'text'],
+  method: ['method', 'text'],
+  eventTypes: ['event_types', 'jsonb'],
+  allEvents: ['all_events', 'boolean'],
+  limitEvents: ['limit_events', 'jsonb'],
+  headerTemplate: ['header_template', 'text'],
+  bodyTemplate: ['body_template', 'text'],
+  templateEscape: ['template_escape', 'text'],
+  comment: ['comment', 'text'],
+  secrets: ['secrets', 'jsonb'],
+  disabledReason: ['disabled_reason', 'text'],
+};
+
+function json<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : structuredClone(value)) as T;
+}
+
+function date(value: unknown): Date {
+  return value instanceof Date ? new Date(value.getTime()) : new Date(value as string);
+}
+
+function dateOrNull(value: unknown): Date | null {
+  return value === null || value === undefined ? null : date(value);
+}
+
+function numberOrNull(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+/** The columns of `row` whose names start with `prefix`, without it (for joined rows). */
+function prefixed(row: Record<string, unknown>, prefix: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row))
+    if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value;
+  return out;
+}
+
+function toWebhook(row: WebhookRow): WebhookRecord {
+  return {
+    id: Number(row.id),
+    scope: row.scope,
+    key: row.key,
+    enabled: row.enabled,
+    disabledReason: row.disabled_reason,
+    url: row.url,
+    method: row.method,
+    eventTypes: json(row.event_types),
+    allEvents: row.all_events,
+    limitEvents: json(row.limit_events),
+    headerTemplate: row.header_template,
+    bodyTemplate: row.body_template,
+    templateEscape: row.template_escape,
+    comment: row.comment,
+    secrets: json(row.secrets),
+    failingSince: dateOrNull(row.failing_since),
+    consecutiveFailures: Number(row.consecutive_failures),
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+  };
+}
+
+function toDelivery(row: DeliveryRow): Delivery {
+  return {
+    id: row.id,
+    scope: row.scope,
+    webhookId: Number(row.webhook_id),
+    notificationId: row.notification_id,
+    type: row.type,
+    event: row.event,
+    request: json(row.request),
+    state: row.state,
+    attemptCount: Number(row.attempt_count),
+    nextAttemptAt: dateOrNull(row.next_attempt_at),
+    lastStatus: numberOrNull(row.last_status),
+    lastError: row.last_error,
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+  };
+}
+
+function toAttempt(row: AttemptRow): Attempt {
+  return {
+    id: Number(row.id),
+    deliveryId: row.delivery_id,
+    scope: row.scope,
+    webhookId: Number(row.webhook_id),
+    attemptNumber: Number(row.attempt_number),
+    retry: row.retry,
+    startedAt: date(row.started_at),
+    durationMs: Number(row.duration_ms),
+    status: Number(row.status),
+    ok: row.ok,
+    error: row.error,
+    responseBody: row.response_body,
+    responseHeaders: json(row.response_headers),
+  };
+}
+
+const iso = (d: Date) => d.toISOString();
+
+/** A page of rows plus the total: one row with `total` and null columns when the page is empty. */
+type Paged<R> = R & { total: unknown };
+
+function splitPage<R extends { id: unknown }>(rows: unknown[]): { count: number; rows: R[] } {
+  const typed = rows as Paged<R>[];
+  const count = Number(typed[0]?.total ?? 0);
+  return { count, rows: typed.filter((r) => r.id !== null && r.id !== undefined) };
+}
+
+/**
+ * A {@link Store} in PostgreSQL: webhooks, the outbox and the attempt log in one schema
+ * (default `hookline`), shared by any number of processes. Every method is one SQL statement
+ * (atomic on its own, also on a pool); workers claim with `FOR UPDATE SKIP LOCKED` under
+ * leases. Call `await store.migrate()` once at start-up (safe in every process at once).
+ *
+ * `db` is a `pg.Pool` (recommended; attach `pool.on('error', …)` as `pg` asks), a single
+ * `pg.Client`, or a `PGlite`. `pg` and `@electric-sql/pglite` are optional peer dependencies:
+ * hookline never imports them itself. Database errors become `HooklineError('store_failed')`
+ * with the driver error as `cause`; a pool reconnects on the next call. Needs PostgreSQL 13+.
+ *
+ * `enqueue({ tx })` runs on your transaction handle (a `pg.PoolClient` inside `BEGIN`, a
+ * PGlite `Transaction`), so deliveries commit or roll back with your own writes.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { postgresStore } from 'hookline/postgres';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * const store = postgresStore({ db: pool }); // schema 'hookline', notify on
+ * await store.migrate();
+ * const registry = new WebhookRegistry({ store });
+ * ```
+ */
+export function postgresStore(options: PostgresStoreOptions): PostgresStore {
+  const db = options.db;
+  if (!isQueryable(db)) {
+    throw new ValidationError([
+      {
+        path: ['db'],
+        code: 'invalid_db',
+        message: 'db must have a query(text, params) method (a pg.Pool, pg.Client or PGlite).',
+      },
+    ]);
+  }
+  const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA);
+  const s = quoteIdent(schema);
+  const T = {
+    webhooks: `${s}.webhooks`,
+    notifications: `${s}.notifications`,
+    deliveries: `${s}.deliveries`,
+    attempts: `${s}.attempts`,
+  };
+  const channel = `${schema}_deliveries`.toLowerCase();
+  const notify = options.notify ?? true;
+  const notifyOn = notify !== false;
+
+  /** Checks the schema version once (on first use), unless `migrate()` did. */
+  let ready: Promise<void> | null = null;
+  const ensureReady = (): Promise<void> => {
+    ready ??= assertSchemaVersion(db, schema).catch((error: unknown) => {
+      ready = null;
+      throw wrapError(error, { schema, operation: 'checking the schema version' });
+    });
+    return ready;
+  };
+
+  const run = async <R>(
+    operation: string,
+    text: string,
+    params: unknown[],
+    context: { on?: Queryable; scope?: string; key?: string | null } = {},
+  ): Promise<R[]> => {
+    try {
+      if (!context.on) await ensureReady();
+      const result = await (context.on ?? db).query(text, params);
+      return result.rows as R[];
+    } catch (error) {
+      throw wrapError(error, {
+        schema,
+        operation,
+        ...(context.scope === undefined ? {} : { scope: context.scope }),
+        ...(context.key === undefined ? {} : { key: context.key }),
+      });
+    }
+  };
+
+  const notifySql = (condition: string) =>
+    notifyOn ? `CASE WHEN ${condition} THEN pg_notify('${channel}', '') END` : 'NULL';
+
+  const watcher = notifyOn
+    ? createWatcher(db, channel, notify === true ? undefined : notify.connect, schema)
+    : undefined;
+
+  const recordOne = async (
+    { deliveryId, leaseToken, attempt, outcome, now }: RecordAttemptInput,
+    on?: Queryable,
+  ): Promise<RecordAttemptResult> => {
+    const rows = await run<{
+      found: unknown;
+      applied: unknown;
+      has_health: unknown;
+      failing_since: unknown;
+      consecutive_failures: unknown;
+    }>(
+      'recordAttempt',
+      `WITH cur AS (
+           SELECT id, scope, webhook_id, attempt_count,
+                  (state = 'pending' AND lease_token IS NOT DISTINCT FROM $2::text) AS leased
+             FROM ${T.deliveries} WHERE id = $1 FOR UPDATE
+         ), prior AS (
+           SELECT EXISTS (SELECT 1 FROM ${T.attempts} WHERE delivery_id = $1) AS any
+         ), att AS (
+           INSERT INTO ${T.attempts} (delivery_id, scope, webhook_id, attempt_number, retry, started_at, duration_ms,
+             status, ok, error, response_body, response_headers)
+           SELECT cur.id, cur.scope, cur.webhook_id, cur.attempt_count + 1, prior.any, $3::timestamptz,
+             $4::double precision, $5::integer, $6::boolean, $7::text, $8::text, $9::jsonb
+             FROM cur, prior
+           RETURNING 1 AS stored
+         ), moved AS (
+           UPDATE ${T.deliveries} AS d
+              SET attempt_count = d.attempt_count + 1, last_status = $5::integer, last_error = $7::text,
+                  state = $10::text, next_attempt_at = $11::timestamptz, lease_token = NULL, lease_until = NULL,
+                  updated_at = $12::timestamptz
+             FROM cur WHERE d.id = cur.id AND cur.leased
+           RETURNING 1 AS moved
+         ), health AS (
+           -- Only touch the webhook row when its health changes: successes of a healthy webhook
+           -- (the common case) take no lock on it, so deliveries of one webhook record in parallel.
+           UPDATE ${T.webhooks} AS w
+              SET failing_since = CASE WHEN $6::boolean THEN NULL ELSE coalesce(w.failing_since, $3::timestamptz) END,
+                  consecutive_failures = CASE
+                    WHEN $6::boolean THEN 0
+                    WHEN $10::text = 'failed' AND cur.leased THEN w.consecutive_failures + 1
+                    ELSE w.consecutive_failures END
+             FROM cur WHERE w.scope = cur.scope AND w.id = cur.webhook_id
+              AND CASE WHEN $6::boolean THEN w.failing_since IS NOT NULL OR w.consecutive_failures <> 0
+                       ELSE w.failing_since IS NULL OR ($10::text = 'failed' AND cur.leased) END
+           RETURNING w.failing_since, w.consecutive_failures
+         ), unchanged AS (
+           SELECT w.failing_since, w.consecutive_failures
+             FROM ${T.webhooks} AS w, cur WHERE w.scope = cur.scope AND w.id = cur.webhook_id
+         )
+         SELECT (SELECT count(*) FROM cur) AS found, (SELECT count(*) FROM moved) AS applied,
+                (SELECT count(*) FROM att) AS stored,
+                (SELECT count(*) FROM health) + (SELECT count(*) FROM unchanged) AS has_health,
+                coalesce(h.failing_since, CASE WHEN h.consecutive_failures IS NULL THEN u.failing_since END)
+                  AS failing_since,
+                coalesce(h.consecutive_failures, u.consecutive_failures) AS consecutive_failures
+           FROM (SELECT 1) AS one LEFT JOIN health AS h ON true LEFT JOIN unchanged AS u ON true`,
+      [
+        deliveryId,
+        leaseToken,
+        iso(attempt.startedAt),
+        attempt.durationMs,
+        attempt.status,
+        attempt.ok,
+        attempt.error,
+        attempt.responseBody,
+        JSON.stringify(attempt.responseHeaders),
+        outcome.state,
+        outcome.state === 'pending' ? iso(outcome.nextAttemptAt) : null,
+        iso(now),
+      ],
+      on ? { on } : {},
+    );
+    const row = rows[0];
+    if (!row || Number(row.found) === 0) return { applied: false, health: null };
+    const health: WebhookHealth | null =
+      Number(row.has_health) > 0
+        ? {
+            failingSince: dateOrNull(row.failing_since),
+            consecutiveFailures: Number(row.consecutive_failures),
+          }
+        : null;
+    return { applied: Number(row.applied) > 0, health };
+  };
+
+  const store: PostgresStore = {
+    name: 'postgres',
+    schema,
+    db,
+    channel,
+
+    async migrate() {
+      const result = await migrate({ db, schema });
+      ready = Promise.resolve();
+      return result;
+    },
+
+    async insertWebhook({ scope, fields, now }) {
+      const rows = await run<WebhookRow>(
+        'insertWebhook',
+        `INSERT INTO ${T.webhooks} (scope, key, enabled, disabled_reason, url, method, event_types, all_events,
+           limit_events, header_template, body_template, template_escape, comment, secrets, consecutive_failures,
+           created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10, $11, $12, $13, $14::jsonb, 0,
+           $15::timestamptz, $15::timestamptz)
+         RETURNING ${columns(WEBHOOK_COLUMNS)}`,
+        [
+          scope,
+          fields.key,
+          fields.enabled,
+          fields.enabled ? null : 'manual',
+          fields.url,
+          fields.method,
+          JSON.stringify(fields.eventTypes),
+          fields.allEvents,
+          JSON.stringify(fields.limitEvents),
+          fields.headerTemplate,
+          fields.bodyTemplate,
+          fields.templateEscape,
+          fields.comment,
+          JSON.stringify(fields.secrets),
+          iso(now),
+        ],
+        { scope, key: fields.key },
+      );
+      return toWebhook(rows[0]!);
+    },
+
+    async getWebhook({ scope, id }) {
+      if (!Number.isSafeInteger(id)) return null;
+      const rows = await run<WebhookRow>(
+        'getWebhook',
+        `SELECT ${columns(WEBHOOK_COLUMNS)} FROM ${T.webhooks} WHERE scope = $1 AND id = $2`,
+        [scope, id],
+      );
+      return rows[0] ? toWebhook(rows[0]) : null;
+    },
+
+    async getWebhookByKey({ scope, key }) {
+      const rows = await run<WebhookRow>(
+        'getWebhookByKey',
+        `SELECT ${columns(WEBHOOK_COLUMNS)} FROM ${T.webhooks} WHERE scope = $1 AND key = $2`,
+        [scope, key],
+      );
+      return rows[0] ? toWebhook(rows[0]) : null;
+    },
+
+    async listWebhooks(input) {
+      const { scope, enabled, offset, limit } = input;
+      // Forward-compatible: a `tx` (not yet in the Store contract) runs the read on the host's
+      // transaction, which PGlite needs when emit() loads the webhook index inside db.transaction().
+      const tx = (input as { tx?: unknown }).tx;
+      const on = tx !== undefined && isQueryable(tx) ? tx : undefined;
+      const rows = await run<WebhookRow>(
+        'listWebhooks',
+        `SELECT (SELECT count(*) FROM ${T.webhooks}
+                  WHERE scope = $1 AND ($2::boolean IS NULL OR enabled = $2::boolean)) AS total, page.*
+           FROM (SELECT 1) AS one
+           LEFT JOIN LATERAL (
+             SELECT ${columns(WEBHOOK_COLUMNS)} FROM ${T.webhooks}
+              WHERE scope = $1 AND ($2::boolean IS NULL OR enabled = $2::boolean)
+              ORDER BY id OFFSET $3 LIMIT $4
+           ) AS page ON true`,
+        [scope, enabled ?? null, offset, limit],
+        on === undefined ? {} : { on },
+      );
+      const page = splitPage<WebhookRow>(rows);
+      return { count: page.count, items: page.rows.map(toWebhook) };
+    },
+
+    async updateWebhook({ scope, id, changes, now }) {
+      if (!Number.isSafeInteger(id)) return null;
+      const params: unknown[] = [scope, id, iso(now)];
+      const sets = ['updated_at = $3::timestamptz'];
+      for (const [property, value] of Object.entries(changes)) {
+        const column = CHANGEABLE[property];
+        if (!column || value === undefined) continue;
+        params.push(column[1] === 'jsonb' ? JSON.stringify(value) : value);
+        sets.push(`${column[0]} = $${params.length}::${column[1]}`);
+      }
+      const rows = await run<WebhookRow>(
+        'updateWebhook',
+        `UPDATE ${T.webhooks} SET ${sets.join(', ')} WHERE scope = $1 AND id = $2
+         RETURNING ${columns(WEBHOOK_COLUMNS)}`,
+        params,
+        { scope, key: changes.key ?? null },
+      );
+      return rows[0] ? toWebhook(rows[0]) : null;
+    },
+
+    async deleteWebhook({ scope, id }) {
+      if (!Number.isSafeInteger(id)) return false;
+      const rows = await run(
+        'deleteWebhook',
+        `DELETE FROM ${T.webhooks} WHERE scope = $1 AND id = $2 RETURNING 1 AS gone`,
+        [scope, id],
+      );
+      return rows.length > 0;
+    },
+
+    async enqueue({ scope, notificationId, deliveries, now, tx }) {
+      if (tx !== undefined && !isQueryable(tx)) {
+        throw new ValidationError([
+          {
+            path: ['tx'],
+            code: 'invalid_tx',
+            message:
+              'tx must be a transaction handle with query(): a pg client inside BEGIN or a PGlite transaction.',
+          },
+        ]);
+      }
+      const on = tx === undefined ? undefined : (tx as Queryable);
+      const batch = deliveries.map((d) => ({
+        id: d.id,
+        webhookId: d.webhookId,
+        type: d.type,
+        event: d.event,
+        request: d.request,
+        failure: d.failure ? d.failure : null,
+      }));
+      const ids = JSON.stringify(deliveries.map((d) => d.id));
+      // One statement: the notification row decides (ON CONFLICT DO NOTHING) whether the
+      // deliveries go in; both commit or roll back together, with the host's transaction if any.
+      for (let round = 0; round < 3; round++) {
+        const rows = await run<{ created: boolean }>(
+          'enqueue',
+          `WITH note AS (
+             INSERT INTO ${T.notifications} (scope, id, delivery_ids, created_at)
+             VALUES ($1, $2, $3::jsonb, $4::timestamptz)
+             ON CONFLICT (scope, id) DO NOTHING
+             RETURNING 1 AS created
+           ), ins AS (
+             INSERT INTO ${T.deliveries} (id, scope, webhook_id, notification_id, type, event, request, state,
+               attempt_count, next_attempt_at, last_error, created_at, updated_at)
+             SELECT e.v->>'id', $1, (e.v->>'webhookId')::bigint, $2, e.v->>'type', e.v->>'event', e.v->'request',
+               CASE WHEN e.v->>'failure' IS NULL THEN 'pending' ELSE 'failed' END, 0,
+               CASE WHEN e.v->>'failure' IS NULL THEN $4::timestamptz END, e.v->>'failure',
+               $4::timestamptz, $4::timestamptz
+               FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS e(v, ord)
+              WHERE EXISTS (SELECT 1 FROM note)
+              ORDER BY e.ord
+             RETURNING state
+           )
+           SELECT EXISTS (SELECT 1 FROM note) AS created,
+                  ${notifySql("EXISTS (SELECT 1 FROM ins WHERE state = 'pending')")} AS notified`,
+          [scope, notificationId, ids, iso(now), JSON.stringify(batch)],
+          on === undefined ? { scope } : { scope, on },
+        );
+        if (rows[0]?.created) return { created: true, deliveryIds: deliveries.map((d) => d.id) };
+        const existing = await run<{ delivery_ids: unknown }>(
+          'enqueue',
+          `SELECT delivery_ids FROM ${T.notifications} WHERE scope = $1 AND id = $2`,
+          [scope, notificationId],
+          on === undefined ? {} : { on },
+        );
+        // No row: the transaction that held the id rolled back in between; try again.
+        if (existing[0]) return { created: false, deliveryIds: json<string[]>(existing[0].delivery_ids) };
+      }
+      throw new HooklineError(
+        'store_failed',
+        `PostgreSQL store (schema "${schema}"): enqueue kept racing; try again.`,
+      );
+    },
+
+    async claimDue({ limit, leaseMs, now }) {
+      if (!(limit >= 1)) return [];
+      const rows = await run<DeliveryRow & Record<string, unknown>>(
+        'claimDue',
+        `WITH due AS (
+           SELECT id FROM ${T.deliveries}
+            WHERE state = 'pending' AND next_attempt_at <= $1::timestamptz
+              AND (lease_until IS NULL OR lease_until <= $1::timestamptz)
+            ORDER BY next_attempt_at, seq
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+         )
+         , claimed AS (
+           UPDATE ${T.deliveries} AS d
+              SET lease_token = gen_random_uuid()::text, lease_until = $3::timestamptz
+             FROM due WHERE d.id = due.id
+           RETURNING ${columns(DELIVERY_COLUMNS, 'd')}
+         )
+         SELECT ${columns(DELIVERY_COLUMNS, 'c')}, ${WEBHOOK_COLUMNS.map((c) => `w.${c} AS w_${c}`).join(', ')}
+           FROM claimed AS c LEFT JOIN ${T.webhooks} AS w ON w.scope = c.scope AND w.id = c.webhook_id`,
+        [iso(now), Math.floor(limit), iso(new Date(now.getTime() + leaseMs))],
+      );
+      rows.sort(
+        (a, b) =>
+          date(a.next_attempt_at).getTime() - date(b.next_attempt_at).getTime() ||
+          Number(a.seq) - Number(b.seq),
+      );
+      return rows.map(
+        (row): ClaimedDelivery => ({
+          ...toDelivery(row),
+          leaseToken: row.lease_token ?? '',
+          leaseUntil: date(row.lease_until),
+          webhook:
+            row.w_id === null || row.w_id === undefined
+              ? null
+              : toWebhook(prefixed(row, 'w_') as unknown as WebhookRow),
+        }),
+      );
+    },
+
+    recordAttempt: (input) => recordOne(input),
+
+    async recordAttempts({ items }) {
+      if (items.length === 0) return [];
+      if (items.length === 1) return [await recordOne(items[0]!)];
+      await ensureReady();
+      // One transaction, one commit for the batch. Two workers' batches may lock the same
+      // webhook rows (health changes) in opposite orders; PostgreSQL then aborts one of them
+      // with a deadlock error, and that batch, which committed nothing, is simply run again.
+      const results: RecordAttemptResult[] = [];
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await withTransaction(db, async (tx) => {
+            results.length = 0;
+            for (const item of items) results.push(await recordOne(item, tx));
+          });
+          break;
+        } catch (error) {
+          const states = [sqlState(error), sqlState((error as { cause?: unknown }).cause)];
+          const retryable = states.some((state) => state === '40P01' || state === '40001');
+          if (!retryable || attempt >= 3) throw wrapError(error, { schema, operation: 'recordAttempts' });
+        }
+      }
+      return results;
+    },
+
+    async cancelClaimed({ deliveryId, leaseToken, reason, now }) {
+      const rows = await run(
+        'cancelClaimed',
+        `UPDATE ${T.deliveries}
+            SET state = 'canceled', last_error = $3, next_attempt_at = NULL, lease_token = NULL, lease_until = NULL,
+                updated_at = $4::timestamptz
+          WHERE id = $1 AND state = 'pending' AND lease_token = $2
+          RETURNING 1 AS canceled`,
+        [deliveryId, leaseToken, reason, iso(now)],
+      );
+      return rows.length > 0;
+    },
+
+    async releaseClaim({ deliveryId, leaseToken, now }) {
+      const rows = await run(
+        'releaseClaim',
+        `WITH released AS (
+           UPDATE ${T.deliveries}
+              SET next_attempt_at = $3::timestamptz, lease_token = NULL, lease_until = NULL, updated_at = $3::timestamptz
+            WHERE id = $1 AND state = 'pending' AND lease_token = $2
+            RETURNING 1 AS released
+         )
+         SELECT ${notifySql('true')} AS notified FROM released`,
+        [deliveryId, leaseToken, iso(now)],
+      );
+      return rows.length > 0;
+    },
+
+    async getDelivery({ scope, id }) {
+      const rows = await run<DeliveryRow>(
+        'getDelivery',
+        `SELECT ${columns(DELIVERY_COLUMNS)} FROM ${T.deliveries} WHERE scope = $1 AND id = $2`,
+        [scope, id],
+      );
+      return rows[0] ? toDelivery(rows[0]) : null;
+    },
+
+    async listDeliveries({ scope, webhookId, state, offset, limit }) {
+      if (!Number.isSafeInteger(webhookId)) return { count: 0, items: [] };
+      const filter = `scope = $1 AND webhook_id = $2 AND ($3::text IS NULL OR state = $3::text)`;
+      const rows = await run<DeliveryRow>(
+        'listDeliveries',
+        `SELECT (SELECT count(*) FROM ${T.deliveries} WHERE ${filter}) AS total, page.*
+           FROM (SELECT 1) AS one
+           LEFT JOIN LATERAL (
+             SELECT ${columns(DELIVERY_COLUMNS)} FROM ${T.deliveries} WHERE ${filter}
+              ORDER BY seq DESC OFFSET $4 LIMIT $5
+           ) AS page ON true`,
+        [scope, webhookId, state ?? null, offset, limit],
+      );
+      const page = splitPage<DeliveryRow>(rows);
+      return { count: page.count, items: page.rows.map(toDelivery) };
+    },
+
+    async listAttempts({ scope, deliveryId, offset, limit }) {
+      const rows = await run<AttemptRow>(
+        'listAttempts',
+        `SELECT (SELECT count(*) FROM ${T.attempts} WHERE delivery_id = $2 AND scope = $1) AS total, page.*
+           FROM (SELECT 1) AS one
+           LEFT JOIN LATERAL (
+             SELECT ${columns(ATTEMPT_COLUMNS)} FROM ${T.attempts} WHERE delivery_id = $2 AND scope = $1
+              ORDER BY id DESC OFFSET $3 LIMIT $4
+           ) AS page ON true`,
+        [scope, deliveryId, offset, limit],
+      );
+      const page = splitPage<AttemptRow>(rows);
+      return { count: page.count, items: page.rows.map(toAttempt) };
+    },
+
+    async redeliver({ scope, id, now }) {
+      const rows = await run<DeliveryRow & { previous_state: DeliveryState }>(
+        'redeliver',
+        `WITH cur AS (
+           SELECT id, state FROM ${T.deliveries} WHERE scope = $1 AND id = $2 FOR UPDATE
+         ), upd AS (
+           UPDATE ${T.deliveries} AS d
+              SET state = 'pending', attempt_count = 0, next_attempt_at = $3::timestamptz, lease_token = NULL,
+                  lease_until = NULL, updated_at = $3::timestamptz
+             FROM cur WHERE d.id = cur.id AND cur.state <> 'pending'
+           RETURNING ${columns(DELIVERY_COLUMNS, 'd')}
+         )
+         SELECT cur.state AS previous_state, ${notifySql('upd.id IS NOT NULL')} AS notified, upd.*
+           FROM cur LEFT JOIN upd ON true`,
+        [scope, id, iso(now)],
+      );
+      const row = rows[0];
+      if (!row) return null;
+      if (row.previous_state === 'pending') {
+        throw new ConflictError(
+          `Delivery ${JSON.stringify(id)} is still pending; it can be redelivered once it has finished.`,
+          { field: 'state' },
+        );
+      }
+      return toDelivery(row);
+    },
+
+    async cancelPending({ scope, webhookId, reason, now }) {
+      if (!Number.isSafeInteger(webhookId)) return 0;
+      const rows = await run<{ count: unknown }>(
+        'cancelPending',
+        `WITH canceled AS (
+           UPDATE ${T.deliveries}
+              SET state = 'canceled', last_error = $3, next_attempt_at = NULL, lease_token = NULL, lease_until = NULL,
+                  updated_at = $4::timestamptz
+            WHERE scope = $1 AND webhook_id = $2 AND state = 'pending'
+            RETURNING 1 AS canceled
+         )
+         SELECT count(*) AS count FROM canceled`,
+        [scope, webhookId, reason, iso(now)],
+      );
+      return Number(rows[0]?.count ?? 0);
+    },
+
+    async purgeAttempts({ before }) {
+      const rows = await run<{ count: unknown }>(
+        'purgeAttempts',
+        `WITH purged AS (DELETE FROM ${T.attempts} WHERE started_at < $1::timestamptz RETURNING 1 AS purged)
+         SELECT count(*) AS count FROM purged`,
+        [iso(before)],
+      );
+      return Number(rows[0]?.count ?? 0);
+    },
+
+    async outboxSummary({ now }) {
+      const rows = await run<{ due: unknown; pending: unknown; next: unknown }>(
+        'outboxSummary',
+        `SELECT count(*) FILTER (WHERE next_attempt_at <= $1::timestamptz
+                                   AND (lease_until IS NULL OR lease_until <= $1::timestamptz)) AS due,
+                count(*) AS pending, min(next_attempt_at) AS next
+           FROM ${T.deliveries}
+          WHERE state = 'pending' AND next_attempt_at IS NOT NULL`,
+        [iso(now)],
+      );
+      const row = rows[0];
+      return {
+        due: Number(row?.due ?? 0),
+        pending: Number(row?.pending ?? 0),
+        nextAttemptAt: dateOrNull(row?.next),
+      };
+    },
+
+    async close() {
+      await watcher?.close();
+    },
+  };
+  if (watcher) store.watch = (listener) => watcher.watch(listener);
+  return store;
+}
+
+interface Watcher {
+  watch(listener: () => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** Reconnect delays after a lost LISTEN connection: 100 ms doubling up to 5 s. */
+const RECONNECT_MIN_MS = 100;
+const RECONNECT_MAX_MS = 5_000;
+
+function callAll(listeners: Iterable<() => void>): void {
+  for (const listener of listeners) {
+    try {
+      listener();
+    } catch {
+      // A listener's failure must not stop the others.
+    }
+  }
+}
+
+/**
+ * LISTEN on one connection shared by every watcher of the store. PGlite: its own
+ * `listen()`. pg: a dedicated client (from `connect`, `pool.connect()`, or `db` itself when it
+ * is a single client); when that connection dies it reconnects with backoff and wakes every
+ * listener once, since notifications may have been missed meanwhile.
+ */
+function createWatcher(
+  db: Queryable,
+  channel: string,
+  connect: (() => Promise<NotificationClient>) | undefined,
+  schema: string,
+): Watcher {
+  const listeners = new Set<() => void>();
+  let closed = false;
+
+  if (!connect && isPGlite(db)) {
+    const pglite = db;
+    const stops = new Set<() => Promise<void>>();
+    return {
+      async watch(listener) {
+        try {
+          const unlisten = await pglite.listen(channel, () => listener());
+          let stopped = false;
+          const stop = async () => {
+            if (stopped) return;
+            stopped = true;
+            stops.delete(stop);
+            await unlisten();
+          };
+          stops.add(stop);
+          return stop;
+        } catch (error) {
+          throw wrapError(error, { schema, operation: 'watch' });
+        }
+      },
+      async close() {
+        closed = true;
+        for (const stop of [...stops]) await stop().catch(() => undefined);
+      },
+    };
+  }
+
+  const shared = !connect && !isPool(db) && isNotificationClient(db) ? db : undefined;
+  let client: NotificationClient | undefined;
+  let connecting: Promise<void> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let delay = RECONNECT_MIN_MS;
+
+  const onNotification = (message: NotificationMessage) => {
+    if (message.channel === channel) callAll(listeners);
+  };
+  const onError = (error: Error) => lost(error);
+  const onEnd = () => lost(new Error('The LISTEN connection ended.'));
+
+  const detach = (c: NotificationClient) => {
+    c.removeListener('notification', onNotification);
+    c.removeListener('error', onError);
+    c.removeListener('end', onEnd);
+  };
+
+  const giveBack = (c: NotificationClient, error?: Error) => {
+    if (c === shared) return;
+    if (typeof c.release === 'function') c.release(error ?? undefined);
+    else void c.end?.().catch(() => undefined);
+  };
+
+  const lost = (error: Error) => {
+    const c = client;
+    if (!c) return;
+    client = undefined;
+    detach(c);
+    // Keep an error listener: a dying pg client may still emit one, and an unhandled one crashes.
+    if (c !== shared) c.on('error', () => undefined);
+    giveBack(c, error);
+    scheduleReconnect();
+  };
+
+  const scheduleReconnect = () => {
+    if (closed || listeners.size === 0 || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      open().then(
+        () => {
+          delay = RECONNECT_MIN_MS;
+          callAll(listeners);
+        },
+        () => {
+          delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+          scheduleReconnect();
+        },
+      );
+    }, delay);
+    timer.unref?.();
+  };
+
+  const open = (): Promise<void> => {
+    if (client) return Promise.resolve();
+    connecting ??= (async () => {
+      let c: NotificationClient | undefined;
+      try {
+        if (shared) c = shared;
+        else if (connect) c = await connect();
+        else if (isPool(db)) c = (await db.connect()) as unknown as NotificationClient;
+        else {
+          throw new HooklineError(
+            'store_failed',
+            'watch() needs a connection that can LISTEN: pass a pg.Pool, a pg.Client, or notify: { connect }.',
+          );
+        }
+        c.on('notification', onNotification);
+        c.on('error', onError);
+        c.on('end', onEnd);
+        await c.query(`LISTEN ${quoteIdent(channel)}`);
+        if (closed || listeners.size === 0) {
+          detach(c);
+          await c.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => undefined);
+          giveBack(c);
+          return;
+        }
+        client = c;
+      } catch (error) {
+        if (c) {
+          detach(c);
+          if (c !== shared) c.on('error', () => undefined);
+          giveBack(c, error instanceof Error ? error : new Error(String(error)));
+        }
+        throw wrapError(error, { schema, operation: 'watch' });
+      } finally {
+        connecting = undefined;
+      }
+    })();
+    return connecting;
+  };
+
+  const shutdown = async () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const c = client;
+    client = undefined;
+    if (!c) return;
+    detach(c);
+    if (c !== shared) c.on('error', () => undefined);
+    await c.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => undefined);
+    giveBack(c);
+  };
+
+  return {
+    async watch(listener) {
+      const entry = () => listener();
+      listeners.add(entry);
+      try {
+        await open();
+      } catch (error) {
+        listeners.delete(entry);
+        throw error;
+      }
+      let stopped = false;
+      return async () => {
+        if (stopped) return;
+        stopped = true;
+        listeners.delete(entry);
+        if (listeners.size === 0) await shutdown();
+      };
+    },
+    async close() {
+      closed = true;
+      listeners.clear();
+      await connecting?.catch(() => undefined);
+      await shutdown();
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import type { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll } from 'vitest';
+import type { PostgresStore } from '../../src/postgres/index.js';
+import { storeConformance } from '../../src/testing/index.js';
+import { destroyStore, freshStore, newPGlite } from './helpers.js';
+
+let db: PGlite;
+beforeAll(async () => {
+  db = await newPGlite();
+});
+afterAll(async () => {
+  await db.close();
+});
+
+storeConformance({
+  name: 'postgres on PGlite',
+  createStore: () => freshStore(db),
+  destroyStore: (store) => destroyStore(store as PostgresStore),
+});

@@ -1,0 +1,290 @@
+import { expect, it } from 'vitest';
+import { ConflictError, HooklineError, ValidationError } from '../../src/errors.js';
+import { WebhookRegistry } from '../../src/index.js';
+import {
+  LATEST_SCHEMA_VERSION,
+  migrate,
+  type PostgresStore,
+  postgresStore,
+  type Queryable,
+  withTransaction,
+} from '../../src/postgres/index.js';
+import { newDelivery, webhookFields } from '../../src/testing/index.js';
+import { destroyStore, dropSchema, freshStore, sleep, uniqueSchema } from './helpers.js';
+
+const T0 = new Date('2026-01-01T00:00:00.000Z');
+
+/** Waits until `check()` is true, or fails after `ms`. */
+export async function waitFor(check: () => boolean, ms = 5_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await sleep(10);
+  }
+}
+
+/**
+ * Behaviour every driver must show beyond the conformance suite: migrations, transactional
+ * emit, wake-ups, error mapping. `db()` is the connection under test; `hostTx` runs a host
+ * transaction the way that driver's users would.
+ */
+export function sharedBehaviour(
+  db: () => Queryable,
+  hostTx: <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>,
+) {
+  const withStore =
+    (run: (store: PostgresStore) => Promise<void>, options = {}) =>
+    async () => {
+      const store = await freshStore(db(), options);
+      try {
+        await run(store);
+      } finally {
+        await destroyStore(store);
+      }
+    };
+
+  const orders = async (store: PostgresStore) => {
+    const table = `"${store.schema}".orders`;
+    await db().query(`CREATE TABLE ${table} (id integer PRIMARY KEY)`);
+    return table;
+  };
+
+  it('migrates once, records the version, and is idempotent', async () => {
+    const schema = uniqueSchema();
+    try {
+      expect(await migrate({ db: db(), schema })).toEqual({
+        from: 0,
+        to: LATEST_SCHEMA_VERSION,
+        applied: [1],
+      });
+      expect(await migrate({ db: db(), schema })).toEqual({
+        from: LATEST_SCHEMA_VERSION,
+        to: LATEST_SCHEMA_VERSION,
+        applied: [],
+      });
+      const { rows } = await db().query(`SELECT version, name FROM "${schema}".migrations ORDER BY version`);
+      expect(rows).toEqual([{ version: 1, name: expect.any(String) }]);
+    } finally {
+      await dropSchema(db(), schema);
+    }
+  });
+
+  it('refuses a schema migrated by a newer hookline, in migrate() and on first use', async () => {
+    const schema = uniqueSchema();
+    try {
+      await migrate({ db: db(), schema });
+      await db().query(`INSERT INTO "${schema}".migrations (version, name) VALUES (999, 'from the future')`);
+      const error = await migrate({ db: db(), schema }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HooklineError);
+      expect(error).toMatchObject({
+        code: 'store_failed',
+        message: expect.stringMatching(/version 999.*Upgrade hookline/),
+      });
+      const store = postgresStore({ db: db(), schema });
+      await expect(store.getWebhook({ scope: 'a', id: 1 })).rejects.toMatchObject({
+        code: 'store_failed',
+        message: expect.stringMatching(/Upgrade hookline/),
+      });
+    } finally {
+      await dropSchema(db(), schema);
+    }
+  });
+
+  it('says to migrate when the tables are not there', async () => {
+    const store = postgresStore({ db: db(), schema: uniqueSchema() });
+    await expect(store.listWebhooks({ scope: 'a', offset: 0, limit: null })).rejects.toMatchObject({
+      code: 'store_failed',
+      message: expect.stringMatching(/migrate\(\)/),
+    });
+  });
+
+  it('rejects unsafe schema names and a db without query()', () => {
+    expect(() => postgresStore({ db: db(), schema: 'x"; DROP TABLE y; --' })).toThrow(ValidationError);
+    expect(() => postgresStore({ db: db(), schema: 'a'.repeat(49) })).toThrow(ValidationError);
+    expect(() => postgresStore({ db: {} as Queryable })).toThrow(ValidationError);
+  });
+
+  it(
+    'maps a taken delivery id to a ConflictError and stores nothing of that notification',
+    withStore(async (store) => {
+      const hook = await store.insertWebhook({ scope: 'a', fields: webhookFields(), now: T0 });
+      const d = newDelivery(hook.id);
+      await store.enqueue({ scope: 'a', notificationId: 'n1', deliveries: [d], now: T0 });
+      const fresh = newDelivery(hook.id);
+      const error = await store
+        .enqueue({ scope: 'a', notificationId: 'n2', deliveries: [fresh, { ...d }], now: T0 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect((error as ConflictError).field).toBe('id');
+      expect(await store.getDelivery({ scope: 'a', id: fresh.id })).toBeNull();
+      const retry = await store.enqueue({ scope: 'a', notificationId: 'n2', deliveries: [fresh], now: T0 });
+      expect(retry.created).toBe(true);
+    }),
+  );
+
+  it(
+    'wraps other database errors as store_failed with the cause',
+    withStore(async (store) => {
+      const error = await store
+        .insertWebhook({ scope: 'a', fields: webhookFields({ comment: 'x\u0000y' }), now: T0 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HooklineError);
+      expect(error).toMatchObject({
+        code: 'store_failed',
+        message: expect.stringMatching(/insertWebhook failed/),
+      });
+      expect((error as Error).cause).toBeDefined();
+    }),
+  );
+
+  it(
+    'enqueues inside the host transaction: rollback keeps neither, commit keeps both',
+    withStore(async (store) => {
+      const table = await orders(store);
+      const hook = await store.insertWebhook({ scope: 'a', fields: webhookFields(), now: T0 });
+      const rolledBack = newDelivery(hook.id);
+      await expect(
+        hostTx(async (tx) => {
+          await tx.query(`INSERT INTO ${table} (id) VALUES (1)`);
+          await store.enqueue({
+            scope: 'a',
+            notificationId: 'order-1',
+            deliveries: [rolledBack],
+            now: T0,
+            tx,
+          });
+          throw new Error('host changed its mind');
+        }),
+      ).rejects.toThrow('host changed its mind');
+      expect((await db().query(`SELECT id FROM ${table}`)).rows).toEqual([]);
+      expect(await store.getDelivery({ scope: 'a', id: rolledBack.id })).toBeNull();
+
+      const committed = newDelivery(hook.id);
+      await hostTx(async (tx) => {
+        await tx.query(`INSERT INTO ${table} (id) VALUES (1)`);
+        const result = await store.enqueue({
+          scope: 'a',
+          notificationId: 'order-1',
+          deliveries: [committed],
+          now: T0,
+          tx,
+        });
+        expect(result.created).toBe(true);
+      });
+      expect((await db().query(`SELECT id FROM ${table}`)).rows).toEqual([{ id: 1 }]);
+      expect(await store.getDelivery({ scope: 'a', id: committed.id })).toMatchObject({ state: 'pending' });
+    }),
+  );
+
+  it(
+    'registry.emit({ tx }) commits and rolls back with the host, with a cold match index',
+    withStore(async (store) => {
+      const table = await orders(store);
+      const writer = new WebhookRegistry({ store });
+      const hook = await writer.create('shop', { url: 'https://receiver.example/h', eventTypes: ['order.paid'] });
+      const fresh = () => new WebhookRegistry({ store });
+      await expect(
+        hostTx(async (tx) => {
+          await tx.query(`INSERT INTO ${table} (id) VALUES (7)`);
+          const result = await fresh().emit({ id: 'paid-7', scope: 'shop', type: 'order.paid', data: { id: 7 } }, { tx });
+          expect(result).toMatchObject({ deliveries: 1, created: true });
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      expect((await writer.deliveries('shop', hook.id)).count).toBe(0);
+      await hostTx(async (tx) => {
+        await tx.query(`INSERT INTO ${table} (id) VALUES (7)`);
+        await fresh().emit({ id: 'paid-7', scope: 'shop', type: 'order.paid', data: { id: 7 } }, { tx });
+      });
+      expect((await db().query(`SELECT id FROM ${table}`)).rows).toEqual([{ id: 7 }]);
+      const deliveries = await writer.deliveries('shop', hook.id);
+      expect(deliveries.items).toMatchObject([{ notificationId: 'paid-7', state: 'pending' }]);
+    }),
+  );
+
+  it(
+    'commits and rolls back with withTransaction()',
+    withStore(async (store) => {
+      const table = await orders(store);
+      const hook = await store.insertWebhook({ scope: 'a', fields: webhookFields(), now: T0 });
+      const lost = newDelivery(hook.id);
+      await expect(
+        withTransaction(db(), async (tx) => {
+          await tx.query(`INSERT INTO ${table} (id) VALUES (2)`);
+          await store.enqueue({ scope: 'a', notificationId: 'x', deliveries: [lost], now: T0, tx });
+          throw new Error('no');
+        }),
+      ).rejects.toThrow('no');
+      expect(await store.getDelivery({ scope: 'a', id: lost.id })).toBeNull();
+      const kept = newDelivery(hook.id);
+      const value = await withTransaction(db(), async (tx) => {
+        await tx.query(`INSERT INTO ${table} (id) VALUES (2)`);
+        await store.enqueue({ scope: 'a', notificationId: 'x', deliveries: [kept], now: T0, tx });
+        return 'done';
+      });
+      expect(value).toBe('done');
+      expect((await db().query(`SELECT count(*)::int AS n FROM ${table}`)).rows).toEqual([{ n: 1 }]);
+      expect(await store.getDelivery({ scope: 'a', id: kept.id })).not.toBeNull();
+    }),
+  );
+
+  it(
+    'rejects a tx that is not a transaction handle',
+    withStore(async (store) => {
+      await expect(
+        store.enqueue({ scope: 'a', notificationId: 'n', deliveries: [], now: T0, tx: { nope: true } }),
+      ).rejects.toBeInstanceOf(ValidationError);
+    }),
+  );
+
+  it(
+    'wakes watchers on enqueue and redeliver, after commit only, and stops on unwatch',
+    withStore(async (store) => {
+      let wakes = 0;
+      const unwatch = await store.watch!(() => {
+        wakes++;
+      });
+      const hook = await store.insertWebhook({ scope: 'a', fields: webhookFields(), now: T0 });
+      const d = newDelivery(hook.id);
+      await store.enqueue({ scope: 'a', notificationId: 'n1', deliveries: [d], now: T0 });
+      await waitFor(() => wakes === 1);
+
+      await hostTx(async (tx) => {
+        await store.enqueue({
+          scope: 'a',
+          notificationId: 'n2',
+          deliveries: [newDelivery(hook.id)],
+          now: T0,
+          tx,
+        });
+        await sleep(50);
+        expect(wakes).toBe(1);
+        throw new Error('rollback');
+      }).catch(() => undefined);
+      await sleep(100);
+      expect(wakes).toBe(1);
+
+      const [claim] = await store.claimDue({ limit: 1, leaseMs: 1000, now: T0 });
+      await store.cancelClaimed({ deliveryId: d.id, leaseToken: claim!.leaseToken, reason: 'x', now: T0 });
+      await store.redeliver({ scope: 'a', id: d.id, now: T0 });
+      await waitFor(() => wakes === 2);
+
+      await unwatch();
+      await store.enqueue({ scope: 'a', notificationId: 'n3', deliveries: [newDelivery(hook.id)], now: T0 });
+      await sleep(100);
+      expect(wakes).toBe(2);
+    }),
+  );
+
+  it(
+    'sends no notifications and offers no watch() with notify: false',
+    withStore(
+      async (store) => {
+        expect(store.watch).toBeUndefined();
+        const hook = await store.insertWebhook({ scope: 'a', fields: webhookFields(), now: T0 });
+        await store.enqueue({ scope: 'a', notificationId: 'n', deliveries: [newDelivery(hook.id)], now: T0 });
+      },
+      { notify: false },
+    ),
+  );
+}
