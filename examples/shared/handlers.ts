@@ -1,0 +1,60 @@
+/**
+ * What every example shares: two registries (one per dialect), a toy token authorization and
+ * the two Fetch handlers. pretix lives under /api/v1, Taler under /taler.
+ */
+import {
+  type Authorize,
+  combineHandlers,
+  type FetchHandler,
+  pretixHandler,
+  talerHandler,
+} from '../../src/http/index.js';
+import { pretixCatalog, talerCatalog, WebhookRegistry } from '../../src/index.js';
+
+/** Toy tokens: token → the scopes it may use. Real hosts look tokens up in their database. */
+export const TOKENS: Readonly<Record<string, readonly string[]>> = {
+  'demo-token-bigevents': ['bigevents'],
+  'demo-token-merchant': ['default', 'shop'],
+};
+
+/** Accepts `Authorization: Token <t>` (pretix) and `Bearer <t>` (Taler). */
+export const authorize: Authorize = ({ request, scope }) => {
+  const match = /^(?:Token|Bearer) (.+)$/.exec(request.headers.get('authorization') ?? '');
+  const scopes = match?.[1] === undefined ? undefined : TOKENS[match[1]];
+  if (scopes === undefined) return 'unauthenticated';
+  return scopes.includes(scope);
+};
+
+/** Both dialects, ready to mount. */
+export interface ExampleHandlers {
+  pretix: FetchHandler;
+  taler: FetchHandler;
+  /** Both at once: tries pretix, then Taler. */
+  both: FetchHandler;
+}
+
+export function createHandlers(): ExampleHandlers {
+  const pretix = pretixHandler(new WebhookRegistry({ catalog: pretixCatalog }), {
+    authorize,
+    basePath: '/api/v1',
+    openApiPath: '/api/v1/openapi.json',
+  });
+  const taler = talerHandler(new WebhookRegistry({ catalog: talerCatalog }), {
+    authorize,
+    basePath: '/taler',
+    openApiPath: '/taler/openapi.json',
+  });
+  return { pretix, taler, both: combineHandlers(pretix, taler) };
+}
+
+/** Whether this module is the script being run (`tsx examples/x/server.ts`). */
+export function isMain(moduleUrl: string): boolean {
+  const entry = process.argv[1];
+  return entry !== undefined && new URL(moduleUrl).pathname === new URL(`file://${entry}`).pathname;
+}
+
+/** The running example: its base URL and a way to stop it. */
+export interface RunningExample {
+  url: string;
+  close: () => Promise<void>;
+}

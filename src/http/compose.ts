@@ -1,0 +1,24 @@
+import { isUnmatched } from './respond.js';
+import type { FetchHandler } from './types.js';
+
+/**
+ * Combines handlers: each is tried in order and the first answer that is not "outside my
+ * paths" ({@link isUnmatched}) wins; when none claims the request, the last one's 404 is
+ * returned (still marked unmatched).
+ *
+ * @example
+ * ```ts
+ * const handler = combineHandlers(pretixHandler(pretixRegistry, { authorize }), talerHandler(talerRegistry, { authorize, basePath: '/taler' }));
+ * ```
+ */
+export function combineHandlers(...handlers: FetchHandler[]): FetchHandler {
+  if (handlers.length === 0) throw new TypeError('combineHandlers needs at least one handler.');
+  return async (request: Request): Promise<Response> => {
+    let last: Response | undefined;
+    for (const handler of handlers) {
+      last = await handler(request);
+      if (!isUnmatched(last)) return last;
+    }
+    return last as Response;
+  };
+}

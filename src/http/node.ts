@@ -1,0 +1,261 @@
+/**
+ * Runs a Fetch handler under `node:http`, Express or Fastify.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyTooLargeError } from './body.js';
+import { isUnmatched } from './respond.js';
+import { DEFAULT_MAX_BODY_BYTES, type FetchHandler } from './types.js';
+
+/** Options of {@link toNodeHandler}. */
+export interface NodeHandlerOptions {
+  /**
+   * Largest request body streamed to the handler. Beyond it the stream fails with an error the
+   * dialect handlers answer with 413. Default 1 MiB (the handlers' default).
+   */
+  maxBodyBytes?: number;
+}
+
+/** A Node request handler; with Express, `next` is called for requests no dialect claims. */
+export type NodeHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next?: (error?: unknown) => void,
+) => Promise<void>;
+
+/** After answering early, how much unread request body we drain to keep the connection usable. */
+const DRAIN_LIMIT = 16 * 1024 * 1024;
+/** ... and for how long, in milliseconds. */
+const DRAIN_MS = 2000;
+
+function requestUrl(req: IncomingMessage): string {
+  const path = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+  const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
+  const host = req.headers.host ?? 'localhost';
+  try {
+    return new URL(path.startsWith('/') ? path : `/${path}`, `${encrypted ? 'https' : 'http'}://${host}`)
+      .href;
+  } catch {
+    return `${encrypted ? 'https' : 'http'}://localhost/`;
+  }
+}
+
+function requestHeaders(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] ?? '';
+    if (name.startsWith(':')) continue; // HTTP/2 pseudo-headers
+    try {
+      headers.append(name, req.rawHeaders[i + 1] ?? '');
+    } catch {
+      // a header Fetch does not accept; leave it out
+    }
+  }
+  return headers;
+}
+
+/** A body already consumed by a framework's body parser (Express `req.body`). */
+function preParsedBody(req: IncomingMessage): Uint8Array | null {
+  const body = (req as IncomingMessage & { body?: unknown }).body;
+  if (body === undefined) return null;
+  if (body instanceof Uint8Array) return body;
+  if (typeof body === 'string') return new TextEncoder().encode(body);
+  if (typeof body === 'object' && body !== null && Object.keys(body).length === 0) return null;
+  return new TextEncoder().encode(JSON.stringify(body));
+}
+
+function bodyStream(req: IncomingMessage, limit: number): ReadableStream<Uint8Array> {
+  let received = 0;
+  let finished = false;
+  let attach: (() => void) | undefined;
+  let detach: () => void = () => {};
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        const declared = Number(req.headers['content-length']);
+        if (Number.isFinite(declared) && declared > limit) {
+          finished = true;
+          controller.error(new BodyTooLargeError(limit));
+          return;
+        }
+        attach = () => {
+          const finish = (error?: unknown) => {
+            if (finished) return;
+            finished = true;
+            detach();
+            if (error === undefined) controller.close();
+            else controller.error(error);
+          };
+          const onData = (chunk: Buffer) => {
+            received += chunk.byteLength;
+            if (received > limit) {
+              req.pause();
+              finish(new BodyTooLargeError(limit));
+              return;
+            }
+            controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+            if ((controller.desiredSize ?? 1) <= 0) req.pause();
+          };
+          const onEnd = () => finish();
+          const onError = (error: Error) => finish(error);
+          const onClose = () => {
+            if (!req.complete)
+              finish(new Error('The client closed the connection before the body was complete.'));
+          };
+          detach = () => {
+            req.off('data', onData);
+            req.off('end', onEnd);
+            req.off('error', onError);
+            req.off('close', onClose);
+          };
+          req.on('data', onData);
+          req.on('end', onEnd);
+          req.on('error', onError);
+          req.on('close', onClose);
+        };
+      },
+      pull() {
+        if (finished) return;
+        if (attach !== undefined) {
+          attach();
+          attach = undefined;
+        }
+        req.resume();
+      },
+      cancel() {
+        finished = true;
+        detach();
+        req.pause();
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
+  );
+}
+
+/**
+ * After an early answer (413, 401 ...) the rest of the request body is drained, bounded in
+ * bytes and time, then the connection is closed (the answer carried `Connection: close`).
+ */
+function discardRest(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  let drained = 0;
+  const timer = setTimeout(() => req.socket.destroy(), DRAIN_MS);
+  timer.unref();
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.byteLength;
+    if (drained > DRAIN_LIMIT) req.socket.destroy();
+  });
+  req.on('end', () => clearTimeout(timer));
+  req.on('close', () => clearTimeout(timer));
+  req.on('error', () => {});
+  req.resume();
+}
+
+async function writeResponse(
+  response: Response,
+  req: IncomingMessage,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  if (!req.complete && req.httpVersionMajor === 1) headers.connection = 'close';
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  res.writeHead(response.status, response.statusText || undefined, headers);
+  if (response.body === null) {
+    res.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      if (signal.aborted) {
+        await reader.cancel();
+        return;
+      }
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            res.off('drain', go);
+            res.off('close', go);
+            resolve();
+          };
+          res.on('drain', go);
+          res.on('close', go);
+        });
+      }
+    }
+    res.end();
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/**
+ * Adapts a Fetch handler to Node's `(req, res)` signature, for `node:http`, Express
+ * (`app.use(toNodeHandler(handler))`; `next()` is called for requests outside the handler's
+ * paths) and Fastify (`reply.hijack()`, then pass `request.raw`, `reply.raw`). The body is
+ * streamed into the `Request` (`duplex: 'half'`) and capped at `maxBodyBytes`; a client abort
+ * aborts the request's `signal` and stops writing. If a body parser already consumed the body
+ * (Express `req.body`), that body is passed on. Never rejects.
+ *
+ * Default: `maxBodyBytes` 1 MiB.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * createServer(toNodeHandler(pretixHandler(registry, { authorize }))).listen(3000);
+ * ```
+ */
+export function toNodeHandler(handler: FetchHandler, options: NodeHandlerOptions = {}): NodeHandler {
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  return async (req, res, next) => {
+    const controller = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) controller.abort();
+    };
+    res.on('close', onClose);
+    let passed = false;
+    try {
+      const method = (req.method ?? 'GET').toUpperCase();
+      const init: RequestInit & { duplex?: 'half' } = {
+        method,
+        headers: requestHeaders(req),
+        signal: controller.signal,
+      };
+      if (method !== 'GET' && method !== 'HEAD') {
+        const parsed = req.readableEnded ? preParsedBody(req) : null;
+        if (parsed !== null) {
+          init.body = parsed;
+          (init.headers as Headers).delete('content-length');
+        } else if (!req.readableEnded) {
+          init.body = bodyStream(req, limit);
+          init.duplex = 'half';
+        }
+      }
+      const response = await handler(new Request(requestUrl(req), init));
+      if (next !== undefined && isUnmatched(response)) {
+        passed = true;
+        next();
+        return;
+      }
+      if (controller.signal.aborted) return;
+      await writeResponse(response, req, res, controller.signal);
+    } catch (error) {
+      if (!res.headersSent && !controller.signal.aborted) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ detail: 'A server error occurred.' }));
+      } else {
+        res.destroy(error instanceof Error ? error : undefined);
+      }
+    } finally {
+      res.off('close', onClose);
+      if (!passed) discardRest(req);
+    }
+  };
+}

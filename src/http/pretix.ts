@@ -1,0 +1,345 @@
+/**
+ * The pretix webhook REST API (organizer-scoped) as a Fetch handler.
+ */
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { WebhookRegistry } from '../registry/registry.js';
+import { readJsonBody } from './body.js';
+import {
+  authorizeRequest,
+  isSafeMethod,
+  lastParam,
+  parsePageNumber,
+  report,
+  resolveOptions,
+  scopeKnown,
+} from './common.js';
+import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from './extensions.js';
+import { pretixOpenApi } from './openapi.js';
+import { belongsTo, normalizeBasePath, pathnameOf, splitPath } from './paths.js';
+import { parsePretixBody, pretixErrorsFromIssues, toPretixWebhook } from './pretix-wire.js';
+import { emptyResponse, jsonResponse, markUnmatched, withoutBody } from './respond.js';
+import type { FetchHandler, HandlerOptions } from './types.js';
+
+/** Options of {@link pretixHandler}. */
+export interface PretixHandlerOptions extends HandlerOptions {
+  /** Where the API lives, e.g. `/api/v1` (pretix's own prefix). Default `/api/v1`. */
+  basePath?: string;
+  /**
+   * pretix requires the organizer's write permission for every method. With `true`, reads
+   * (GET, HEAD, OPTIONS) ask `authorize` for `webhooks-read` instead. Default `false`.
+   */
+  readWriteSplit?: boolean;
+}
+
+/** pretix's (and Django REST framework's) page size: 50. Example: `Math.ceil(count / PRETIX_PAGE_SIZE)` pages. */
+export const PRETIX_PAGE_SIZE = 50;
+
+type Route =
+  | { kind: 'list'; scope: string }
+  | { kind: 'detail'; scope: string; id: string }
+  | { kind: 'deliveries'; scope: string; id: string }
+  | { kind: 'ping'; scope: string; id: string }
+  | { kind: 'attempts'; scope: string; deliveryId: string }
+  | { kind: 'redeliver'; scope: string; deliveryId: string };
+
+const ALLOWED: Readonly<Record<Route['kind'], readonly string[]>> = {
+  list: ['GET', 'POST', 'HEAD', 'OPTIONS'],
+  detail: ['GET', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+  deliveries: ['GET', 'HEAD', 'OPTIONS'],
+  ping: ['POST', 'OPTIONS'],
+  attempts: ['GET', 'HEAD', 'OPTIONS'],
+  redeliver: ['POST', 'OPTIONS'],
+};
+
+const NOT_FOUND = { detail: 'Not found.' };
+
+function matchRoute(segments: readonly string[]): Route | null {
+  const [organizers, scope, collection, id, sub, ...extra] = segments;
+  if (organizers !== 'organizers' || scope === undefined || extra.length > 0) return null;
+  if (collection === 'webhooks') {
+    if (id === undefined) return { kind: 'list', scope };
+    if (sub === undefined) return { kind: 'detail', scope, id };
+    if (sub === 'deliveries') return { kind: 'deliveries', scope, id };
+    if (sub === 'ping') return { kind: 'ping', scope, id };
+    return null;
+  }
+  if (collection === 'webhook-deliveries' && id !== undefined) {
+    if (sub === 'attempts') return { kind: 'attempts', scope, deliveryId: id };
+    if (sub === 'redeliver') return { kind: 'redeliver', scope, deliveryId: id };
+  }
+  return null;
+}
+
+/** A webhook id from the path: digits only (leading zeros allowed, as `int()` does). */
+function parseId(raw: string): number | null {
+  if (!/^\d{1,16}$/.test(raw)) return null;
+  const id = Number(raw);
+  return Number.isSafeInteger(id) && id >= 1 ? id : null;
+}
+
+/** Python's `urllib.parse.quote_plus`. */
+function quotePlus(text: string): string {
+  return encodeURIComponent(text)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
+}
+
+/**
+ * A pagination link as Django REST framework builds it: the request URL with `page` replaced
+ * (or removed for page 1), the query re-encoded with its keys sorted.
+ *
+ * @example
+ * ```ts
+ * pageLink(new URL('https://x.example/api/v1/organizers/o/webhooks/?x=1&page=3'), 2);
+ * // 'https://x.example/api/v1/organizers/o/webhooks/?page=2&x=1'
+ * ```
+ */
+export function pageLink(url: URL, page: number): string {
+  const groups = new Map<string, string[]>();
+  for (const [key, value] of url.searchParams) {
+    const list = groups.get(key);
+    if (list) list.push(value);
+    else groups.set(key, [value]);
+  }
+  if (page === 1) groups.delete('page');
+  else groups.set('page', [String(page)]);
+  const query = [...groups.keys()]
+    .sort()
+    .flatMap((key) => (groups.get(key) ?? []).map((value) => `${quotePlus(key)}=${quotePlus(value)}`))
+    .join('&');
+  return `${url.origin}${url.pathname}${query === '' ? '' : `?${query}`}`;
+}
+
+interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+function page<T>(url: URL, count: number, current: number, results: T[]): Page<T> {
+  const pages = Math.max(1, Math.ceil(count / PRETIX_PAGE_SIZE));
+  return {
+    count,
+    next: current < pages ? pageLink(url, current + 1) : null,
+    previous: current > 1 ? pageLink(url, current - 1) : null,
+    results,
+  };
+}
+
+function invalidPage(): Response {
+  return json(404, { detail: 'Invalid page.' });
+}
+
+function json(status: number, body: unknown, allow?: readonly string[]): Response {
+  return jsonResponse(status, body, allow ? { vary: 'Accept', allow: allow.join(', ') } : { vary: 'Accept' });
+}
+
+function parseEnabled(raw: string | null): boolean | undefined {
+  switch (raw?.toLowerCase()) {
+    case 'true':
+    case '1':
+      return true;
+    case 'false':
+    case '0':
+      return false;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The pretix webhook REST API as a Fetch handler: `GET|POST {basePath}/organizers/{organizer}/webhooks/`
+ * and `GET|PUT|PATCH|DELETE .../webhooks/{id}/`, with pretix's status codes and bodies (see
+ * `docs/http.md`). Paths are accepted with or without the trailing slash. Requests outside
+ * `basePath` get a 404 marked for {@link isUnmatched}. hookline extensions:
+ * `GET .../webhooks/{id}/deliveries/`, `POST .../webhooks/{id}/ping/`,
+ * `GET .../webhook-deliveries/{deliveryId}/attempts/`, `POST .../webhook-deliveries/{deliveryId}/redeliver/`.
+ *
+ * Defaults: `basePath` `/api/v1`, `readWriteSplit` false, `maxBodyBytes` 1 MiB, every scope exists.
+ *
+ * @example
+ * ```ts
+ * const registry = new WebhookRegistry({ catalog: pretixCatalog });
+ * const handler = pretixHandler(registry, {
+ *   authorize: ({ request, scope }) => tokenAllows(request.headers.get('authorization'), scope),
+ * });
+ * const response = await handler(new Request('https://example.com/api/v1/organizers/bigevents/webhooks/'));
+ * ```
+ */
+export function pretixHandler(registry: WebhookRegistry, options: PretixHandlerOptions): FetchHandler {
+  const resolved = resolveOptions(options);
+  const basePath = normalizeBasePath(options.basePath ?? '/api/v1');
+  const readWriteSplit = options.readWriteSplit ?? false;
+  let openApi: unknown;
+
+  async function dispatch(request: Request, url: URL, route: Route, method: string): Promise<Response> {
+    const allow = ALLOWED[route.kind];
+    const permission = readWriteSplit && isSafeMethod(method) ? 'webhooks-read' : 'webhooks-write';
+    const decision = await authorizeRequest(resolved, request, route.scope, permission);
+    if (decision === 'unauthenticated') {
+      return jsonResponse(
+        401,
+        { detail: 'Authentication credentials were not provided.' },
+        { vary: 'Accept', 'www-authenticate': 'Token' },
+      );
+    }
+    if (decision !== true || !(await scopeKnown(resolved, route.scope))) {
+      return json(403, { detail: 'You do not have permission to perform this action.' }, allow);
+    }
+    if (!allow.includes(method)) return json(405, { detail: `Method "${method}" not allowed.` }, allow);
+    if (method === 'OPTIONS') {
+      const name = route.kind === 'list' ? 'Webhook List' : 'Webhook Instance';
+      return json(
+        200,
+        { name, description: '', renders: ['application/json'], parses: ['application/json'] },
+        allow,
+      );
+    }
+    const scope = route.scope;
+    try {
+      switch (route.kind) {
+        case 'list':
+          return method === 'POST' ? await create(request, scope, allow) : await list(url, scope, allow);
+        case 'detail':
+          return await detail(request, scope, route.id, method, allow);
+        case 'deliveries':
+          return await deliveries(url, scope, route.id, allow);
+        case 'ping': {
+          const id = parseId(route.id);
+          if (id === null) return json(404, NOT_FOUND, allow);
+          const delivery = await registry.ping(scope, id);
+          return json(202, toDeliveryJson(delivery, delivery.webhookId), allow);
+        }
+        case 'attempts': {
+          const current = parsePageNumber(lastParam(url, 'page'));
+          if (current === null) return invalidPage();
+          const result = await registry.attempts(scope, route.deliveryId, {
+            page: current,
+            pageSize: EXTENSION_PAGE_SIZE,
+          });
+          if (current > 1 && result.items.length === 0) return invalidPage();
+          return json(200, page(url, result.count, current, result.items.map(toAttemptJson)), allow);
+        }
+        case 'redeliver': {
+          const delivery = await registry.redeliver(scope, route.deliveryId);
+          return json(202, toDeliveryJson(delivery, delivery.webhookId), allow);
+        }
+      }
+    } catch (error) {
+      if (error instanceof NotFoundError) return json(404, NOT_FOUND, allow);
+      if (error instanceof ValidationError) return json(400, pretixErrorsFromIssues(error.issues), allow);
+      if (error instanceof ConflictError) return json(409, { detail: error.message }, allow);
+      throw error;
+    }
+  }
+
+  async function list(url: URL, scope: string, allow: readonly string[]): Promise<Response> {
+    const enabled = parseEnabled(lastParam(url, 'enabled'));
+    const filter = enabled === undefined ? {} : { enabled };
+    const raw = lastParam(url, 'page');
+    let current: number | null;
+    if (raw === 'last') {
+      const { count } = await registry.list(scope, { ...filter, page: 1, pageSize: 1 });
+      current = Math.max(1, Math.ceil(count / PRETIX_PAGE_SIZE));
+    } else {
+      current = parsePageNumber(raw);
+    }
+    if (current === null) return invalidPage();
+    const { count, items } = await registry.list(scope, {
+      ...filter,
+      page: current,
+      pageSize: PRETIX_PAGE_SIZE,
+    });
+    if (current > Math.max(1, Math.ceil(count / PRETIX_PAGE_SIZE))) return invalidPage();
+    return json(200, page(url, count, current, items.map(toPretixWebhook)), allow);
+  }
+
+  async function readBody(request: Request): Promise<{ value: unknown } | Response> {
+    const body = await readJsonBody(request, resolved.maxBodyBytes);
+    switch (body.kind) {
+      case 'json':
+        return { value: body.value };
+      case 'empty':
+        return { value: {} };
+      case 'too_large':
+        return json(413, { detail: `Request body exceeds the limit of ${resolved.maxBodyBytes} bytes.` });
+      case 'unsupported_media_type':
+        return json(415, { detail: `Unsupported media type "${body.mediaType}" in request.` });
+      case 'invalid_json':
+        return json(400, { detail: `JSON parse error - ${body.message}` });
+    }
+  }
+
+  async function create(request: Request, scope: string, allow: readonly string[]): Promise<Response> {
+    const body = await readBody(request);
+    if (body instanceof Response) return body;
+    const parsed = parsePretixBody(body.value, 'create', registry.catalog);
+    if (!parsed.ok) return json(400, parsed.errors, allow);
+    const { url = '', eventTypes = [], ...rest } = parsed.patch;
+    const webhook = await registry.create(scope, { ...rest, url, eventTypes });
+    return json(201, toPretixWebhook(webhook), allow);
+  }
+
+  async function detail(
+    request: Request,
+    scope: string,
+    rawId: string,
+    method: string,
+    allow: readonly string[],
+  ): Promise<Response> {
+    const id = parseId(rawId);
+    if (id === null) return json(404, NOT_FOUND, allow);
+    if (method === 'DELETE') {
+      await registry.disable(scope, id);
+      return emptyResponse(204, { vary: 'Accept', allow: allow.join(', ') });
+    }
+    const current = await registry.get(scope, id);
+    if (method === 'GET' || method === 'HEAD') return json(200, toPretixWebhook(current), allow);
+    const body = await readBody(request);
+    if (body instanceof Response) return body;
+    const parsed = parsePretixBody(body.value, method === 'PUT' ? 'replace' : 'update', registry.catalog);
+    if (!parsed.ok) return json(400, parsed.errors, allow);
+    return json(200, toPretixWebhook(await registry.update(scope, id, parsed.patch)), allow);
+  }
+
+  async function deliveries(
+    url: URL,
+    scope: string,
+    rawId: string,
+    allow: readonly string[],
+  ): Promise<Response> {
+    const id = parseId(rawId);
+    if (id === null) return json(404, NOT_FOUND, allow);
+    await registry.get(scope, id);
+    const current = parsePageNumber(lastParam(url, 'page'));
+    if (current === null) return invalidPage();
+    const result = await registry.deliveries(scope, id, { page: current, pageSize: EXTENSION_PAGE_SIZE });
+    if (current > 1 && result.items.length === 0) return invalidPage();
+    const results = result.items.map((delivery) => toDeliveryJson(delivery, delivery.webhookId));
+    return json(200, page(url, result.count, current, results), allow);
+  }
+
+  return async (request: Request): Promise<Response> => {
+    const url = pathnameOf(request);
+    if (url === null) return markUnmatched(json(404, NOT_FOUND));
+    const method = request.method.toUpperCase();
+    if (resolved.openApiPath !== undefined && url.pathname === resolved.openApiPath && isSafeMethod(method)) {
+      openApi ??= pretixOpenApi({ basePath });
+      const response = json(200, openApi);
+      return method === 'HEAD' ? withoutBody(response) : response;
+    }
+    if (!belongsTo(url.pathname, basePath, ['organizers'])) return markUnmatched(json(404, NOT_FOUND));
+    const split = splitPath(url.pathname, basePath);
+    const route = split === null ? null : matchRoute(split.segments);
+    if (route === null) return json(404, NOT_FOUND);
+    let response: Response;
+    try {
+      response = await dispatch(request, url, route, method);
+    } catch (error) {
+      report(resolved, error, request);
+      response = json(500, { detail: 'A server error occurred.' });
+    }
+    return method === 'HEAD' ? withoutBody(response) : response;
+  };
+}

@@ -1,0 +1,322 @@
+/**
+ * The GNU Taler merchant webhook API (instance-scoped) as a Fetch handler.
+ */
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { Webhook } from '../model.js';
+import type { WebhookRegistry } from '../registry/registry.js';
+import { readJsonBody } from './body.js';
+import { lastParam, parsePageNumber, report, resolveOptions, scopeKnown } from './common.js';
+import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from './extensions.js';
+import { talerOpenApi } from './openapi.js';
+import { belongsTo, normalizeBasePath, pathnameOf, splitPath } from './paths.js';
+import { emptyResponse, jsonResponse, markUnmatched, withoutBody } from './respond.js';
+import {
+  parseTalerBody,
+  TALER_ERRORS,
+  type TalerErrorName,
+  type TalerWebhookBody,
+  talerError,
+  talerFieldOf,
+  toTalerWebhook,
+} from './taler-wire.js';
+import type { FetchHandler, HandlerOptions } from './types.js';
+
+/** Options of {@link talerHandler}. */
+export interface TalerHandlerOptions extends HandlerOptions {
+  /** Prefix before `/private/...` and `/instances/...`. Default `''`. */
+  basePath?: string;
+  /** The scope served at `/private/webhooks` (Taler's default instance). Default `default`. */
+  defaultScope?: string;
+}
+
+type Route =
+  | { kind: 'collection'; scope: string }
+  | { kind: 'one'; scope: string; key: string }
+  | { kind: 'deliveries'; scope: string; key: string }
+  | { kind: 'ping'; scope: string; key: string }
+  | { kind: 'attempts'; scope: string; deliveryId: string }
+  | { kind: 'redeliver'; scope: string; deliveryId: string };
+
+const ALLOWED: Readonly<Record<Route['kind'], readonly string[]>> = {
+  collection: ['GET', 'POST', 'HEAD', 'OPTIONS'],
+  one: ['GET', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+  deliveries: ['GET', 'HEAD', 'OPTIONS'],
+  ping: ['POST', 'OPTIONS'],
+  attempts: ['GET', 'HEAD', 'OPTIONS'],
+  redeliver: ['POST', 'OPTIONS'],
+};
+
+function matchRoute(segments: readonly string[], defaultScope: string): Route | null {
+  let scope = defaultScope;
+  let rest = segments;
+  if (segments[0] === 'instances') {
+    if (segments[1] === undefined) return null;
+    scope = segments[1];
+    rest = segments.slice(2);
+  }
+  const [priv, collection, id, sub, ...extra] = rest;
+  if (priv !== 'private' || extra.length > 0) return null;
+  if (collection === 'webhooks') {
+    if (id === undefined) return { kind: 'collection', scope };
+    if (sub === undefined) return { kind: 'one', scope, key: id };
+    if (sub === 'deliveries') return { kind: 'deliveries', scope, key: id };
+    if (sub === 'ping') return { kind: 'ping', scope, key: id };
+    return null;
+  }
+  if (collection === 'webhook-deliveries' && id !== undefined) {
+    if (sub === 'attempts') return { kind: 'attempts', scope, deliveryId: id };
+    if (sub === 'redeliver') return { kind: 'redeliver', scope, deliveryId: id };
+  }
+  return null;
+}
+
+function fail(name: TalerErrorName, extra: { detail?: string; field?: string } = {}, headers = {}): Response {
+  return jsonResponse(TALER_ERRORS[name].status, talerError(name, extra), headers);
+}
+
+function sameContent(webhook: Webhook, body: TalerWebhookBody): boolean {
+  return (
+    webhook.eventTypes.length === 1 &&
+    webhook.eventTypes[0] === body.event_type &&
+    webhook.url === body.url &&
+    webhook.method === body.http_method.toUpperCase() &&
+    webhook.headerTemplate === body.header_template &&
+    webhook.bodyTemplate === body.body_template
+  );
+}
+
+/**
+ * The GNU Taler merchant webhook API as a Fetch handler: `GET|POST {basePath}/private/webhooks`,
+ * `GET|PATCH|DELETE {basePath}/private/webhooks/{webhook_id}`, and the same below
+ * `/instances/{instance}`, with Taler's status codes and `{code, hint, detail?}` errors (see
+ * `docs/http.md`). `webhook_id` is the registry `key`. Requests whose path is not below
+ * `basePath` or does not start with `/private` or `/instances` get a 404 marked for
+ * {@link isUnmatched}. hookline extensions: `GET .../webhooks/{id}/deliveries`,
+ * `POST .../webhooks/{id}/ping`, `GET .../webhook-deliveries/{deliveryId}/attempts`,
+ * `POST .../webhook-deliveries/{deliveryId}/redeliver`.
+ *
+ * Authorization: GET needs `webhooks-read`, the rest `webhooks-write`; `false` and
+ * `'unauthenticated'` both answer 401 code 2015 (Taler has no 403 here).
+ *
+ * Defaults: `basePath` `''`, `defaultScope` `default`, `maxBodyBytes` 1 MiB, every scope exists.
+ *
+ * @example
+ * ```ts
+ * const registry = new WebhookRegistry({ catalog: talerCatalog });
+ * const handler = talerHandler(registry, { authorize: ({ request }) => bearerOk(request) || 'unauthenticated' });
+ * await handler(new Request('https://merchant.example/private/webhooks', { headers: { authorization: 'Bearer secret-token:x' } }));
+ * ```
+ */
+export function talerHandler(registry: WebhookRegistry, options: TalerHandlerOptions): FetchHandler {
+  const resolved = resolveOptions(options);
+  const basePath = normalizeBasePath(options.basePath ?? '');
+  const defaultScope = options.defaultScope ?? 'default';
+  let openApi: unknown;
+
+  async function readBody(request: Request): Promise<{ value: unknown } | Response> {
+    const body = await readJsonBody(request, resolved.maxBodyBytes);
+    switch (body.kind) {
+      case 'json':
+        return { value: body.value };
+      case 'too_large':
+        return fail('GENERIC_UPLOAD_EXCEEDS_LIMIT');
+      case 'unsupported_media_type':
+        return jsonResponse(
+          415,
+          talerError('GENERIC_JSON_INVALID', {
+            detail: 'The request body must be sent as application/json.',
+          }),
+        );
+      case 'empty':
+      case 'invalid_json':
+        return fail('GENERIC_JSON_INVALID');
+    }
+  }
+
+  function validationFailure(error: ValidationError): Response {
+    const field = error.issues.map((issue) => talerFieldOf(issue.path)).find((name) => name !== undefined);
+    return fail('GENERIC_PARAMETER_MALFORMED', { detail: field ?? error.issues[0]?.message ?? 'request' });
+  }
+
+  async function post(request: Request, scope: string): Promise<Response> {
+    const body = await readBody(request);
+    if (body instanceof Response) return body;
+    const parsed = parseTalerBody(body.value, true);
+    if (!parsed.ok) return fail('GENERIC_JSON_INVALID', { field: parsed.field });
+    const value = parsed.value;
+    const key = value.webhook_id ?? '';
+    try {
+      await registry.create(scope, {
+        key,
+        eventTypes: [value.event_type],
+        url: value.url,
+        method: value.http_method,
+        headerTemplate: value.header_template,
+        bodyTemplate: value.body_template,
+      });
+      return emptyResponse(204);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+    const existing = await registry.getByKey(scope, key);
+    if (sameContent(existing, value)) return emptyResponse(204);
+    return fail('MERCHANT_PRIVATE_POST_WEBHOOKS_CONFLICT_WEBHOOK_EXISTS', { detail: key });
+  }
+
+  async function patch(request: Request, scope: string, key: string): Promise<Response> {
+    const body = await readBody(request);
+    if (body instanceof Response) return body;
+    const parsed = parseTalerBody(body.value, false);
+    if (!parsed.ok) return fail('GENERIC_JSON_INVALID', { field: parsed.field });
+    const existing = await registry.getByKey(scope, key);
+    await registry.update(scope, existing.id, {
+      eventTypes: [parsed.value.event_type],
+      url: parsed.value.url,
+      method: parsed.value.http_method,
+      headerTemplate: parsed.value.header_template,
+      bodyTemplate: parsed.value.body_template,
+    });
+    return emptyResponse(204);
+  }
+
+  async function listAll(scope: string): Promise<Response> {
+    const webhooks: { webhook_id: string; event_type: string }[] = [];
+    for (let page = 1; ; page += 1) {
+      const { items } = await registry.list(scope, { page, pageSize: 1000 });
+      for (const webhook of items) {
+        if (webhook.key !== null)
+          webhooks.push({ webhook_id: webhook.key, event_type: webhook.eventTypes[0] ?? '' });
+      }
+      if (items.length < 1000) break;
+    }
+    return jsonResponse(200, { webhooks });
+  }
+
+  async function keyOf(scope: string, webhookId: number): Promise<string | null> {
+    try {
+      return (await registry.get(scope, webhookId)).key;
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
+  }
+
+  async function run(request: Request, url: URL, route: Route, method: string): Promise<Response> {
+    const scope = route.scope;
+    switch (route.kind) {
+      case 'collection':
+        return method === 'POST' ? post(request, scope) : listAll(scope);
+      case 'one': {
+        if (method === 'PATCH') return patch(request, scope, route.key);
+        const webhook = await registry.getByKey(scope, route.key);
+        if (method === 'DELETE') {
+          await registry.remove(scope, webhook.id);
+          return emptyResponse(204);
+        }
+        return jsonResponse(200, toTalerWebhook(webhook));
+      }
+      case 'deliveries': {
+        const webhook = await registry.getByKey(scope, route.key);
+        const page = parsePageNumber(lastParam(url, 'page'));
+        if (page === null) return fail('GENERIC_PARAMETER_MALFORMED', { detail: 'page' });
+        const result = await registry.deliveries(scope, webhook.id, { page, pageSize: EXTENSION_PAGE_SIZE });
+        return jsonResponse(200, {
+          count: result.count,
+          deliveries: result.items.map((delivery) => toDeliveryJson(delivery, webhook.key)),
+        });
+      }
+      case 'ping': {
+        const webhook = await registry.getByKey(scope, route.key);
+        const delivery = await registry.ping(scope, webhook.id);
+        return jsonResponse(202, toDeliveryJson(delivery, webhook.key));
+      }
+      case 'attempts': {
+        const page = parsePageNumber(lastParam(url, 'page'));
+        if (page === null) return fail('GENERIC_PARAMETER_MALFORMED', { detail: 'page' });
+        const result = await registry.attempts(scope, route.deliveryId, {
+          page,
+          pageSize: EXTENSION_PAGE_SIZE,
+        });
+        return jsonResponse(200, { count: result.count, attempts: result.items.map(toAttemptJson) });
+      }
+      case 'redeliver': {
+        const delivery = await registry.redeliver(scope, route.deliveryId);
+        return jsonResponse(202, toDeliveryJson(delivery, await keyOf(scope, delivery.webhookId)));
+      }
+    }
+  }
+
+  async function dispatch(request: Request, url: URL, route: Route, method: string): Promise<Response> {
+    const allow = ALLOWED[route.kind];
+    if (!allow.includes(method)) return fail('GENERIC_METHOD_INVALID', {}, { allow: allow.join(', ') });
+    if (method === 'OPTIONS') return emptyResponse(204, { allow: allow.join(', ') });
+    let decision: unknown;
+    try {
+      if (!(await scopeKnown(resolved, route.scope))) {
+        return fail('MERCHANT_GENERIC_INSTANCE_UNKNOWN', { detail: route.scope });
+      }
+      const permission = method === 'GET' || method === 'HEAD' ? 'webhooks-read' : 'webhooks-write';
+      decision = await resolved.authorize({ request, scope: route.scope, permission });
+    } catch (error) {
+      report(resolved, error, request);
+      return fail('GENERIC_INTERNAL_INVARIANT_FAILURE');
+    }
+    if (decision !== true)
+      return fail('MERCHANT_GENERIC_UNAUTHORIZED', { detail: "Check 'Authorization' header" });
+    try {
+      return await run(request, url, route, method);
+    } catch (error) {
+      if (error instanceof NotFoundError) {
+        if (error.resource === 'delivery')
+          return fail('MERCHANT_GENERIC_WEBHOOK_UNKNOWN', { detail: String(error.id) });
+        return fail('MERCHANT_GENERIC_WEBHOOK_UNKNOWN', {
+          detail: 'key' in route ? route.key : String(error.id),
+        });
+      }
+      if (error instanceof ValidationError) {
+        // An id that cannot exist (too long, control characters) is simply unknown.
+        if (error.issues.some((issue) => issue.path[0] === 'key') && method !== 'POST') {
+          return fail('MERCHANT_GENERIC_WEBHOOK_UNKNOWN', { detail: 'key' in route ? route.key : '' });
+        }
+        return validationFailure(error);
+      }
+      if (error instanceof ConflictError) {
+        // Only the extensions get here (a pending delivery cannot be redelivered yet).
+        return jsonResponse(409, talerError('GENERIC_PARAMETER_MALFORMED', { detail: error.message }));
+      }
+      report(resolved, error, request);
+      return fail(
+        method === 'GET' || method === 'HEAD' ? 'GENERIC_DB_FETCH_FAILED' : 'GENERIC_DB_STORE_FAILED',
+      );
+    }
+  }
+
+  return async (request: Request): Promise<Response> => {
+    const url = pathnameOf(request);
+    if (url === null) return markUnmatched(fail('GENERIC_ENDPOINT_UNKNOWN'));
+    const method = request.method.toUpperCase();
+    if (
+      resolved.openApiPath !== undefined &&
+      url.pathname === resolved.openApiPath &&
+      (method === 'GET' || method === 'HEAD')
+    ) {
+      openApi ??= talerOpenApi({ basePath, defaultScope });
+      const response = jsonResponse(200, openApi);
+      return method === 'HEAD' ? withoutBody(response) : response;
+    }
+    if (!belongsTo(url.pathname, basePath, ['private', 'instances'])) {
+      return markUnmatched(fail('GENERIC_ENDPOINT_UNKNOWN', { detail: url.pathname }));
+    }
+    const split = splitPath(url.pathname, basePath);
+    const route = split === null || split.trailingSlash ? null : matchRoute(split.segments, defaultScope);
+    if (route === null) return fail('GENERIC_ENDPOINT_UNKNOWN', { detail: url.pathname });
+    let response: Response;
+    try {
+      response = await dispatch(request, url, route, method);
+    } catch (error) {
+      report(resolved, error, request);
+      response = fail('GENERIC_INTERNAL_INVARIANT_FAILURE');
+    }
+    return method === 'HEAD' ? withoutBody(response) : response;
+  };
+}
