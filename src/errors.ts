@@ -71,6 +71,7 @@ export class HooklineError extends Error {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being tested against
     return hasKind(value, this.kind);
   }
 
@@ -107,7 +108,11 @@ export class ValidationError extends HooklineError {
     const first = issues[0];
     const where = first && first.path.length > 0 ? `${first.path.join('.')}: ` : '';
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-    super('validation_failed', `Invalid input: ${where}${first?.message ?? 'unknown problem'}${more}`, options);
+    super(
+      'validation_failed',
+      `Invalid input: ${where}${first?.message ?? 'unknown problem'}${more}`,
+      options,
+    );
     this.issues = issues;
   }
 
@@ -134,8 +139,16 @@ export class NotFoundError extends HooklineError {
   readonly scope: string;
   readonly id: string | number;
 
-  constructor(resource: ResourceKind, where: { scope: string; id: string | number }, options: HooklineErrorOptions = {}) {
-    super('not_found', `No ${resource} ${JSON.stringify(where.id)} in scope ${JSON.stringify(where.scope)}.`, options);
+  constructor(
+    resource: ResourceKind,
+    where: { scope: string; id: string | number },
+    options: HooklineErrorOptions = {},
+  ) {
+    super(
+      'not_found',
+      `No ${resource} ${JSON.stringify(where.id)} in scope ${JSON.stringify(where.scope)}.`,
+      options,
+    );
     this.resource = resource;
     this.scope = where.scope;
     this.id = where.id;

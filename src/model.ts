@@ -54,7 +54,10 @@ export const eventTypePatternSchema = z
 /** A signing secret: Standard Webhooks `whsec_<base64>` (HMAC) or `whsk_<base64>` (ed25519 private key). */
 export const secretSchema = z
   .string()
-  .regex(/^(whsec|whsk)_[A-Za-z0-9+/]+={0,2}$/, 'A secret must look like "whsec_<base64>" or "whsk_<base64>".');
+  .regex(
+    /^(whsec|whsk)_[A-Za-z0-9+/]+={0,2}$/,
+    'A secret must look like "whsec_<base64>" or "whsk_<base64>".',
+  );
 
 /** Options that shape URL validation. */
 export interface UrlRules {
@@ -67,7 +70,8 @@ export interface UrlRules {
 
 /** Checks a target URL; returns a message for the user, or `null` when it is fine. */
 export function checkUrl(value: string, rules: UrlRules = {}): string | null {
-  if (value.length > MAX_URL_LENGTH) return `Ensure this field has no more than ${MAX_URL_LENGTH} characters.`;
+  if (value.length > MAX_URL_LENGTH)
+    return `Ensure this field has no more than ${MAX_URL_LENGTH} characters.`;
   if (/\s/.test(value) || CONTROL_CHARS.test(value)) return 'Enter a valid URL.';
   let url: URL;
   try {

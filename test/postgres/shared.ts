@@ -181,12 +181,18 @@ export function sharedBehaviour(
     withStore(async (store) => {
       const table = await orders(store);
       const writer = new WebhookRegistry({ store });
-      const hook = await writer.create('shop', { url: 'https://receiver.example/h', eventTypes: ['order.paid'] });
+      const hook = await writer.create('shop', {
+        url: 'https://receiver.example/h',
+        eventTypes: ['order.paid'],
+      });
       const fresh = () => new WebhookRegistry({ store });
       await expect(
         hostTx(async (tx) => {
           await tx.query(`INSERT INTO ${table} (id) VALUES (7)`);
-          const result = await fresh().emit({ id: 'paid-7', scope: 'shop', type: 'order.paid', data: { id: 7 } }, { tx });
+          const result = await fresh().emit(
+            { id: 'paid-7', scope: 'shop', type: 'order.paid', data: { id: 7 } },
+            { tx },
+          );
           expect(result).toMatchObject({ deliveries: 1, created: true });
           throw new Error('rolled back');
         }),
