@@ -137,6 +137,8 @@ export class WebhookWorker {
   #stopping: Promise<void> | undefined;
   #timer: unknown;
   #ticking = false;
+  /** The tick in progress (or the last one), so stop() can wait for it. */
+  #tickDone: Promise<void> = Promise.resolve();
   #tickAgain = false;
   #failures = 0;
   #lastPurge = 0;
@@ -280,6 +282,7 @@ export class WebhookWorker {
     const unwatch = this.#unwatch;
     this.#unwatch = undefined;
     await unwatch?.();
+    await this.#tickDone;
     const graceful = options.graceful ?? true;
     const timeoutMs = options.timeoutMs ?? 30_000;
     const waiting = [...this.#waiting.values()].flat();
@@ -316,7 +319,7 @@ export class WebhookWorker {
     }
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    void this.#tick();
+    this.#tickDone = this.#tick();
   }
 
   #schedule(ms: number): void {
@@ -340,6 +343,11 @@ export class WebhookWorker {
         const now = new Date(this.#clock.now());
         const claims = await this.#store.claimDue({ limit: free, leaseMs: this.#leaseMs, now });
         this.#failures = 0;
+        if (!this.#running) {
+          // stop() was called while claiming: give these back at once.
+          await Promise.all(claims.map((claim) => this.#release(claim)));
+          break;
+        }
         for (const claim of claims) await this.#dispatch(claim);
         if (claims.length === free) this.#tickAgain = true;
         else {

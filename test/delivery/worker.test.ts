@@ -6,6 +6,7 @@ import {
   pretixCatalog,
   type RetryPolicy,
   retryPolicies,
+  type Store,
   ValidationError,
   WebhookRegistry,
   type WebhookRegistryOptions,
@@ -310,6 +311,37 @@ describe('worker: leases, redelivery, stopping', () => {
     const claimable = await store.claimDue({ limit: 10, leaseMs: 1000, now: new Date(clock.now()) });
     expect(claimable).toHaveLength(1);
     expect(() => worker.start()).toThrow(/stopped/);
+  });
+
+  it('gives back, unsent, what a claim in progress returns after stop() was called', async () => {
+    const { clock, registry, store, transport } = setup();
+    let openGate: (() => void) | undefined;
+    let claiming: (() => void) | undefined;
+    const claimStarted = new Promise<void>((resolve) => {
+      claiming = resolve;
+    });
+    const gated: Store = {
+      ...store,
+      async claimDue(input) {
+        claiming?.();
+        await new Promise<void>((resolve) => {
+          openGate = resolve;
+        });
+        return store.claimDue(input);
+      },
+    };
+    const gatedRegistry = new WebhookRegistry({ store: gated, clock });
+    const worker = gatedRegistry.worker({ transport });
+    await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    const { deliveryIds } = await registry.emit({ scope: 'acme', type: 'pay', data: {} });
+    worker.start();
+    await claimStarted;
+    const stopping = worker.stop();
+    openGate?.();
+    await stopping;
+    expect(transport.requests).toHaveLength(0);
+    expect((await registry.getDelivery('acme', deliveryIds[0]!)).state).toBe('pending');
+    expect(await store.claimDue({ limit: 5, leaseMs: 1000, now: new Date(clock.now()) })).toHaveLength(1);
   });
 
   it('keeps one slow receiver from starving the others (per-webhook concurrency)', async () => {
