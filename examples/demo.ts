@@ -5,20 +5,34 @@
  * twice before it succeeds, one that answers 410, and a Taler-style webhook with header and
  * body templates and a signing secret; emits notifications; runs the worker with a fast retry
  * policy; and prints the deliveries, their attempts and the verified signatures.
+ *
+ * The store is embedded PostgreSQL (PGlite) in a data directory, so everything is durable with
+ * no server: at the end the demo reopens the directory and reads the webhooks back.
+ * `npm run demo -- --memory` uses the in-memory store instead; `--data-dir DIR` keeps the data.
  */
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   combineCatalogs,
   type Delivery,
   defineRetryPolicy,
   generateSecret,
+  memoryStore,
   pretixCatalog,
+  type Store,
   talerCatalog,
   verifyWebhook,
   WebhookRegistry,
 } from '../src/index.js';
+import { pgliteStore } from '../src/postgres/index.js';
+
+const args = process.argv.slice(2);
+const useMemory = args.includes('--memory');
+const dataDirArg = args.includes('--data-dir') ? args[args.indexOf('--data-dir') + 1] : undefined;
 
 interface Arrival {
   path: string;
@@ -83,9 +97,13 @@ async function main(): Promise<void> {
   const started = Date.now();
   const talerSecret = generateSecret();
   const receiver = await startReceiver(new Map([['/taler', talerSecret]]));
+  const dataDir = useMemory ? undefined : (dataDirArg ?? (await mkdtemp(join(tmpdir(), 'hookline-demo-'))));
+  const store: Store & { close?(): Promise<void> } = dataDir ? await pgliteStore({ dataDir }) : memoryStore();
+  console.log(dataDir ? `Store: embedded PostgreSQL (PGlite) in ${dataDir}\n` : 'Store: in memory\n');
 
   // One registry for both dialects: pretix organizers and Taler instances are both scopes.
   const registry = new WebhookRegistry({
+    store,
     catalog: combineCatalogs(pretixCatalog, talerCatalog),
     payloadStyle: 'pretix',
     retryPolicy: defineRetryPolicy({ name: 'demo', delaysMs: [100, 200, 400] }),
@@ -185,6 +203,20 @@ async function main(): Promise<void> {
     `\nWebhook #${gone.id} is now enabled=${gone.enabled} (disabledReason: ${gone.disabledReason})`,
   );
   await receiver.close();
+  await store.close?.();
+
+  if (dataDir) {
+    // Durable with zero infrastructure: reopen the data directory as a new process would.
+    const reopened = await pgliteStore({ dataDir });
+    const again = new WebhookRegistry({ store: reopened });
+    const hooks = [...(await again.list('bigevents')).items, ...(await again.list('default')).items];
+    const [paidDelivery] = (await again.deliveries('bigevents', paid.id)).items;
+    console.log(
+      `\nReopened ${dataDir}: ${hooks.length} webhooks; webhook #${paid.id}'s delivery is ${paidDelivery?.state} after ${paidDelivery?.attemptCount} attempts.`,
+    );
+    await reopened.close();
+    if (!dataDirArg) await rm(dataDir, { recursive: true, force: true });
+  }
   console.log(`\nDone in ${Date.now() - started} ms.`);
 }
 
