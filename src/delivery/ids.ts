@@ -1,4 +1,18 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
+
+/** Random bytes drawn in blocks: one system call per 409 ids instead of one per id. */
+const POOL_SIZE = 4096;
+const pool = Buffer.allocUnsafe(POOL_SIZE);
+let poolOffset = POOL_SIZE;
+
+function randomInto(target: Uint8Array, offset: number, length: number): void {
+  if (poolOffset + length > POOL_SIZE) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  pool.copy(target, offset, poolOffset, poolOffset + length);
+  poolOffset += length;
+}
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -35,6 +49,6 @@ export function createId(prefix: string, nowMs: number = Date.now()): string {
     bytes[i] = t % 256;
     t = Math.floor(t / 256);
   }
-  bytes.set(randomBytes(10), 6);
+  randomInto(bytes, 6, 10);
   return `${prefix}_${base32(bytes).slice(0, 26)}`;
 }

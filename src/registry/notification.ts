@@ -16,12 +16,14 @@ export interface ParsedNotification {
   occurredAt: Date | undefined;
 }
 
-function jsonIssues(
-  value: unknown,
-  path: (string | number)[],
-  seen: Set<object>,
-  out: ValidationIssue[],
-): void {
+/** What the walk over `data` found: issues, and whether any value converts itself with `toJSON`. */
+interface Walk {
+  issues: ValidationIssue[];
+  converts: boolean;
+}
+
+function jsonIssues(value: unknown, path: (string | number)[], seen: Set<object>, walk: Walk): void {
+  const out = walk.issues;
   if (out.length >= 10) return;
   switch (typeof value) {
     case 'string':
@@ -43,10 +45,13 @@ function jsonIssues(
     out.push({ path, code: 'not_json', message: 'The data contains a cycle.' });
     return;
   }
-  if (typeof (object as { toJSON?: unknown }).toJSON === 'function') return;
+  if (typeof (object as { toJSON?: unknown }).toJSON === 'function') {
+    walk.converts = true;
+    return;
+  }
   seen.add(object);
   if (Array.isArray(object)) {
-    for (const [i, item] of object.entries()) jsonIssues(item, [...path, i], seen, out);
+    for (const [i, item] of object.entries()) jsonIssues(item, [...path, i], seen, walk);
   } else {
     const proto = Object.getPrototypeOf(object);
     if (proto !== Object.prototype && proto !== null) {
@@ -56,7 +61,7 @@ function jsonIssues(
         message: 'Only plain objects, arrays and JSON values can be sent.',
       });
     } else {
-      for (const [key, item] of Object.entries(object)) jsonIssues(item, [...path, key], seen, out);
+      for (const [key, item] of Object.entries(object)) jsonIssues(item, [...path, key], seen, walk);
     }
   }
   seen.delete(object);
@@ -66,18 +71,19 @@ function jsonIssues(
  * Validates a notification for `emit()` and `match()`: scope, type (no wildcards), event, and
  * `data` that is plain JSON (no functions, BigInt, symbols, cycles, class instances or
  * non-finite numbers; objects with `toJSON`, such as `Date`, are converted) within
- * `maxBytes` when serialized. Returns a copy whose `data` went through JSON.
+ * `maxBytes` when serialized. When `data` holds values with `toJSON`, the result's `data` is
+ * their JSON form.
  */
 export function parseNotification(
   input: Notification,
   maxBytes = DEFAULT_MAX_NOTIFICATION_BYTES,
 ): ParsedNotification {
-  const issues: ValidationIssue[] = [];
+  const walk: Walk = { issues: [], converts: false };
   // Check the caller's own object (zod copies the top level, which would hide a cycle's start).
   const rawData =
     typeof input === 'object' && input !== null ? (input as { data?: unknown }).data : undefined;
-  if (typeof rawData === 'object' && rawData !== null) jsonIssues(rawData, ['data'], new Set(), issues);
-  if (issues.length > 0) throw new ValidationError(issues);
+  if (typeof rawData === 'object' && rawData !== null) jsonIssues(rawData, ['data'], new Set(), walk);
+  if (walk.issues.length > 0) throw new ValidationError(walk.issues);
   const parsed = parseOrThrow(notificationSchema, input);
   const text = JSON.stringify(parsed.data);
   if (Buffer.byteLength(text, 'utf8') > maxBytes) {
@@ -94,7 +100,8 @@ export function parseNotification(
     scope: parsed.scope,
     type: parsed.type,
     event: parsed.event ?? null,
-    data: JSON.parse(text) as Record<string, unknown>,
+    // Values with toJSON (Dates, ...) are converted the way they will be sent; plain data is used as is.
+    data: walk.converts ? (JSON.parse(text) as Record<string, unknown>) : parsed.data,
     occurredAt: parsed.occurredAt,
   };
 }

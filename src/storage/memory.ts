@@ -12,13 +12,34 @@ interface StoredDelivery extends Delivery {
 /** Options for {@link memoryStore}. None yet; the object keeps the signature stable. */
 export type MemoryStoreOptions = Record<string, never>;
 
-function copy<T>(value: T): T {
-  return structuredClone(value);
+// Copies are hand-written rather than structuredClone: these run once or more per delivery.
+const copyDate = (d: Date | null): Date | null => (d === null ? null : new Date(d.getTime()));
+
+function copyWebhook(r: WebhookRecord): WebhookRecord {
+  return {
+    ...r,
+    eventTypes: [...r.eventTypes],
+    limitEvents: [...r.limitEvents],
+    secrets: [...r.secrets],
+    failingSince: copyDate(r.failingSince),
+    createdAt: new Date(r.createdAt.getTime()),
+    updatedAt: new Date(r.updatedAt.getTime()),
+  };
+}
+
+function copyAttempt(a: Attempt): Attempt {
+  return { ...a, startedAt: new Date(a.startedAt.getTime()), responseHeaders: { ...a.responseHeaders } };
 }
 
 function publicDelivery(stored: StoredDelivery): Delivery {
   const { leaseToken: _token, leaseUntil: _until, ...delivery } = stored;
-  return structuredClone(delivery);
+  return {
+    ...delivery,
+    request: { ...delivery.request, headers: { ...delivery.request.headers } },
+    nextAttemptAt: copyDate(delivery.nextAttemptAt),
+    createdAt: new Date(delivery.createdAt.getTime()),
+    updatedAt: new Date(delivery.updatedAt.getTime()),
+  };
 }
 
 function page<T>(items: T[], offset: number, limit: number | null): T[] {
@@ -126,17 +147,17 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         updatedAt: new Date(now),
       };
       scopeMap(scope).set(record.id, record);
-      return copy(record);
+      return copyWebhook(record);
     },
 
     async getWebhook({ scope, id }) {
       const record = scopes.get(scope)?.get(id);
-      return record ? copy(record) : null;
+      return record ? copyWebhook(record) : null;
     },
 
     async getWebhookByKey({ scope, key }) {
       const record = findByKey(scope, key);
-      return record ? copy(record) : null;
+      return record ? copyWebhook(record) : null;
     },
 
     async listWebhooks({ scope, enabled, offset, limit }) {
@@ -144,7 +165,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         (r) => enabled === undefined || r.enabled === enabled,
       );
       const page = all.slice(offset, limit === null ? undefined : offset + limit);
-      return { count: all.length, items: page.map(copy) };
+      return { count: all.length, items: page.map(copyWebhook) };
     },
 
     async updateWebhook({ scope, id, changes, now }) {
@@ -157,7 +178,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       }
       const next: WebhookRecord = { ...current, ...structuredClone(changes), updatedAt: new Date(now) };
       map.set(id, next);
-      return copy(next);
+      return copyWebhook(next);
     },
 
     async deleteWebhook({ scope, id }) {
@@ -189,7 +210,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
           notificationId,
           type: d.type,
           event: d.event,
-          request: structuredClone(d.request),
+          request: { ...d.request, headers: { ...d.request.headers } },
           state: d.failure ? 'failed' : 'pending',
           attemptCount: 0,
           nextAttemptAt: d.failure ? null : new Date(now),
@@ -227,7 +248,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
           ...publicDelivery(d),
           leaseToken: d.leaseToken,
           leaseUntil: new Date(d.leaseUntil),
-          webhook: webhook ? copy(webhook) : null,
+          webhook: webhook ? copyWebhook(webhook) : null,
         });
       }
       return claimed;
@@ -245,7 +266,9 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       const log = attempts.get(deliveryId) ?? [];
       attempts.set(deliveryId, log);
       log.push({
-        ...structuredClone(attempt),
+        ...attempt,
+        startedAt: new Date(attempt.startedAt.getTime()),
+        responseHeaders: { ...attempt.responseHeaders },
         id: nextAttemptId++,
         deliveryId,
         scope: delivery.scope,
@@ -325,7 +348,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     async listAttempts({ scope, deliveryId, offset, limit }) {
       if (!scopedDelivery(scope, deliveryId)) return { count: 0, items: [] };
       const all = [...(attempts.get(deliveryId) ?? [])].reverse();
-      return { count: all.length, items: page(all, offset, limit).map(copy) };
+      return { count: all.length, items: page(all, offset, limit).map(copyAttempt) };
     },
 
     async redeliver({ scope, id, now }) {
