@@ -54,9 +54,7 @@ async function rawUndici(port: number, body: string): Promise<number> {
   return N / seconds;
 }
 
-async function hookline(
-  port: number,
-): Promise<{ perSecond: number; emitPerSecond: number; queuedRss: number }> {
+async function hookline(port: number) {
   const registry = new WebhookRegistry({ store: memoryStore() });
   for (let i = 0; i < WEBHOOKS; i++) {
     await registry.create('bench', {
@@ -99,12 +97,23 @@ async function hookline(
       retried++;
     });
   });
+  const deliverStarted = performance.now();
+  const cpuBefore = process.cpuUsage();
   worker.start();
   await done;
+  const cpu = process.cpuUsage(cpuBefore);
+  const deliverSeconds = (performance.now() - deliverStarted) / 1000;
   const seconds = (performance.now() - started) / 1000;
   await worker.stop();
   if (failed > 0 || retried > 0) throw new Error(`${failed} deliveries failed, ${retried} attempts retried`);
-  return { perSecond: N / seconds, emitPerSecond: N / emitSeconds, queuedRss };
+  return {
+    perSecond: N / seconds,
+    emitPerSecond: N / emitSeconds,
+    deliverPerSecond: N / deliverSeconds,
+    cpuPerDeliveryUs: (cpu.user + cpu.system) / N,
+    cpuShare: (cpu.user + cpu.system) / 1e6 / deliverSeconds,
+    queuedRss,
+  };
 }
 
 const receiver = await startReceiver();
@@ -126,6 +135,9 @@ try {
   );
   console.log(`  raw undici Pool.request      ${raw.toFixed(0).padStart(7)} req/s`);
   console.log(`  hookline emit only           ${ours.emitPerSecond.toFixed(0).padStart(7)} notifications/s`);
+  console.log(
+    `  hookline deliver only        ${ours.deliverPerSecond.toFixed(0).padStart(7)} deliveries/s, ${ours.cpuPerDeliveryUs.toFixed(0)} µs CPU each, process busy ${(ours.cpuShare * 100).toFixed(0)} %`,
+  );
   console.log(
     `  hookline emit + deliver      ${ours.perSecond.toFixed(0).padStart(7)} deliveries/s (end to end)`,
   );
