@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pretixHandler, talerHandler } from '../../src/http/index.js';
 import { WebhookRegistry } from '../../src/index.js';
 import { pretixCatalog, talerCatalog } from '../../src/matching/index.js';
+import { captureTransport } from '../../src/testing/index.js';
 import { authorize, call, expectBody } from './helpers.js';
 
 const PAID = 'pretix.event.order.paid';
@@ -42,6 +43,26 @@ describe('hookline extensions (pretix paths)', () => {
     );
     expect(again.status).toBe(409);
     expect(Object.keys(again.json as object)).toEqual(['detail']);
+  });
+
+  it('after the worker sends it, lists the attempt and redelivers (202), and the worker sends it again', async () => {
+    const { registry, handler } = await setup();
+    const transport = captureTransport({ respond: () => 200 });
+    const worker = registry.worker({ transport });
+    const ping = await call(handler, 'POST', '/api/v1/organizers/orga/webhooks/1/ping/');
+    const id = (ping.json as { id: string }).id;
+    await worker.drain();
+    const attempts = await call(handler, 'GET', `/api/v1/organizers/orga/webhook-deliveries/${id}/attempts/`);
+    expect(attempts.status).toBe(200);
+    expect(attempts.json).toMatchObject({ count: 1, results: [{ status: 200, ok: true }] });
+    const again = await call(handler, 'POST', `/api/v1/organizers/orga/webhook-deliveries/${id}/redeliver/`);
+    expect(again.status).toBe(202);
+    expect(again.json).toMatchObject({ id, state: 'pending' });
+    await worker.drain();
+    await worker.stop();
+    expect(transport.requests.map((r) => r.headers['webhook-id'] ?? r.url)).toHaveLength(2);
+    const log = await call(handler, 'GET', `/api/v1/organizers/orga/webhook-deliveries/${id}/attempts/`);
+    expect(log.json).toMatchObject({ count: 2 });
   });
 
   it('is scoped: another organizer’s webhooks and deliveries are 404 (or 403 for a foreign organizer)', async () => {
