@@ -149,6 +149,7 @@ export class WebhookWorker {
   readonly #waiting = new Map<string, ClaimedDelivery[]>();
   #waitingCount = 0;
   #idleWaiters: (() => void)[] = [];
+  #recording = false;
   #recordQueue: {
     input: RecordAttemptInput;
     resolve: (result: RecordAttemptResult) => void;
@@ -530,36 +531,38 @@ export class WebhookWorker {
   }
 
   /**
-   * Records an attempt together with the others that finish in the same turn of the event loop
-   * (up to 64), so a busy worker commits once per batch instead of once per attempt.
+   * Records an attempt together with the others that finish around the same time: one batch
+   * is written at a time, and what finishes meanwhile waits for the next batch (at most 128),
+   * so a busy worker commits once per batch instead of once per attempt.
    */
   #record(input: RecordAttemptInput): Promise<RecordAttemptResult> {
     return new Promise((resolve, reject) => {
       this.#recordQueue.push({ input, resolve, reject });
-      if (this.#recordQueue.length >= 64) this.#flushRecords();
-      else if (this.#recordQueue.length === 1) setImmediate(() => this.#flushRecords());
+      if (!this.#recording && this.#recordQueue.length === 1) setImmediate(() => void this.#flushRecords());
     });
   }
 
-  #flushRecords(): void {
-    const batch = this.#recordQueue;
-    if (batch.length === 0) return;
-    this.#recordQueue = [];
-    this.#store.recordAttempts({ items: batch.map((b) => b.input) }).then(
-      (results) => {
-        for (const [i, b] of batch.entries()) {
-          const result = results[i];
-          if (result) b.resolve(result);
-          else
-            b.reject(
-              new HooklineError('store_failed', 'The store returned fewer results than attempts recorded.'),
-            );
+  async #flushRecords(): Promise<void> {
+    if (this.#recording) return;
+    this.#recording = true;
+    try {
+      while (this.#recordQueue.length > 0) {
+        const batch = this.#recordQueue.splice(0, 128);
+        try {
+          const results = await this.#store.recordAttempts({ items: batch.map((b) => b.input) });
+          for (const [i, b] of batch.entries()) {
+            const result = results[i];
+            if (result) b.resolve(result);
+            else
+              b.reject(new HooklineError('store_failed', 'The store returned fewer results than attempts.'));
+          }
+        } catch (error) {
+          for (const b of batch) b.reject(error);
         }
-      },
-      (error: unknown) => {
-        for (const b of batch) b.reject(error);
-      },
-    );
+      }
+    } finally {
+      this.#recording = false;
+    }
   }
 
   #notifyIdle(): void {

@@ -1,12 +1,6 @@
 import { ConflictError, HooklineError, ValidationError } from '../errors.js';
 import type { Attempt, Delivery, DeliveryState, WebhookRecord } from '../model.js';
-import type {
-  ClaimedDelivery,
-  RecordAttemptInput,
-  RecordAttemptResult,
-  Store,
-  WebhookHealth,
-} from '../storage/types.js';
+import type { ClaimedDelivery, RecordAttemptInput, RecordAttemptResult, Store } from '../storage/types.js';
 import {
   isNotificationClient,
   isPGlite,
@@ -15,7 +9,6 @@ import {
   type NotificationClient,
   type NotificationMessage,
   type Queryable,
-  withTransaction,
 } from './driver.js';
 import {
   assertSchemaVersion,
@@ -395,88 +388,136 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     ? createWatcher(db, channel, notify === true ? undefined : notify.connect, schema)
     : undefined;
 
-  const recordOne = async (
-    { deliveryId, leaseToken, attempt, outcome, now }: RecordAttemptInput,
-    on?: Queryable,
-  ): Promise<RecordAttemptResult> => {
+  /**
+   * Records a batch of attempts in one statement (one plan, one round trip, one commit):
+   * inserts the attempts, moves the deliveries whose lease is still current, and updates each
+   * webhook's health as if the items were applied in order. A webhook row is only written when
+   * its health changes, and the new values are computed from the row as locked, so concurrent
+   * batches never lose an update. Each result carries its webhook's health after the batch.
+   */
+  const recordBatch = async (items: readonly RecordAttemptInput[]): Promise<RecordAttemptResult[]> => {
+    const input = items.map((item, ord) => ({
+      ord,
+      delivery_id: item.deliveryId,
+      lease_token: item.leaseToken,
+      started_at: iso(item.attempt.startedAt),
+      duration_ms: item.attempt.durationMs,
+      status: item.attempt.status,
+      ok: item.attempt.ok,
+      error: item.attempt.error,
+      response_body: item.attempt.responseBody,
+      response_headers: item.attempt.responseHeaders,
+      state: item.outcome.state,
+      next_attempt_at: item.outcome.state === 'pending' ? iso(item.outcome.nextAttemptAt) : null,
+      now: iso(item.now),
+    }));
     const rows = await run<{
-      found: unknown;
-      applied: unknown;
-      has_health: unknown;
+      ord: unknown;
+      found: boolean;
+      applied: boolean;
+      has_health: boolean;
       failing_since: unknown;
       consecutive_failures: unknown;
     }>(
-      'recordAttempt',
-      `WITH cur AS (
-           SELECT id, scope, webhook_id, attempt_count,
-                  (state = 'pending' AND lease_token IS NOT DISTINCT FROM $2::text) AS leased
-             FROM ${T.deliveries} WHERE id = $1 FOR UPDATE
-         ), prior AS (
-           SELECT EXISTS (SELECT 1 FROM ${T.attempts} WHERE delivery_id = $1) AS any
+      'recordAttempts',
+      `WITH x AS (
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, delivery_id text, lease_token text,
+             started_at timestamptz, duration_ms double precision, status integer, ok boolean, error text,
+             response_body text, response_headers jsonb, state text, next_attempt_at timestamptz, now timestamptz)
+         ), cur AS (
+           SELECT d.id, d.scope, d.webhook_id, d.attempt_count, x.ord,
+                  (d.state = 'pending' AND d.lease_token IS NOT DISTINCT FROM x.lease_token) AS leased,
+                  EXISTS (SELECT 1 FROM ${T.attempts} AS a WHERE a.delivery_id = d.id) AS prior
+             FROM ${T.deliveries} AS d JOIN x ON x.delivery_id = d.id
+            ORDER BY d.id
+              FOR UPDATE OF d
          ), att AS (
            INSERT INTO ${T.attempts} (delivery_id, scope, webhook_id, attempt_number, retry, started_at, duration_ms,
              status, ok, error, response_body, response_headers)
-           SELECT cur.id, cur.scope, cur.webhook_id, cur.attempt_count + 1, prior.any, $3::timestamptz,
-             $4::double precision, $5::integer, $6::boolean, $7::text, $8::text, $9::jsonb
-             FROM cur, prior
-           RETURNING 1 AS stored
+           SELECT cur.id, cur.scope, cur.webhook_id, cur.attempt_count + 1, cur.prior, x.started_at, x.duration_ms,
+                  x.status, x.ok, x.error, x.response_body, x.response_headers
+             FROM cur JOIN x ON x.ord = cur.ord
+            ORDER BY x.ord
+           RETURNING 1
          ), moved AS (
            UPDATE ${T.deliveries} AS d
-              SET attempt_count = d.attempt_count + 1, last_status = $5::integer, last_error = $7::text,
-                  state = $10::text, next_attempt_at = $11::timestamptz, lease_token = NULL, lease_until = NULL,
-                  updated_at = $12::timestamptz
-             FROM cur WHERE d.id = cur.id AND cur.leased
-           RETURNING 1 AS moved
+              SET attempt_count = d.attempt_count + 1, last_status = x.status, last_error = x.error,
+                  state = x.state, next_attempt_at = x.next_attempt_at, lease_token = NULL, lease_until = NULL,
+                  updated_at = x.now
+             FROM cur JOIN x ON x.ord = cur.ord
+            WHERE d.id = cur.id AND cur.leased
+           RETURNING cur.ord
+         ), hooks AS (
+           -- Per webhook: the last successful attempt of the batch, the first failure after it,
+           -- and how many deliveries failed for good after it.
+           SELECT cur.scope, cur.webhook_id, max(x.ord) FILTER (WHERE x.ok) AS last_ok
+             FROM cur JOIN x ON x.ord = cur.ord
+            GROUP BY cur.scope, cur.webhook_id
+         ), change AS (
+           SELECT h.scope, h.webhook_id, h.last_ok,
+                  (array_agg(x.started_at ORDER BY x.ord)
+                     FILTER (WHERE NOT x.ok AND x.ord > coalesce(h.last_ok, -1)))[1] AS first_fail,
+                  count(*) FILTER (WHERE NOT x.ok AND x.state = 'failed' AND cur.leased
+                                     AND x.ord > coalesce(h.last_ok, -1)) AS new_failures
+             FROM hooks AS h
+             JOIN cur ON cur.scope = h.scope AND cur.webhook_id = h.webhook_id
+             JOIN x ON x.ord = cur.ord
+            GROUP BY h.scope, h.webhook_id, h.last_ok
          ), health AS (
-           -- Only touch the webhook row when its health changes: successes of a healthy webhook
-           -- (the common case) take no lock on it, so deliveries of one webhook record in parallel.
            UPDATE ${T.webhooks} AS w
-              SET failing_since = CASE WHEN $6::boolean THEN NULL ELSE coalesce(w.failing_since, $3::timestamptz) END,
-                  consecutive_failures = CASE
-                    WHEN $6::boolean THEN 0
-                    WHEN $10::text = 'failed' AND cur.leased THEN w.consecutive_failures + 1
-                    ELSE w.consecutive_failures END
-             FROM cur WHERE w.scope = cur.scope AND w.id = cur.webhook_id
-              AND CASE WHEN $6::boolean THEN w.failing_since IS NOT NULL OR w.consecutive_failures <> 0
-                       ELSE w.failing_since IS NULL OR ($10::text = 'failed' AND cur.leased) END
-           RETURNING w.failing_since, w.consecutive_failures
-         ), unchanged AS (
-           SELECT w.failing_since, w.consecutive_failures
-             FROM ${T.webhooks} AS w, cur WHERE w.scope = cur.scope AND w.id = cur.webhook_id
+              SET failing_since = CASE WHEN c.last_ok IS NOT NULL THEN c.first_fail
+                                       ELSE coalesce(w.failing_since, c.first_fail) END,
+                  consecutive_failures = CASE WHEN c.last_ok IS NOT NULL THEN c.new_failures
+                                              ELSE w.consecutive_failures + c.new_failures END
+             FROM change AS c
+            WHERE w.scope = c.scope AND w.id = c.webhook_id
+              AND (CASE WHEN c.last_ok IS NOT NULL THEN c.first_fail ELSE coalesce(w.failing_since, c.first_fail) END
+                     IS DISTINCT FROM w.failing_since
+                   OR CASE WHEN c.last_ok IS NOT NULL THEN c.new_failures
+                           ELSE w.consecutive_failures + c.new_failures END <> w.consecutive_failures)
+           RETURNING w.scope, w.id, w.failing_since, w.consecutive_failures
          )
-         SELECT (SELECT count(*) FROM cur) AS found, (SELECT count(*) FROM moved) AS applied,
-                (SELECT count(*) FROM att) AS stored,
-                (SELECT count(*) FROM health) + (SELECT count(*) FROM unchanged) AS has_health,
-                coalesce(h.failing_since, CASE WHEN h.consecutive_failures IS NULL THEN u.failing_since END)
-                  AS failing_since,
-                coalesce(h.consecutive_failures, u.consecutive_failures) AS consecutive_failures
-           FROM (SELECT 1) AS one LEFT JOIN health AS h ON true LEFT JOIN unchanged AS u ON true`,
-      [
-        deliveryId,
-        leaseToken,
-        iso(attempt.startedAt),
-        attempt.durationMs,
-        attempt.status,
-        attempt.ok,
-        attempt.error,
-        attempt.responseBody,
-        JSON.stringify(attempt.responseHeaders),
-        outcome.state,
-        outcome.state === 'pending' ? iso(outcome.nextAttemptAt) : null,
-        iso(now),
-      ],
-      on ? { on } : {},
+         SELECT x.ord, cur.ord IS NOT NULL AS found, m.ord IS NOT NULL AS applied,
+                coalesce(h.id, w.id) IS NOT NULL AS has_health,
+                CASE WHEN h.id IS NOT NULL THEN h.failing_since ELSE w.failing_since END AS failing_since,
+                coalesce(h.consecutive_failures, w.consecutive_failures) AS consecutive_failures,
+                (SELECT count(*) FROM att) AS stored
+           FROM x
+           LEFT JOIN cur ON cur.ord = x.ord
+           LEFT JOIN moved AS m ON m.ord = x.ord
+           LEFT JOIN health AS h ON h.scope = cur.scope AND h.id = cur.webhook_id
+           LEFT JOIN ${T.webhooks} AS w ON w.scope = cur.scope AND w.id = cur.webhook_id
+          ORDER BY x.ord`,
+      [JSON.stringify(input)],
     );
-    const row = rows[0];
-    if (!row || Number(row.found) === 0) return { applied: false, health: null };
-    const health: WebhookHealth | null =
-      Number(row.has_health) > 0
-        ? {
-            failingSince: dateOrNull(row.failing_since),
-            consecutiveFailures: Number(row.consecutive_failures),
-          }
-        : null;
-    return { applied: Number(row.applied) > 0, health };
+    const results: RecordAttemptResult[] = items.map(() => ({ applied: false, health: null }));
+    for (const row of rows) {
+      const ord = Number(row.ord);
+      if (!row.found) continue;
+      results[ord] = {
+        applied: row.applied,
+        health: row.has_health
+          ? {
+              failingSince: dateOrNull(row.failing_since),
+              consecutiveFailures: Number(row.consecutive_failures),
+            }
+          : null,
+      };
+    }
+    return results;
+  };
+
+  /** {@link recordBatch}, run again when PostgreSQL aborts it as a deadlock victim (it committed nothing). */
+  const recordWithRetry = async (items: readonly RecordAttemptInput[]): Promise<RecordAttemptResult[]> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await recordBatch(items);
+      } catch (error) {
+        const states = [sqlState(error), sqlState((error as { cause?: unknown }).cause)];
+        const retryable = states.some((state) => state === '40P01' || state === '40001');
+        if (!retryable || attempt >= 3) throw error;
+      }
+    }
   };
 
   const store: PostgresStore = {
@@ -698,30 +739,13 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       );
     },
 
-    recordAttempt: (input) => recordOne(input),
+    async recordAttempt(input) {
+      const [result] = await recordWithRetry([input]);
+      return result ?? { applied: false, health: null };
+    },
 
     async recordAttempts({ items }) {
-      if (items.length === 0) return [];
-      if (items.length === 1) return [await recordOne(items[0]!)];
-      await ensureReady();
-      // One transaction, one commit for the batch. Two workers' batches may lock the same
-      // webhook rows (health changes) in opposite orders; PostgreSQL then aborts one of them
-      // with a deadlock error, and that batch, which committed nothing, is simply run again.
-      const results: RecordAttemptResult[] = [];
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await withTransaction(db, async (tx) => {
-            results.length = 0;
-            for (const item of items) results.push(await recordOne(item, tx));
-          });
-          break;
-        } catch (error) {
-          const states = [sqlState(error), sqlState((error as { cause?: unknown }).cause)];
-          const retryable = states.some((state) => state === '40P01' || state === '40001');
-          if (!retryable || attempt >= 3) throw wrapError(error, { schema, operation: 'recordAttempts' });
-        }
-      }
-      return results;
+      return items.length === 0 ? [] : recordWithRetry(items);
     },
 
     async cancelClaimed({ deliveryId, leaseToken, reason, now }) {
