@@ -668,6 +668,30 @@ export function storeConformance(options: StoreConformanceOptions): void {
       );
 
       it(
+        'loses no health update when concurrent batches fail deliveries of one webhook',
+        withStore(async (store) => {
+          const webhookId = await setup(store);
+          const batch = Array.from({ length: 12 }, () => newDelivery(webhookId));
+          await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: batch, now: at(0) });
+          const claims = await store.claimDue({ limit: 12, leaseMs: 60_000, now: at(0) });
+          const item = (c: (typeof claims)[number]) => ({
+            deliveryId: c.id,
+            leaseToken: c.leaseToken,
+            attempt: attemptResult(at(0), { ok: false, status: 500, error: 'HTTP 500' }),
+            outcome: { state: 'failed' as const },
+            now: at(1),
+          });
+          await Promise.all([
+            store.recordAttempts({ items: claims.slice(0, 4).map(item) }),
+            store.recordAttempts({ items: claims.slice(4, 8).map(item) }),
+            ...claims.slice(8).map((c) => store.recordAttempt(item(c))),
+          ]);
+          const webhook = await store.getWebhook({ scope: 'acme', id: webhookId });
+          expect(webhook).toMatchObject({ consecutiveFailures: 12, failingSince: at(0) });
+        }),
+      );
+
+      it(
         'records but does not apply the outcome of a worker whose lease was taken over',
         withStore(async (store) => {
           const webhookId = await setup(store);
