@@ -340,7 +340,7 @@ export class WebhookWorker {
         this.#tickAgain = false;
         const free = this.#concurrency - this.#inFlight.size - this.#waitingCount;
         // Claim in batches: with attempts in flight, wait until a quarter of the slots are free.
-        if (free <= 0 || (this.#inFlight.size > 0 && free < Math.ceil(this.#concurrency / 4))) break;
+        if (free <= 0 || (this.#inFlight.size > 0 && free < Math.ceil(this.#concurrency / 2))) break;
         const now = new Date(this.#clock.now());
         const claims = await this.#store.claimDue({ limit: free, leaseMs: this.#leaseMs, now });
         this.#failures = 0;
