@@ -166,13 +166,24 @@ function rawPublicKey(key: KeyObject): Buffer {
   return key.export({ format: 'der', type: 'spki' }).subarray(SPKI_ED25519_PREFIX.length);
 }
 
+/** Decoded signing keys by secret text, so a busy worker decodes each secret once (bounded). */
+const signingKeyCache = new Map<string, SigningKey>();
+const SIGNING_KEY_CACHE_MAX = 1000;
+
 function parseSigningKeys(secrets: readonly string[]): SigningKey[] {
   return secrets.map((secret, index): SigningKey => {
+    const cached = signingKeyCache.get(secret);
+    if (cached) return cached;
+    let key: SigningKey | undefined;
     if (typeof secret === 'string' && secret.startsWith(SECRET_PREFIX)) {
-      return { kind: 'hmac', key: hmacKey(secret, index) };
+      key = { kind: 'hmac', key: hmacKey(secret, index) };
+    } else if (typeof secret === 'string' && secret.startsWith(SECRET_KEY_PREFIX)) {
+      key = { kind: 'ed25519', key: ed25519PrivateKey(secret, index) };
     }
-    if (typeof secret === 'string' && secret.startsWith(SECRET_KEY_PREFIX)) {
-      return { kind: 'ed25519', key: ed25519PrivateKey(secret, index) };
+    if (key) {
+      if (signingKeyCache.size >= SIGNING_KEY_CACHE_MAX) signingKeyCache.clear();
+      signingKeyCache.set(secret, key);
+      return key;
     }
     const what = typeof secret === 'string' ? describe(secret) : `a ${typeof secret}`;
     throw invalidSecret(index, `expected a whsec_ secret or a whsk_ secret key, got ${what}.`);
@@ -237,13 +248,17 @@ function checkSignInput(input: SignInput): void {
 export function signWebhook(input: SignInput): string {
   checkSignInput(input);
   const keys = parseSigningKeys(input.secrets);
-  const content = signedContent(input.id, input.timestamp, input.body);
+  const prefix = `${input.id}.${input.timestamp}.`;
+  let content: Buffer | undefined;
   return keys
-    .map((k) =>
-      k.kind === 'hmac'
-        ? `v1,${createHmac('sha256', k.key).update(content).digest('base64')}`
-        : `v1a,${cryptoSign(null, content, k.key).toString('base64')}`,
-    )
+    .map((k) => {
+      if (k.kind === 'hmac') {
+        const mac = createHmac('sha256', k.key).update(prefix, 'utf8');
+        return `v1,${mac.update(typeof input.body === 'string' ? Buffer.from(input.body, 'utf8') : input.body).digest('base64')}`;
+      }
+      content ??= signedContent(input.id, input.timestamp, input.body);
+      return `v1a,${cryptoSign(null, content, k.key).toString('base64')}`;
+    })
     .join(' ');
 }
 

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError, ValidationError } from '../errors.js';
 import type { Attempt, Delivery, WebhookRecord } from '../model.js';
 import { DueQueue } from './due-queue.js';
-import type { ClaimedDelivery, RecordAttemptResult, Store, WebhookHealth } from './types.js';
+import type {
+  ClaimedDelivery,
+  RecordAttemptInput,
+  RecordAttemptResult,
+  Store,
+  WebhookHealth,
+} from './types.js';
 
 interface StoredDelivery extends Delivery {
   leaseToken: string | null;
@@ -25,6 +31,22 @@ function copyWebhook(r: WebhookRecord): WebhookRecord {
     createdAt: new Date(r.createdAt.getTime()),
     updatedAt: new Date(r.updatedAt.getTime()),
   };
+}
+
+/** Frozen copies of webhook records for claims, made once per version of a record. */
+const snapshots = new WeakMap<WebhookRecord, WebhookRecord>();
+
+function snapshot(r: WebhookRecord): WebhookRecord {
+  let frozen = snapshots.get(r);
+  if (!frozen) {
+    const copy = copyWebhook(r);
+    Object.freeze(copy.eventTypes);
+    Object.freeze(copy.limitEvents);
+    Object.freeze(copy.secrets);
+    frozen = Object.freeze(copy);
+    snapshots.set(r, frozen);
+  }
+  return frozen;
 }
 
 function copyAttempt(a: Attempt): Attempt {
@@ -129,6 +151,60 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   const findByKey = (scope: string, key: string): WebhookRecord | undefined => {
     for (const record of scopes.get(scope)?.values() ?? []) if (record.key === key) return record;
     return undefined;
+  };
+
+  const record = ({
+    deliveryId,
+    leaseToken,
+    attempt,
+    outcome,
+    now,
+  }: RecordAttemptInput): RecordAttemptResult => {
+    const delivery = deliveries.get(deliveryId);
+    if (!delivery) return { applied: false, health: null };
+    const log = attempts.get(deliveryId) ?? [];
+    attempts.set(deliveryId, log);
+    log.push({
+      ...attempt,
+      startedAt: new Date(attempt.startedAt.getTime()),
+      responseHeaders: { ...attempt.responseHeaders },
+      id: nextAttemptId++,
+      deliveryId,
+      scope: delivery.scope,
+      webhookId: delivery.webhookId,
+      attemptNumber: delivery.attemptCount + 1,
+      retry: log.length > 0,
+    });
+    const webhook = scopes.get(delivery.scope)?.get(delivery.webhookId);
+    let health: WebhookHealth | null = null;
+    if (webhook) {
+      const before = [webhook.failingSince, webhook.consecutiveFailures] as const;
+      if (attempt.ok) {
+        webhook.failingSince = null;
+        webhook.consecutiveFailures = 0;
+      } else {
+        webhook.failingSince ??= new Date(attempt.startedAt);
+        if (outcome.state === 'failed' && leased(deliveryId, leaseToken)) webhook.consecutiveFailures += 1;
+      }
+      if (before[0] !== webhook.failingSince || before[1] !== webhook.consecutiveFailures) {
+        snapshots.delete(webhook); // the next claim sees the new health
+      }
+      health = {
+        failingSince: webhook.failingSince && new Date(webhook.failingSince),
+        consecutiveFailures: webhook.consecutiveFailures,
+      };
+    }
+    if (!leased(deliveryId, leaseToken)) return { applied: false, health };
+    delivery.attemptCount += 1;
+    delivery.lastStatus = attempt.status;
+    delivery.lastError = attempt.error;
+    setState(delivery, outcome.state);
+    delivery.nextAttemptAt = outcome.state === 'pending' ? new Date(outcome.nextAttemptAt) : null;
+    delivery.leaseToken = null;
+    delivery.leaseUntil = null;
+    delivery.updatedAt = new Date(now);
+    schedule(delivery);
+    return { applied: true, health };
   };
 
   const store: Store = {
@@ -248,60 +324,18 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
           ...publicDelivery(d),
           leaseToken: d.leaseToken,
           leaseUntil: new Date(d.leaseUntil),
-          webhook: webhook ? copyWebhook(webhook) : null,
+          webhook: webhook ? snapshot(webhook) : null,
         });
       }
       return claimed;
     },
 
     async recordAttempts({ items }) {
-      const results: RecordAttemptResult[] = [];
-      for (const item of items) results.push(await store.recordAttempt(item));
-      return results;
+      return items.map(record);
     },
 
-    async recordAttempt({ deliveryId, leaseToken, attempt, outcome, now }) {
-      const delivery = deliveries.get(deliveryId);
-      if (!delivery) return { applied: false, health: null };
-      const log = attempts.get(deliveryId) ?? [];
-      attempts.set(deliveryId, log);
-      log.push({
-        ...attempt,
-        startedAt: new Date(attempt.startedAt.getTime()),
-        responseHeaders: { ...attempt.responseHeaders },
-        id: nextAttemptId++,
-        deliveryId,
-        scope: delivery.scope,
-        webhookId: delivery.webhookId,
-        attemptNumber: delivery.attemptCount + 1,
-        retry: log.length > 0,
-      });
-      const webhook = scopes.get(delivery.scope)?.get(delivery.webhookId);
-      let health: WebhookHealth | null = null;
-      if (webhook) {
-        if (attempt.ok) {
-          webhook.failingSince = null;
-          webhook.consecutiveFailures = 0;
-        } else {
-          webhook.failingSince ??= new Date(attempt.startedAt);
-          if (outcome.state === 'failed' && leased(deliveryId, leaseToken)) webhook.consecutiveFailures += 1;
-        }
-        health = {
-          failingSince: webhook.failingSince && new Date(webhook.failingSince),
-          consecutiveFailures: webhook.consecutiveFailures,
-        };
-      }
-      if (!leased(deliveryId, leaseToken)) return { applied: false, health };
-      delivery.attemptCount += 1;
-      delivery.lastStatus = attempt.status;
-      delivery.lastError = attempt.error;
-      setState(delivery, outcome.state);
-      delivery.nextAttemptAt = outcome.state === 'pending' ? new Date(outcome.nextAttemptAt) : null;
-      delivery.leaseToken = null;
-      delivery.leaseUntil = null;
-      delivery.updatedAt = new Date(now);
-      schedule(delivery);
-      return { applied: true, health };
+    async recordAttempt(input) {
+      return record(input);
     },
 
     async cancelClaimed({ deliveryId, leaseToken, reason, now }) {
