@@ -92,54 +92,7 @@ export function undiciTransport(options: UndiciTransportOptions = {}): PooledTra
       ? { authorization: target.authorization, ...req.headers }
       : req.headers;
     return new Promise<TransportResult>((resolve) => {
-      let settled = false;
-      let controller: Dispatcher.DispatchController | undefined;
-      let status = 0;
-      let picked: Record<string, string> = {};
-      const collector = new BodyCollector(req.maxResponseBytes);
-      const finish = (result: TransportResult): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(result);
-      };
-      const complete = (): void => {
-        const result: TransportResult = {
-          status,
-          headers: picked,
-          body: collector.text(),
-          bodyTruncated: collector.truncated,
-        };
-        const redirect = redirectError(status, picked.location);
-        if (redirect) result.error = redirect;
-        finish(result);
-      };
-      const timer = setTimeout(() => {
-        finish(failure(toTransportError(null, true, req.timeoutMs)));
-        controller?.abort(new Error(`No complete response within ${req.timeoutMs} ms.`));
-      }, req.timeoutMs);
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart(c) {
-          controller = c;
-          if (settled) c.abort(new Error('Attempt already finished.'));
-        },
-        onResponseStart(_c, statusCode, responseHeaders) {
-          status = statusCode;
-          picked = pickResponseHeaders((name) => responseHeaders[name]);
-        },
-        onResponseData(c, chunk) {
-          if (!collector.push(chunk)) {
-            complete(); // the cap is reached: keep what we have, stop reading
-            c.abort(new Error('Response body cap reached.'));
-          }
-        },
-        onResponseEnd() {
-          complete();
-        },
-        onResponseError(_c, err) {
-          finish(failure(toTransportError(err, false, req.timeoutMs)));
-        },
-      };
+      const handler = new AttemptHandler(req, resolve);
       try {
         agent.dispatch(
           {
@@ -154,7 +107,7 @@ export function undiciTransport(options: UndiciTransportOptions = {}): PooledTra
           handler,
         );
       } catch (err) {
-        finish(failure(toTransportError(err, false, req.timeoutMs)));
+        handler.fail(err);
       }
     });
   }
@@ -165,4 +118,82 @@ export function undiciTransport(options: UndiciTransportOptions = {}): PooledTra
     send,
     close: () => agent.close(),
   };
+}
+
+/**
+ * One attempt's undici dispatch handler: collects the status, the safe headers and the capped
+ * body, and settles once, on the response's end, an error, the cap, or the deadline. A class
+ * rather than closures, so an attempt allocates one object.
+ */
+class AttemptHandler implements Dispatcher.DispatchHandler {
+  #settled = false;
+  #controller: Dispatcher.DispatchController | undefined;
+  #status = 0;
+  #headers: Record<string, string> = {};
+  readonly #collector: BodyCollector;
+  readonly #timer: ReturnType<typeof setTimeout>;
+  readonly #request: TransportRequest;
+  readonly #resolve: (result: TransportResult) => void;
+
+  constructor(request: TransportRequest, resolve: (result: TransportResult) => void) {
+    this.#request = request;
+    this.#resolve = resolve;
+    this.#collector = new BodyCollector(request.maxResponseBytes);
+    this.#timer = setTimeout(() => {
+      this.#finish(failure(toTransportError(null, true, request.timeoutMs)));
+      this.#controller?.abort(new Error(`No complete response within ${request.timeoutMs} ms.`));
+    }, request.timeoutMs);
+  }
+
+  fail(err: unknown): void {
+    this.#finish(failure(toTransportError(err, false, this.#request.timeoutMs)));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#settled) controller.abort(new Error('Attempt already finished.'));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.#status = statusCode;
+    this.#headers = pickResponseHeaders((name) => headers[name]);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#collector.push(chunk)) {
+      this.#complete(); // the cap is reached: keep what we have, stop reading
+      controller.abort(new Error('Response body cap reached.'));
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#complete();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.fail(err);
+  }
+
+  #complete(): void {
+    const result: TransportResult = {
+      status: this.#status,
+      headers: this.#headers,
+      body: this.#collector.text(),
+      bodyTruncated: this.#collector.truncated,
+    };
+    const redirect = redirectError(this.#status, this.#headers.location);
+    if (redirect) result.error = redirect;
+    this.#finish(result);
+  }
+
+  #finish(result: TransportResult): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.#resolve(result);
+  }
 }
