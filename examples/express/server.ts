@@ -5,10 +5,9 @@
  * JSON parser ran first). `next()` is called for paths neither dialect serves.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { toNodeHandler } from '../../src/http/index.js';
-import { createHandlers, isMain, type RunningExample } from '../shared/handlers.js';
+import { createHandlers, isMain, type RunningExample, running } from '../shared/handlers.js';
 
 export async function start({ port = 3000 }: { port?: number } = {}): Promise<RunningExample> {
   const { pretix, taler } = createHandlers();
@@ -21,15 +20,7 @@ export async function start({ port = 3000 }: { port?: number } = {}): Promise<Ru
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
   });
-  const { port: actual } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${actual}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return running(server);
 }
 
 if (isMain(import.meta.url)) {

@@ -3,10 +3,9 @@
  *
  * Hono speaks Fetch, so the handlers mount directly: `c.req.raw` is the `Request`.
  */
-import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { createHandlers, isMain, type RunningExample } from '../shared/handlers.js';
+import { createHandlers, isMain, type RunningExample, running } from '../shared/handlers.js';
 
 export function createApp(): Hono {
   const { pretix, taler } = createHandlers();
@@ -21,15 +20,7 @@ export async function start({ port = 3000 }: { port?: number } = {}): Promise<Ru
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, () => resolve(s));
   });
-  const { port: actual } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${actual}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        if ('closeAllConnections' in server) server.closeAllConnections();
-      }),
-  };
+  return running(server);
 }
 
 if (isMain(import.meta.url)) {

@@ -2,23 +2,14 @@
  * Both webhook APIs on plain node:http.  Run: `npx tsx examples/node-http/server.ts`
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { toNodeHandler } from '../../src/http/index.js';
-import { createHandlers, isMain, type RunningExample } from '../shared/handlers.js';
+import { createHandlers, isMain, type RunningExample, running } from '../shared/handlers.js';
 
 export async function start({ port = 3000 }: { port?: number } = {}): Promise<RunningExample> {
   const { both } = createHandlers();
   const server = createServer(toNodeHandler(both));
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const { port: actual } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${actual}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return running(server);
 }
 
 if (isMain(import.meta.url)) {

@@ -2,6 +2,7 @@
  * What every example shares: two registries (one per dialect), a toy token authorization and
  * the two Fetch handlers. pretix lives under /api/v1, Taler under /taler.
  */
+import type { AddressInfo } from 'node:net';
 import {
   type Authorize,
   combineHandlers,
@@ -57,4 +58,24 @@ export function isMain(moduleUrl: string): boolean {
 export interface RunningExample {
   url: string;
   close: () => Promise<void>;
+}
+
+/** A listening server as the examples use it (node:http, Express and Hono servers all fit). */
+interface ListeningServer {
+  address(): AddressInfo | string | null;
+  close(callback: (error?: Error) => void): unknown;
+  closeAllConnections?: () => void;
+}
+
+/** The {@link RunningExample} of a server listening on 127.0.0.1. */
+export function running(server: ListeningServer): RunningExample {
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections?.();
+      }),
+  };
 }

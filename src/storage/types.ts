@@ -222,15 +222,10 @@ export interface RecordAttemptResult {
 }
 
 /** What one HTTP try produced; the store adds ids, numbering and the retry flag. */
-export interface AttemptResult {
-  startedAt: Date;
-  durationMs: number;
-  status: number;
-  ok: boolean;
-  error: string | null;
-  responseBody: string;
-  responseHeaders: Record<string, string>;
-}
+export type AttemptResult = Pick<
+  Attempt,
+  'startedAt' | 'durationMs' | 'status' | 'ok' | 'error' | 'responseBody' | 'responseHeaders'
+>;
 
 /** Where a delivery goes after an attempt. */
 export type AttemptOutcome =
