@@ -462,6 +462,7 @@ export class WebhookWorker {
         : nextAttemptAt
           ? ({ state: 'pending', nextAttemptAt } as const)
           : ({ state: 'failed' } as const);
+    const error = describeError(result);
     const recorded = await this.#record({
       deliveryId: claim.id,
       leaseToken: claim.leaseToken,
@@ -470,7 +471,7 @@ export class WebhookWorker {
         durationMs: Math.round(result.durationMs),
         status: result.status,
         ok: classification === 'success',
-        error: describeError(result),
+        error,
         responseBody: result.responseBody,
         responseHeaders: result.responseHeaders,
       },
@@ -478,22 +479,31 @@ export class WebhookWorker {
       now,
     });
     if (!recorded.applied) return;
-    const delivery: Delivery = {
-      ...stripLease(claim),
-      state: outcome.state,
-      attemptCount: attemptNumber,
-      nextAttemptAt,
-      lastStatus: result.status,
-      lastError: describeError(result),
-      updatedAt: now,
-    };
-    if (outcome.state === 'succeeded') this.#emit('delivery.succeeded', { delivery, result });
-    else if (outcome.state === 'pending')
-      this.#emit('delivery.retrying', { delivery, result, nextAttemptAt: outcome.nextAttemptAt });
-    else {
-      const reason =
-        classification === 'gone' ? 'gone' : classification === 'permanent' ? 'permanent' : 'exhausted';
-      this.#emit('delivery.failed', { delivery, result, reason });
+    const event =
+      outcome.state === 'succeeded'
+        ? 'delivery.succeeded'
+        : outcome.state === 'pending'
+          ? 'delivery.retrying'
+          : 'delivery.failed';
+    if (this.#listeners.get(event)?.size) {
+      // Built only when someone listens: this runs once per attempt.
+      const delivery: Delivery = {
+        ...stripLease(claim),
+        state: outcome.state,
+        attemptCount: attemptNumber,
+        nextAttemptAt,
+        lastStatus: result.status,
+        lastError: error,
+        updatedAt: now,
+      };
+      if (outcome.state === 'succeeded') this.#emit('delivery.succeeded', { delivery, result });
+      else if (outcome.state === 'pending')
+        this.#emit('delivery.retrying', { delivery, result, nextAttemptAt: outcome.nextAttemptAt });
+      else {
+        const reason =
+          classification === 'gone' ? 'gone' : classification === 'permanent' ? 'permanent' : 'exhausted';
+        this.#emit('delivery.failed', { delivery, result, reason });
+      }
     }
     if (classification === 'gone') await this.#disable(webhook, 'gone');
     else if (recorded.health && this.#autoDisable && classification !== 'success') {
@@ -592,8 +602,22 @@ export class WebhookWorker {
 }
 
 function stripLease(claim: ClaimedDelivery): Delivery {
-  const { leaseToken: _token, leaseUntil: _until, webhook: _webhook, ...delivery } = claim;
-  return delivery;
+  return {
+    id: claim.id,
+    scope: claim.scope,
+    webhookId: claim.webhookId,
+    notificationId: claim.notificationId,
+    type: claim.type,
+    event: claim.event,
+    request: claim.request,
+    state: claim.state,
+    attemptCount: claim.attemptCount,
+    nextAttemptAt: claim.nextAttemptAt,
+    lastStatus: claim.lastStatus,
+    lastError: claim.lastError,
+    createdAt: claim.createdAt,
+    updatedAt: claim.updatedAt,
+  };
 }
 
 function describeError(result: DeliveryResult): string | null {

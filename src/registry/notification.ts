@@ -16,55 +16,75 @@ export interface ParsedNotification {
   occurredAt: Date | undefined;
 }
 
-/** What the walk over `data` found: issues, and whether any value converts itself with `toJSON`. */
+/** What the walk over `data` found: issues, values that convert themselves, a size bound. */
 interface Walk {
   issues: ValidationIssue[];
+  /** Some value has `toJSON` (a Date, ...): its JSON form is only known after stringifying. */
   converts: boolean;
+  /** An upper bound of the UTF-8 JSON size (each UTF-16 unit counted as a 6-byte escape). */
+  maxBytes: number;
+  /** The path of the value being walked (copied only when an issue is reported). */
+  path: (string | number)[];
+  seen: Set<object>;
 }
 
-function jsonIssues(value: unknown, path: (string | number)[], seen: Set<object>, walk: Walk): void {
-  const out = walk.issues;
-  if (out.length >= 10) return;
+function report(walk: Walk, message: string): void {
+  walk.issues.push({ path: [...walk.path], code: 'not_json', message });
+}
+
+function walkJson(value: unknown, walk: Walk): void {
+  if (walk.issues.length >= 10) return;
   switch (typeof value) {
     case 'string':
+      walk.maxBytes += value.length * 6 + 2;
+      return;
     case 'boolean':
     case 'undefined':
+      walk.maxBytes += 5;
       return;
     case 'number':
-      if (!Number.isFinite(value)) out.push({ path, code: 'not_json', message: 'Numbers must be finite.' });
+      walk.maxBytes += 24;
+      if (!Number.isFinite(value)) report(walk, 'Numbers must be finite.');
       return;
     case 'bigint':
     case 'function':
     case 'symbol':
-      out.push({ path, code: 'not_json', message: `A ${typeof value} cannot be sent as JSON.` });
+      report(walk, `A ${typeof value} cannot be sent as JSON.`);
       return;
   }
+  walk.maxBytes += 5;
   if (value === null) return;
   const object = value as object;
-  if (seen.has(object)) {
-    out.push({ path, code: 'not_json', message: 'The data contains a cycle.' });
+  if (walk.seen.has(object)) {
+    report(walk, 'The data contains a cycle.');
     return;
   }
   if (typeof (object as { toJSON?: unknown }).toJSON === 'function') {
     walk.converts = true;
     return;
   }
-  seen.add(object);
+  walk.seen.add(object);
   if (Array.isArray(object)) {
-    for (const [i, item] of object.entries()) jsonIssues(item, [...path, i], seen, walk);
+    for (let i = 0; i < object.length; i++) {
+      walk.path.push(i);
+      walkJson(object[i], walk);
+      walk.path.pop();
+    }
   } else {
     const proto = Object.getPrototypeOf(object);
     if (proto !== Object.prototype && proto !== null) {
-      out.push({
-        path,
-        code: 'not_json',
-        message: 'Only plain objects, arrays and JSON values can be sent.',
-      });
+      report(walk, 'Only plain objects, arrays and JSON values can be sent.');
     } else {
-      for (const [key, item] of Object.entries(object)) jsonIssues(item, [...path, key], seen, walk);
+      for (const key in object) {
+        if (!Object.hasOwn(object, key)) continue;
+        walk.maxBytes += key.length * 6 + 3;
+        walk.path.push(key);
+        walkJson((object as Record<string, unknown>)[key], walk);
+        walk.path.pop();
+      }
     }
   }
-  seen.delete(object);
+  walk.seen.delete(object);
 }
 
 /**
@@ -78,15 +98,17 @@ export function parseNotification(
   input: Notification,
   maxBytes = DEFAULT_MAX_NOTIFICATION_BYTES,
 ): ParsedNotification {
-  const walk: Walk = { issues: [], converts: false };
+  const walk: Walk = { issues: [], converts: false, maxBytes: 0, path: ['data'], seen: new Set() };
   // Check the caller's own object (zod copies the top level, which would hide a cycle's start).
   const rawData =
     typeof input === 'object' && input !== null ? (input as { data?: unknown }).data : undefined;
-  if (typeof rawData === 'object' && rawData !== null) jsonIssues(rawData, ['data'], new Set(), walk);
+  if (typeof rawData === 'object' && rawData !== null) walkJson(rawData, walk);
   if (walk.issues.length > 0) throw new ValidationError(walk.issues);
   const parsed = parseOrThrow(notificationSchema, input);
-  const text = JSON.stringify(parsed.data);
-  if (Buffer.byteLength(text, 'utf8') > maxBytes) {
+  // Exact size only when the cheap bound cannot rule out the limit (or toJSON values need it).
+  const exact = walk.converts || walk.maxBytes > maxBytes;
+  const text = exact ? JSON.stringify(parsed.data) : '';
+  if (exact && Buffer.byteLength(text, 'utf8') > maxBytes) {
     throw new ValidationError([
       {
         path: ['data'],

@@ -438,6 +438,17 @@ describe('emit', () => {
     ).rejects.toBeInstanceOf(ValidationError);
   });
 
+  it('names the path of each value that is not JSON', async () => {
+    const { registry } = setup();
+    const data = { order: { items: [1, () => 2], total: Number.POSITIVE_INFINITY }, ok: 'yes' };
+    await expect(registry.emit({ scope: 'acme', type: 'pay', data })).rejects.toMatchObject({
+      issues: [
+        { path: ['data', 'order', 'items', 1], code: 'not_json', message: 'A function cannot be sent as JSON.' },
+        { path: ['data', 'order', 'total'], code: 'not_json', message: 'Numbers must be finite.' },
+      ],
+    });
+  });
+
   it('rejects cycles, oversized data, and blank scope or type', async () => {
     const { registry } = setup({ registry: { maxNotificationBytes: 100 } });
     const cyclic: Record<string, unknown> = {};
