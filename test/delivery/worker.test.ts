@@ -443,7 +443,11 @@ describe('emit', () => {
     const data = { order: { items: [1, () => 2], total: Number.POSITIVE_INFINITY }, ok: 'yes' };
     await expect(registry.emit({ scope: 'acme', type: 'pay', data })).rejects.toMatchObject({
       issues: [
-        { path: ['data', 'order', 'items', 1], code: 'not_json', message: 'A function cannot be sent as JSON.' },
+        {
+          path: ['data', 'order', 'items', 1],
+          code: 'not_json',
+          message: 'A function cannot be sent as JSON.',
+        },
         { path: ['data', 'order', 'total'], code: 'not_json', message: 'Numbers must be finite.' },
       ],
     });
