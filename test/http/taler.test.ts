@@ -173,6 +173,24 @@ describe('taler: PATCH and DELETE', () => {
     expect((await registry.list('default')).count).toBe(0);
     expect((await call('POST', PATH, { body: { ...HOOK, url: 'https://new.example/' } })).status).toBe(204);
   });
+
+  it('DELETE drops the webhook’s pending deliveries', async () => {
+    const { call, registry } = setup();
+    await call('POST', PATH, { body: HOOK });
+    const hook = await registry.getByKey('default', 'pay-hook');
+    const { deliveryIds } = await registry.emit({
+      scope: 'default',
+      type: HOOK.event_type,
+      data: { order_id: 'A-1' },
+    });
+    expect(deliveryIds).toHaveLength(1);
+    expect((await call('DELETE', `${PATH}/pay-hook`)).status).toBe(204);
+    expect(await registry.getDelivery('default', deliveryIds[0]!)).toMatchObject({
+      webhookId: hook.id,
+      state: 'canceled',
+      lastError: 'webhook removed',
+    });
+  });
 });
 
 describe('taler: errors', () => {
