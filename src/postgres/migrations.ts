@@ -159,6 +159,19 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS attempts_started_at ON ${s}.attempts (started_at)`,
     ],
   },
+  {
+    version: 2,
+    name: 'webhook versions per scope',
+    statements: (s) => [
+      // webhooksVersion: bumped by every webhook write, so registries in other processes know
+      // when their compiled match index of a scope is stale.
+      `CREATE TABLE IF NOT EXISTS ${s}.webhook_versions (
+        scope text NOT NULL,
+        version bigint NOT NULL,
+        CONSTRAINT webhook_versions_pkey PRIMARY KEY (scope)
+      )`,
+    ],
+  },
 ];
 
 /**

@@ -346,7 +346,14 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     notifications: `${s}.notifications`,
     deliveries: `${s}.deliveries`,
     attempts: `${s}.attempts`,
+    versions: `${s}.webhook_versions`,
   };
+  /** A CTE that bumps the scope's webhook version when `source` (a CTE with a `scope` column) has rows. */
+  const bumpVersion = (source: string) =>
+    `bump AS (
+           INSERT INTO ${T.versions} AS v (scope, version) SELECT DISTINCT scope, 1 FROM ${source}
+           ON CONFLICT (scope) DO UPDATE SET version = v.version + 1
+         )`;
   const channel = `${schema}_deliveries`.toLowerCase();
   const notify = options.notify ?? true;
   const notifyOn = notify !== false;
@@ -535,12 +542,15 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     async insertWebhook({ scope, fields, now }) {
       const rows = await run<WebhookRow>(
         'insertWebhook',
-        `INSERT INTO ${T.webhooks} (scope, key, enabled, disabled_reason, url, method, event_types, all_events,
-           limit_events, header_template, body_template, template_escape, comment, secrets, consecutive_failures,
-           created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10, $11, $12, $13, $14::jsonb, 0,
-           $15::timestamptz, $15::timestamptz)
-         RETURNING ${columns(WEBHOOK_COLUMNS)}`,
+        `WITH w AS (
+           INSERT INTO ${T.webhooks} (scope, key, enabled, disabled_reason, url, method, event_types, all_events,
+             limit_events, header_template, body_template, template_escape, comment, secrets, consecutive_failures,
+             created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10, $11, $12, $13, $14::jsonb, 0,
+             $15::timestamptz, $15::timestamptz)
+           RETURNING ${columns(WEBHOOK_COLUMNS)}
+         ), ${bumpVersion('w')}
+         SELECT * FROM w`,
         [
           scope,
           fields.key,
@@ -582,11 +592,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       return rows[0] ? toWebhook(rows[0]) : null;
     },
 
-    async listWebhooks(input) {
-      const { scope, enabled, offset, limit } = input;
-      // Forward-compatible: a `tx` (not yet in the Store contract) runs the read on the host's
-      // transaction, which PGlite needs when emit() loads the webhook index inside db.transaction().
-      const tx = (input as { tx?: unknown }).tx;
+    async listWebhooks({ scope, enabled, offset, limit, tx }) {
+      // A `tx` runs the read on the host's transaction, which PGlite needs when emit() loads the
+      // webhook index inside db.transaction().
       const on = tx !== undefined && isQueryable(tx) ? tx : undefined;
       const rows = await run<WebhookRow>(
         'listWebhooks',
@@ -617,19 +625,33 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       }
       const rows = await run<WebhookRow>(
         'updateWebhook',
-        `UPDATE ${T.webhooks} SET ${sets.join(', ')} WHERE scope = $1 AND id = $2
-         RETURNING ${columns(WEBHOOK_COLUMNS)}`,
+        `WITH w AS (
+           UPDATE ${T.webhooks} SET ${sets.join(', ')} WHERE scope = $1 AND id = $2
+           RETURNING ${columns(WEBHOOK_COLUMNS)}
+         ), ${bumpVersion('w')}
+         SELECT * FROM w`,
         params,
         { scope, key: changes.key ?? null },
       );
       return rows[0] ? toWebhook(rows[0]) : null;
     },
 
+    async webhooksVersion({ scope, tx }) {
+      const rows = await run<{ version: unknown }>(
+        'webhooksVersion',
+        `SELECT version FROM ${T.versions} WHERE scope = $1`,
+        [scope],
+        tx !== undefined && isQueryable(tx) ? { on: tx } : {},
+      );
+      return rows[0] ? String(rows[0].version) : '0';
+    },
+
     async deleteWebhook({ scope, id }) {
       if (!Number.isSafeInteger(id)) return false;
       const rows = await run(
         'deleteWebhook',
-        `DELETE FROM ${T.webhooks} WHERE scope = $1 AND id = $2 RETURNING 1 AS gone`,
+        `WITH w AS (DELETE FROM ${T.webhooks} WHERE scope = $1 AND id = $2 RETURNING scope), ${bumpVersion('w')}
+         SELECT 1 AS gone FROM w`,
         [scope, id],
       );
       return rows.length > 0;

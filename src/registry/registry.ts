@@ -177,7 +177,10 @@ export class WebhookRegistry {
   readonly #maxTemplateBytes: number;
   readonly #clock: Clock;
   /** Compiled match indexes, per scope, loaded on first use and kept current by this registry's writes. */
-  readonly #indexes = new Map<string, Promise<MatchIndex<WebhookRecord>>>();
+  readonly #indexes = new Map<
+    string,
+    { index: Promise<MatchIndex<WebhookRecord>>; version: string | undefined }
+  >();
 
   constructor(options: WebhookRegistryOptions = {}) {
     this.#options = options;
@@ -205,12 +208,11 @@ export class WebhookRegistry {
     const validScope = this.#scope(scope);
     const fields = parseOrThrow(webhookFieldsSchema, input);
     const normalized = await this.#check(validScope, fields);
-    const record = await this.store.insertWebhook({
-      scope: validScope,
-      fields: normalized,
-      now: this.#now(),
-    });
-    await this.#indexChanged(record);
+    const record = await this.#changing(
+      validScope,
+      () => this.store.insertWebhook({ scope: validScope, fields: normalized, now: this.#now() }),
+      (index, inserted) => index.upsert(inserted),
+    );
     return toWebhook(record);
   }
 
@@ -311,15 +313,7 @@ export class WebhookRegistry {
    */
   async disable(scope: string, id: number, reason: DisabledReason = 'manual'): Promise<Webhook> {
     const current = await this.#record(scope, id);
-    const record = await this.store.updateWebhook({
-      scope: current.scope,
-      id: current.id,
-      changes: { enabled: false, disabledReason: reason },
-      now: this.#now(),
-    });
-    if (!record) throw new NotFoundError('webhook', { scope: current.scope, id: current.id });
-    await this.#indexChanged(record);
-    return toWebhook(record);
+    return this.#update(current, { enabled: false, disabledReason: reason });
   }
 
   /**
@@ -345,7 +339,11 @@ export class WebhookRegistry {
   async remove(scope: string, id: number): Promise<void> {
     const validScope = this.#scope(scope);
     const validId = requireId(id);
-    const existed = await this.store.deleteWebhook({ scope: validScope, id: validId });
+    const existed = await this.#changing(
+      validScope,
+      () => this.store.deleteWebhook({ scope: validScope, id: validId }),
+      (index, deleted) => deleted && index.remove(validId),
+    );
     if (!existed) throw new NotFoundError('webhook', { scope: validScope, id: validId });
     await this.store.cancelPending({
       scope: validScope,
@@ -353,8 +351,6 @@ export class WebhookRegistry {
       reason: 'webhook removed',
       now: this.#now(),
     });
-    const index = this.#indexes.get(validScope);
-    if (index) (await index).remove(validId);
   }
 
   /**
@@ -616,14 +612,19 @@ export class WebhookRegistry {
 
   async #write(current: WebhookRecord, fields: WebhookFields): Promise<Webhook> {
     const disabledReason = fields.enabled ? null : current.enabled ? 'manual' : current.disabledReason;
-    const record = await this.store.updateWebhook({
-      scope: current.scope,
-      id: current.id,
-      changes: { ...fields, disabledReason },
-      now: this.#now(),
-    });
+    return this.#update(current, { ...fields, disabledReason });
+  }
+
+  async #update(
+    current: WebhookRecord,
+    changes: Partial<WebhookFields> & { disabledReason?: WebhookRecord['disabledReason'] },
+  ): Promise<Webhook> {
+    const record = await this.#changing(
+      current.scope,
+      () => this.store.updateWebhook({ scope: current.scope, id: current.id, changes, now: this.#now() }),
+      (index, updated) => updated && index.upsert(updated),
+    );
     if (!record) throw new NotFoundError('webhook', { scope: current.scope, id: current.id });
-    await this.#indexChanged(record);
     return toWebhook(record);
   }
 
@@ -671,24 +672,61 @@ export class WebhookRegistry {
     return { ...fields, eventTypes: sortedUnique(fields.eventTypes), limitEvents };
   }
 
+  /** The store's webhook version of a scope, or `undefined` when the store keeps none. */
+  async #version(scope: string, tx?: unknown): Promise<string | undefined> {
+    return this.store.webhooksVersion?.({ scope, ...(tx === undefined ? {} : { tx }) });
+  }
+
+  /**
+   * The compiled match index of a scope: cached, and rebuilt from the store when the store's
+   * webhook version shows that another process changed the scope's webhooks.
+   */
   async #index(scope: string, tx?: unknown): Promise<MatchIndex<WebhookRecord>> {
-    let index = this.#indexes.get(scope);
-    if (!index) {
+    const version = await this.#version(scope, tx);
+    let entry = this.#indexes.get(scope);
+    if (!entry || entry.version !== version) {
       const read = { scope, offset: 0, limit: null, ...(tx === undefined ? {} : { tx }) };
-      index = this.store.listWebhooks(read).then(({ items }) => {
+      const index = this.store.listWebhooks(read).then(({ items }) => {
         const built = createMatchIndex<WebhookRecord>(this.catalog ? { catalog: this.catalog } : {});
         for (const record of items) built.upsert(record);
         return built;
       });
-      this.#indexes.set(scope, index);
-      index.catch(() => this.#indexes.delete(scope));
+      const created = { index, version };
+      entry = created;
+      this.#indexes.set(scope, created);
+      index.catch(() => {
+        if (this.#indexes.get(scope) === created) this.#indexes.delete(scope);
+      });
     }
-    return index;
+    return entry.index;
   }
 
-  async #indexChanged(record: WebhookRecord): Promise<void> {
-    const index = this.#indexes.get(record.scope);
-    if (index) (await index).upsert(record);
+  /**
+   * Runs one of this registry's webhook writes and applies it to the cached index of the scope
+   * without a rebuild, when the store's version shows that nothing else changed meanwhile
+   * (otherwise the cached index is dropped and rebuilt on next use).
+   */
+  async #changing<T>(
+    scope: string,
+    write: () => Promise<T>,
+    apply: (index: MatchIndex<WebhookRecord>, result: T) => unknown,
+  ): Promise<T> {
+    const entry = this.#indexes.get(scope);
+    const before = entry ? await this.#version(scope) : undefined;
+    const result = await write();
+    if (!entry || this.#indexes.get(scope) !== entry) return result;
+    const after = await this.#version(scope);
+    const numeric = (v: string | undefined): v is string => v !== undefined && /^\d+$/.test(v);
+    const onlyOurs =
+      after === undefined ||
+      (numeric(before) && numeric(after) && entry.version === before && BigInt(after) <= BigInt(before) + 1n);
+    if (onlyOurs) {
+      apply(await entry.index, result);
+      entry.version = after;
+    } else {
+      this.#indexes.delete(scope);
+    }
+    return result;
   }
 }
 

@@ -97,6 +97,9 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   /** deliveryId → its attempts, oldest first. */
   const attempts = new Map<string, Attempt[]>();
   let nextAttemptId = 1;
+  /** scope → version, bumped by every webhook write. */
+  const versions = new Map<string, number>();
+  const bump = (scope: string) => versions.set(scope, (versions.get(scope) ?? 0) + 1);
   /** When each pending delivery can next be claimed: max(nextAttemptAt, leaseUntil). */
   const dueQueue = new DueQueue();
   let pendingCount = 0;
@@ -223,6 +226,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         updatedAt: new Date(now),
       };
       scopeMap(scope).set(record.id, record);
+      bump(scope);
       return copyWebhook(record);
     },
 
@@ -254,11 +258,18 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       }
       const next: WebhookRecord = { ...current, ...structuredClone(changes), updatedAt: new Date(now) };
       map.set(id, next);
+      bump(scope);
       return copyWebhook(next);
     },
 
     async deleteWebhook({ scope, id }) {
-      return scopes.get(scope)?.delete(id) ?? false;
+      const deleted = scopes.get(scope)?.delete(id) ?? false;
+      if (deleted) bump(scope);
+      return deleted;
+    },
+
+    async webhooksVersion({ scope }) {
+      return String(versions.get(scope) ?? 0);
     },
 
     async enqueue({ scope, notificationId, deliveries: batch, now, tx }) {

@@ -75,6 +75,16 @@ export interface Store {
     now: Date;
   }): Promise<WebhookRecord | null>;
 
+  /**
+   * Optional: the scope's webhook version, a decimal integer as text (`'0'` before any write)
+   * that grows by one with every insert, update or delete of a webhook of the scope (health
+   * updates by `recordAttempt` do not count). Registries compare it before
+   * matching, so a webhook written by another process is matched at once. Stores shared by
+   * several processes must implement it; without it, a registry keeps its compiled index of a
+   * scope until `registry.invalidate()`. `tx` as for `listWebhooks`.
+   */
+  webhooksVersion?(input: { scope: string; tx?: unknown }): Promise<string>;
+
   /** Deletes one webhook; returns whether it existed in that scope. Its deliveries stay readable. */
   deleteWebhook(input: { scope: string; id: number }): Promise<boolean>;
 

@@ -324,6 +324,35 @@ export function storeConformance(options: StoreConformanceOptions): void {
       );
 
       it(
+        'bumps the webhook version of a scope on every webhook write, and only then (when it keeps one)',
+        withStore(async (store) => {
+          const version = store.webhooksVersion?.bind(store);
+          if (!version) return; // optional: registries then cache until invalidate()
+          expect(await version({ scope: 'a' })).toBe('0');
+          const hook = await store.insertWebhook({ scope: 'a', fields: webhookFields(), now: T0 });
+          expect(await version({ scope: 'a' })).toBe('1');
+          await store.updateWebhook({ scope: 'a', id: hook.id, changes: { comment: 'x' }, now: T1 });
+          expect(await version({ scope: 'a' })).toBe('2');
+          const d = newDelivery(hook.id);
+          await store.enqueue({ scope: 'a', notificationId: 'n', deliveries: [d], now: T0 });
+          const [claim] = await store.claimDue({ limit: 1, leaseMs: 1000, now: T1 });
+          await store.recordAttempt({
+            deliveryId: d.id,
+            leaseToken: claim!.leaseToken,
+            attempt: attemptResult(T1, { ok: false, status: 500, error: 'HTTP 500' }),
+            outcome: { state: 'failed' },
+            now: T1,
+          });
+          expect(await version({ scope: 'a' })).toBe('2');
+          expect(await version({ scope: 'b' })).toBe('0');
+          await store.deleteWebhook({ scope: 'a', id: hook.id });
+          expect(await version({ scope: 'a' })).toBe('3');
+          await store.deleteWebhook({ scope: 'a', id: hook.id });
+          expect(await version({ scope: 'a' })).toBe('3');
+        }),
+      );
+
+      it(
         'deletes within the scope and reports whether anything was deleted',
         withStore(async (store) => {
           const hook = await store.insertWebhook({

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HooklineError } from '../../src/errors.js';
 import {
   LATEST_SCHEMA_VERSION,
+  MIGRATIONS,
   migrate,
   type PostgresStore,
   postgresStore,
@@ -89,10 +90,10 @@ describeServer('postgres store on the real server', () => {
     const other = serverPool({ max: 2 });
     try {
       const results = await Promise.all([migrate({ db: pool, schema }), migrate({ db: other, schema })]);
-      expect(results.map((r) => r.applied).sort()).toEqual([[], [1]]);
+      expect(results.map((r) => r.applied).sort()).toEqual([[], MIGRATIONS.map((m) => m.version)]);
       expect(results.every((r) => r.to === LATEST_SCHEMA_VERSION)).toBe(true);
       const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".migrations`);
-      expect(rows).toEqual([{ n: 1 }]);
+      expect(rows).toEqual([{ n: MIGRATIONS.length }]);
     } finally {
       await other.end();
       await dropSchema(pool, schema);

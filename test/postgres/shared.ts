@@ -3,6 +3,7 @@ import { ConflictError, HooklineError, ValidationError } from '../../src/errors.
 import { WebhookRegistry } from '../../src/index.js';
 import {
   LATEST_SCHEMA_VERSION,
+  MIGRATIONS,
   migrate,
   type PostgresStore,
   postgresStore,
@@ -55,7 +56,7 @@ export function sharedBehaviour(
       expect(await migrate({ db: db(), schema })).toEqual({
         from: 0,
         to: LATEST_SCHEMA_VERSION,
-        applied: [1],
+        applied: MIGRATIONS.map((m) => m.version),
       });
       expect(await migrate({ db: db(), schema })).toEqual({
         from: LATEST_SCHEMA_VERSION,
@@ -63,7 +64,7 @@ export function sharedBehaviour(
         applied: [],
       });
       const { rows } = await db().query(`SELECT version, name FROM "${schema}".migrations ORDER BY version`);
-      expect(rows).toEqual([{ version: 1, name: expect.any(String) }]);
+      expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
     } finally {
       await dropSchema(db(), schema);
     }
@@ -205,6 +206,23 @@ export function sharedBehaviour(
       expect((await db().query(`SELECT id FROM ${table}`)).rows).toEqual([{ id: 7 }]);
       const deliveries = await writer.deliveries('shop', hook.id);
       expect(deliveries.items).toMatchObject([{ notificationId: 'paid-7', state: 'pending' }]);
+    }),
+  );
+
+  it(
+    'an emitting registry matches a webhook another registry (process) just created or disabled',
+    withStore(async (store) => {
+      const api = new WebhookRegistry({ store });
+      const web = new WebhookRegistry({ store });
+      await api.create('shop', { url: 'https://receiver.example/a', eventTypes: ['order.paid'] });
+      expect((await web.emit({ scope: 'shop', type: 'order.paid', data: {} })).deliveries).toBe(1);
+      const second = await api.create('shop', {
+        url: 'https://receiver.example/b',
+        eventTypes: ['order.paid'],
+      });
+      expect((await web.emit({ scope: 'shop', type: 'order.paid', data: {} })).deliveries).toBe(2);
+      await api.disable('shop', second.id);
+      expect((await web.emit({ scope: 'shop', type: 'order.paid', data: {} })).deliveries).toBe(1);
     }),
   );
 

@@ -404,10 +404,40 @@ describe('match', () => {
     expect(await r.match(n)).toEqual([]);
   });
 
-  it('loads the index from the store for webhooks written by another registry', async () => {
+  it('sees webhooks written by another registry (another process) at once, through the store version', async () => {
     const first = registry();
     await first.create('acme', { url: URL_OK, eventTypes: ['pay'] });
     const second = new WebhookRegistry({ store: first.store });
+    expect(await second.match({ scope: 'acme', type: 'pay', data: {} })).toHaveLength(1);
+    const added = await first.create('acme', { url: URL_OK, eventTypes: ['pay'] });
+    expect(await second.match({ scope: 'acme', type: 'pay', data: {} })).toHaveLength(2);
+    await first.disable('acme', added.id);
+    expect(await second.match({ scope: 'acme', type: 'pay', data: {} })).toHaveLength(1);
+    await second.create('acme', { url: URL_OK, eventTypes: ['pay'] });
+    expect(await first.match({ scope: 'acme', type: 'pay', data: {} })).toHaveLength(2);
+  });
+
+  it('keeps its own writes in the cached index without reloading the scope', async () => {
+    const r = registry();
+    await r.create('acme', { url: URL_OK, eventTypes: ['pay'] });
+    await r.match({ scope: 'acme', type: 'pay', data: {} });
+    let reads = 0;
+    const listWebhooks = r.store.listWebhooks.bind(r.store);
+    r.store.listWebhooks = (input) => {
+      reads++;
+      return listWebhooks(input);
+    };
+    const hook = await r.create('acme', { url: URL_OK, eventTypes: ['pay'] });
+    await r.update('acme', hook.id, { comment: 'x' });
+    expect(await r.match({ scope: 'acme', type: 'pay', data: {} })).toHaveLength(2);
+    expect(reads).toBe(0);
+  });
+
+  it('without a store version, caches a scope until invalidate()', async () => {
+    const first = registry();
+    const { webhooksVersion: _dropped, ...store } = first.store;
+    const second = new WebhookRegistry({ store });
+    await first.create('acme', { url: URL_OK, eventTypes: ['pay'] });
     expect(await second.match({ scope: 'acme', type: 'pay', data: {} })).toHaveLength(1);
     await first.create('acme', { url: URL_OK, eventTypes: ['pay'] });
     expect(await second.match({ scope: 'acme', type: 'pay', data: {} })).toHaveLength(1);
