@@ -207,12 +207,14 @@ const CHANGEABLE: Record<string, [string, string]> = {
   disabledReason: ['disabled_reason', 'text'],
 };
 
+/** A jsonb column's value: drivers hand out freshly parsed objects (or text, which is parsed here). */
 function json<T>(value: unknown): T {
-  return (typeof value === 'string' ? JSON.parse(value) : structuredClone(value)) as T;
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
 }
 
+/** A timestamptz value: drivers hand out fresh Date objects (or text, which is parsed here). */
 function date(value: unknown): Date {
-  return value instanceof Date ? new Date(value.getTime()) : new Date(value as string);
+  return value instanceof Date ? value : new Date(value as string);
 }
 
 function dateOrNull(value: unknown): Date | null {
@@ -221,6 +223,15 @@ function dateOrNull(value: unknown): Date | null {
 
 function numberOrNull(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
+}
+
+/** A `pg` client or pool: `query()` also takes `{ name, text, values }` (a prepared statement). */
+interface NamedQueryable {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+function acceptsNamedQueries(q: Queryable): boolean {
+  return isPool(q) || (typeof q === 'object' && q !== null && 'connectionParameters' in q);
 }
 
 /** The columns of `row` whose names start with `prefix`, without it (for joined rows). */
@@ -358,6 +369,21 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const notify = options.notify ?? true;
   const notifyOn = notify !== false;
 
+  /**
+   * Hot statements with fixed text run as named prepared statements on `pg` (planned once per
+   * connection instead of on every call). PGlite and other drivers get plain queries.
+   */
+  const statementNames = new Map<string, string>();
+  const statementName = (target: Queryable, text: string): string | undefined => {
+    if (!acceptsNamedQueries(target)) return undefined;
+    let name = statementNames.get(text);
+    if (!name && statementNames.size < 64) {
+      name = `hookline_${schema}_${statementNames.size + 1}`;
+      statementNames.set(text, name);
+    }
+    return name;
+  };
+
   /** Checks the schema version once (on first use), unless `migrate()` did. */
   let ready: Promise<void> | null = null;
   const ensureReady = (): Promise<void> => {
@@ -372,11 +398,15 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     operation: string,
     text: string,
     params: unknown[],
-    context: { on?: Queryable; scope?: string; key?: string | null } = {},
+    context: { on?: Queryable; scope?: string; key?: string | null; prepare?: boolean } = {},
   ): Promise<R[]> => {
     try {
       if (!context.on) await ensureReady();
-      const result = await (context.on ?? db).query(text, params);
+      const target = context.on ?? db;
+      const name = context.prepare ? statementName(target, text) : undefined;
+      const result = name
+        ? await (target as unknown as NamedQueryable).query({ name, text, values: params })
+        : await target.query(text, params);
       return result.rows as R[];
     } catch (error) {
       throw wrapError(error, {
@@ -496,6 +526,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
            LEFT JOIN ${T.webhooks} AS w ON w.scope = cur.scope AND w.id = cur.webhook_id
           ORDER BY x.ord`,
       [JSON.stringify(input)],
+      { prepare: true },
     );
     const results: RecordAttemptResult[] = items.map(() => ({ applied: false, health: null }));
     for (const row of rows) {
@@ -641,7 +672,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         'webhooksVersion',
         `SELECT version FROM ${T.versions} WHERE scope = $1`,
         [scope],
-        tx !== undefined && isQueryable(tx) ? { on: tx } : {},
+        tx !== undefined && isQueryable(tx) ? { on: tx, prepare: true } : { prepare: true },
       );
       return rows[0] ? String(rows[0].version) : '0';
     },
@@ -703,7 +734,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
            SELECT EXISTS (SELECT 1 FROM note) AS created,
                   ${notifySql("EXISTS (SELECT 1 FROM ins WHERE state = 'pending')")} AS notified`,
           [scope, notificationId, ids, iso(now), JSON.stringify(batch)],
-          on === undefined ? { scope } : { scope, on },
+          on === undefined ? { scope, prepare: true } : { scope, on, prepare: true },
         );
         if (rows[0]?.created) return { created: true, deliveryIds: deliveries.map((d) => d.id) };
         const existing = await run<{ delivery_ids: unknown }>(
@@ -742,6 +773,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
          SELECT ${columns(DELIVERY_COLUMNS, 'c')}, ${WEBHOOK_COLUMNS.map((c) => `w.${c} AS w_${c}`).join(', ')}
            FROM claimed AS c LEFT JOIN ${T.webhooks} AS w ON w.scope = c.scope AND w.id = c.webhook_id`,
         [iso(now), Math.floor(limit), iso(new Date(now.getTime() + leaseMs))],
+        { prepare: true },
       );
       rows.sort(
         (a, b) =>
@@ -779,6 +811,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
           WHERE id = $1 AND state = 'pending' AND lease_token = $2
           RETURNING 1 AS canceled`,
         [deliveryId, leaseToken, reason, iso(now)],
+        { prepare: true },
       );
       return rows.length > 0;
     },
@@ -794,6 +827,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
          )
          SELECT ${notifySql('true')} AS notified FROM released`,
         [deliveryId, leaseToken, iso(now)],
+        { prepare: true },
       );
       return rows.length > 0;
     },
@@ -902,6 +936,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
            FROM ${T.deliveries}
           WHERE state = 'pending' AND next_attempt_at IS NOT NULL`,
         [iso(now)],
+        { prepare: true },
       );
       const row = rows[0];
       return {
