@@ -147,6 +147,8 @@ export class WebhookWorker {
   readonly #perWebhookInFlight = new Map<string, number>();
   /** Claimed deliveries waiting for a free slot of their webhook (at most perWebhookConcurrency each). */
   readonly #waiting = new Map<string, ClaimedDelivery[]>();
+  /** Claimed deliveries waiting for a free slot (at most `concurrency`): the next batch, claimed ahead. */
+  readonly #ready: ClaimedDelivery[] = [];
   #waitingCount = 0;
   #idleWaiters: (() => void)[] = [];
   #recording = false;
@@ -166,10 +168,10 @@ export class WebhookWorker {
     this.#pollIntervalMs = positiveInt(options.pollIntervalMs, 1000, 'pollIntervalMs');
     this.#timeoutMs = positiveInt(options.timeoutMs, 30_000, 'timeoutMs');
     this.#leaseMs = positiveInt(options.leaseMs, Math.max(120_000, this.#timeoutMs * 4), 'leaseMs');
-    if (this.#leaseMs <= this.#timeoutMs * 2) {
+    if (this.#leaseMs <= this.#timeoutMs * 3) {
       throw new HooklineError(
         'worker_state',
-        'leaseMs must be more than twice timeoutMs (a claimed delivery may wait for one attempt of its webhook before its own), or two workers could send one delivery.',
+        'leaseMs must be more than three times timeoutMs (a claimed delivery may wait for a free slot and for one attempt of its webhook before its own), or two workers could send one delivery.',
       );
     }
     this.#maxResponseBytes = positiveInt(options.maxResponseBytes, 65_536, 'maxResponseBytes');
@@ -286,7 +288,7 @@ export class WebhookWorker {
     await this.#tickDone;
     const graceful = options.graceful ?? true;
     const timeoutMs = options.timeoutMs ?? 30_000;
-    const waiting = [...this.#waiting.values()].flat();
+    const waiting = [...this.#waiting.values()].flat().concat(this.#ready.splice(0));
     this.#waiting.clear();
     this.#waitingCount = 0;
     await Promise.all(waiting.map((claim) => this.#release(claim)));
@@ -338,19 +340,23 @@ export class WebhookWorker {
     try {
       do {
         this.#tickAgain = false;
-        const free = this.#concurrency - this.#inFlight.size - this.#waitingCount;
-        // Claim in batches: with attempts in flight, wait until a quarter of the slots are free.
-        if (free <= 0 || (this.#inFlight.size > 0 && free < Math.ceil(this.#concurrency / 2))) break;
+        // Claim whole batches ahead of time: up to `concurrency` claimed deliveries wait in
+        // #ready while `concurrency` are in flight, and the next batch is claimed when #ready
+        // has drained, so each claim (and each recorded batch) covers `concurrency` deliveries.
+        const held = this.#inFlight.size + this.#waitingCount + this.#ready.length;
+        const limit = this.#concurrency;
+        if (2 * this.#concurrency - held < limit) break;
         const now = new Date(this.#clock.now());
-        const claims = await this.#store.claimDue({ limit: free, leaseMs: this.#leaseMs, now });
+        const claims = await this.#store.claimDue({ limit, leaseMs: this.#leaseMs, now });
         this.#failures = 0;
         if (!this.#running) {
           // stop() was called while claiming: give these back at once.
           await Promise.all(claims.map((claim) => this.#release(claim)));
           break;
         }
-        for (const claim of claims) await this.#dispatch(claim);
-        if (claims.length === free) this.#tickAgain = true;
+        this.#ready.push(...claims);
+        await this.#pump();
+        if (claims.length === limit) this.#tickAgain = true;
         else {
           const summary = await this.#store.outboxSummary({ now: new Date(this.#clock.now()) });
           if (summary.nextAttemptAt) {
@@ -371,6 +377,15 @@ export class WebhookWorker {
     }
     if (this.#inFlight.size === 0) this.#notifyIdle();
     this.#schedule(delayMs);
+  }
+
+  /** Starts ready claims while fewer than `concurrency` attempts are in flight. */
+  async #pump(): Promise<void> {
+    while (this.#running && this.#inFlight.size < this.#concurrency) {
+      const claim = this.#ready.shift();
+      if (!claim) return;
+      await this.#dispatch(claim);
+    }
   }
 
   async #dispatch(claim: ClaimedDelivery): Promise<void> {
@@ -411,6 +426,8 @@ export class WebhookWorker {
           if (this.#waiting.get(key)?.length === 0) this.#waiting.delete(key);
           if (this.#running) this.#start(key, next);
           else void this.#release(next);
+        } else if (this.#running) {
+          void this.#pump();
         }
         if (this.#running) this.#wake();
         else this.#notifyIdle();
