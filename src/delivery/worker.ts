@@ -26,8 +26,9 @@ export interface WorkerOptions {
   /** How often to look for due deliveries when the store has no wake-up. Default 1000 ms. */
   pollIntervalMs?: number;
   /**
-   * How long a claimed delivery stays this worker's before others may take it. Must be longer
-   * than `timeoutMs`. Default 120 000 ms.
+   * How long a claimed delivery stays this worker's before others may take it. Must be more
+   * than 3 × `timeoutMs` (a claim may wait for a free slot, then for one attempt of its webhook,
+   * then take its own attempt). Default max(120 000, 4 × `timeoutMs`) ms.
    */
   leaseMs?: number;
   /** Deadline of one attempt (connect, headers, body). Default 30 000 ms. */
