@@ -166,13 +166,22 @@ async function onClient<T>(client: Queryable, fn: (tx: Queryable) => Promise<T>)
       throw error;
     }
   }
+  return beginCommit(client, fn);
+}
+
+/** `BEGIN`, `fn`, `COMMIT` on one connection; `ROLLBACK` when `fn` throws (a failed rollback goes to `onRollbackFailure`). */
+async function beginCommit<T>(
+  client: Queryable,
+  fn: (tx: Queryable) => Promise<T>,
+  onRollbackFailure: (error: unknown) => void = () => undefined,
+): Promise<T> {
   await client.query('BEGIN');
   try {
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch(onRollbackFailure);
     throw error;
   }
 }
@@ -206,17 +215,9 @@ export async function withTransaction<T>(db: Queryable, fn: (tx: Queryable) => P
     const client = await db.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      try {
-        const result = await fn(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-        });
-        throw error;
-      }
+      return await beginCommit(client, fn, (rollbackError) => {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
     } catch (error) {
       broken ??= error instanceof Error && isConnectionError(error) ? error : undefined;
       throw error;
