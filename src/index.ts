@@ -36,9 +36,11 @@ export {
   retryPolicies,
 } from './delivery/retry.js';
 export {
+  checkSigningSecret,
   generateKeyPair,
   generateSecret,
   type HeadersLike,
+  MIN_SECRET_BYTES,
   SignatureError,
   type SignatureFailureReason,
   type SignInput,

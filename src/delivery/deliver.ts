@@ -152,7 +152,25 @@ export async function deliver(
     headers['webhook-timestamp'] = String(timestamp);
   }
   if (id !== undefined && secrets.length > 0) {
-    headers['webhook-signature'] = signWebhook({ id, timestamp, body, secrets });
+    try {
+      headers['webhook-signature'] = signWebhook({ id, timestamp, body, secrets });
+    } catch (err) {
+      // A secret that cannot sign (written around the registry's checks) fails this attempt as
+      // data, like any other attempt that could not be sent; it is not sent unsigned.
+      const message = `Could not sign the request: ${err instanceof Error ? err.message : String(err)}`;
+      return {
+        ok: false,
+        status: 0,
+        durationMs: Math.max(0, performance.now() - started),
+        responseBody: '',
+        responseBodyTruncated: false,
+        responseHeaders: {},
+        error: { code: 'invalid_request', message },
+        classification: classifyOutcome({ status: 0 }, options.retryPolicy ?? retryPolicies.standard),
+        requestHeaders: headers,
+        timestamp,
+      };
+    }
   }
 
   const transport = options.transport ?? defaultTransport(options.ssrf);

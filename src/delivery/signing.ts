@@ -190,6 +190,33 @@ function parseSigningKeys(secrets: readonly string[]): SigningKey[] {
   });
 }
 
+/** Smallest HMAC secret accepted when a webhook is written, in bytes (128 bits). */
+export const MIN_SECRET_BYTES = 16;
+
+/**
+ * Checks a signing secret the way signing will use it (`whsec_` HMAC secret of at least 16
+ * bytes, or `whsk_` ed25519 key of 32 or 64 bytes whose public half matches). Returns a message
+ * for the user, or `undefined` when the secret is usable. The registry runs it when a webhook is
+ * written, so a bad secret is refused then and never fails a delivery.
+ *
+ * @example
+ * ```ts
+ * checkSigningSecret('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'); // undefined
+ * checkSigningSecret('whsec_AAAA'); // 'A whsec_ secret must decode to at least 16 bytes.'
+ * ```
+ */
+export function checkSigningSecret(secret: string): string | undefined {
+  try {
+    const [key] = parseSigningKeys([secret]);
+    if (key?.kind === 'hmac' && key.key.length < MIN_SECRET_BYTES) {
+      return `A whsec_ secret must decode to at least ${MIN_SECRET_BYTES} bytes.`;
+    }
+    return undefined;
+  } catch (error) {
+    return error instanceof SignatureError ? error.message.replace(/^secrets\[0\]: /, '') : String(error);
+  }
+}
+
 function parseVerifyingKeys(secrets: readonly string[]): VerifyingKey[] {
   if (secrets.length === 0) {
     throw new SignatureError('invalid_secret', 'No secrets given: pass at least one whsec_ or whpk_ key.');

@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../clock.js';
 import { createId } from '../delivery/ids.js';
 import { type RetryPolicy, retryPolicies } from '../delivery/retry.js';
+import { checkSigningSecret } from '../delivery/signing.js';
 import { WebhookWorker, type WorkerOptions } from '../delivery/worker.js';
 import { NotFoundError, TemplateError, ValidationError, type ValidationIssue } from '../errors.js';
 import type { EventCatalog } from '../matching/index.js';
@@ -634,6 +635,10 @@ export class WebhookRegistry {
     const urlProblem = checkUrl(fields.url, { allowCredentials: this.#options.allowUrlCredentials ?? false });
     if (urlProblem) issues.push({ path: ['url'], code: 'invalid_url', message: urlProblem });
     issues.push(...validateEventTypes(fields.eventTypes, this.catalog));
+    for (const [index, secret] of fields.secrets.entries()) {
+      const problem = checkSigningSecret(secret);
+      if (problem) issues.push({ path: ['secrets', index], code: 'invalid_secret', message: problem });
+    }
     if (fields.allEvents && fields.limitEvents.length > 0) {
       issues.push({
         path: [],

@@ -172,6 +172,15 @@ describe('deliver() headers and signing', () => {
     expect(sent[0]?.headers['webhook-timestamp']).toBe('1700000000');
   });
 
+  it('fails the attempt as data, sending nothing, when a secret cannot sign', async () => {
+    const { transport, sent } = capture();
+    const r = await deliver(req('/ok', { id: 'dlv_1', secrets: ['whsk_AAAA'] }), { transport });
+    expect(sent).toHaveLength(0);
+    expect(r).toMatchObject({ ok: false, status: 0, classification: 'retryable' });
+    expect(r.error?.code).toBe('invalid_request');
+    expect(r.error?.message).toMatch(/^Could not sign the request: /);
+  });
+
   it('signs with every secret during rotation; each verifies', async () => {
     const { transport, sent } = capture();
     await deliver(req('/ok', { id: 'dlv_2', secrets: [SECRET, SECRET_2] }), { transport });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   ConflictError,
+  generateKeyPair,
+  generateSecret,
   NotFoundError,
   pretixCatalog,
   ValidationError,
@@ -145,6 +147,28 @@ describe('WebhookRegistry.create', () => {
         message,
       }),
     );
+  });
+
+  it('checks secrets the way signing uses them, and accepts generated ones', async () => {
+    const r = registry();
+    const short = await issuesOf(r.create('acme', { url: URL_OK, eventTypes: [], secrets: ['whsec_AAAA'] }));
+    expect(short).toEqual([
+      {
+        path: ['secrets', 0],
+        code: 'invalid_secret',
+        message: 'A whsec_ secret must decode to at least 16 bytes.',
+      },
+    ]);
+    const badKey = await issuesOf(
+      r.create('acme', { url: URL_OK, eventTypes: [], secrets: [generateSecret(), 'whsk_AAAAAAAA'] }),
+    );
+    expect(badKey).toEqual([expect.objectContaining({ path: ['secrets', 1], code: 'invalid_secret' })]);
+    const hook = await r.create('acme', {
+      url: URL_OK,
+      eventTypes: [],
+      secrets: [generateSecret(), generateKeyPair().secretKey],
+    });
+    expect(hook.secretCount).toBe(2);
   });
 
   it('accepts credentials in URLs when the registry allows them', async () => {
