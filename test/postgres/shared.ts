@@ -281,22 +281,34 @@ export function sharedBehaviour(
           now: T0,
           tx,
         });
-        await sleep(50);
-        expect(wakes).toBe(1);
         throw new Error('rollback');
       }).catch(() => undefined);
-      await sleep(100);
-      expect(wakes).toBe(1);
+      // A committed enqueue after the rolled-back one: notifications arrive in commit order, so
+      // once its wake is in, a wake from the rollback would have arrived before it.
+      await store.enqueue({ scope: 'a', notificationId: 'n2b', deliveries: [newDelivery(hook.id)], now: T0 });
+      await waitFor(() => wakes >= 2);
+      expect(wakes).toBe(2);
 
       const [claim] = await store.claimDue({ limit: 1, leaseMs: 1000, now: T0 });
-      await store.cancelClaimed({ deliveryId: d.id, leaseToken: claim!.leaseToken, reason: 'x', now: T0 });
-      await store.redeliver({ scope: 'a', id: d.id, now: T0 });
-      await waitFor(() => wakes === 2);
+      await store.cancelClaimed({
+        deliveryId: claim!.id,
+        leaseToken: claim!.leaseToken,
+        reason: 'x',
+        now: T0,
+      });
+      await store.redeliver({ scope: 'a', id: claim!.id, now: T0 });
+      await waitFor(() => wakes === 3);
 
+      // After unwatch, a second watcher sees the next enqueue; the first one does not.
       await unwatch();
+      let later = 0;
+      const unwatchLater = await store.watch!(() => {
+        later++;
+      });
       await store.enqueue({ scope: 'a', notificationId: 'n3', deliveries: [newDelivery(hook.id)], now: T0 });
-      await sleep(100);
-      expect(wakes).toBe(2);
+      await waitFor(() => later === 1);
+      await unwatchLater();
+      expect(wakes).toBe(3);
     }),
   );
 
