@@ -464,7 +464,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
          ), cur AS (
            SELECT d.id, d.scope, d.webhook_id, d.attempt_count, x.ord,
                   (d.state = 'pending' AND d.lease_token IS NOT DISTINCT FROM x.lease_token) AS leased,
-                  EXISTS (SELECT 1 FROM ${T.attempts} AS a WHERE a.delivery_id = d.id) AS prior
+                  -- A scalar probe of attempts_by_delivery per row: an EXISTS here may be planned as a
+                  -- hashed scan of the whole attempts table.
+                  (SELECT true FROM ${T.attempts} AS a WHERE a.delivery_id = d.id LIMIT 1) IS NOT NULL AS prior
              FROM ${T.deliveries} AS d JOIN x ON x.delivery_id = d.id
             ORDER BY d.id
               FOR UPDATE OF d

@@ -304,18 +304,61 @@ describeServer('postgres store on the real server', () => {
     });
   });
 
-  describe('indexes', () => {
-    let store: PostgresStore;
-    let webhookId: number;
+  /**
+   * A store whose statements are recorded, and `planOf(call)`: the plan of the last statement
+   * `call` sends, as text.
+   */
+  const plannedStore = () => {
     const captured: { text: string; params: unknown[] }[] = [];
+    const recording: Queryable = {
+      query: (text, params) => {
+        captured.push({ text, params: params ?? [] });
+        return pool.query(text, params);
+      },
+    };
+    const store = postgresStore({ db: recording, schema: uniqueSchema() });
+    const planOf = async (call: () => Promise<unknown>, options: { noSeqscan?: boolean } = {}) => {
+      captured.length = 0;
+      await call();
+      const statement = captured.at(-1)!;
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        if (options.noSeqscan) await client.query('SET LOCAL enable_seqscan = off');
+        const { rows } = await client.query(`EXPLAIN ${statement.text}`, statement.params);
+        const plan = rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+        if (process.env.SHOW_PLANS) console.log(plan);
+        return plan;
+      } finally {
+        await client.query('ROLLBACK');
+        client.release();
+      }
+    };
+    return { store, planOf };
+  };
+
+  /** One successful attempt for each claimed delivery. */
+  const successes = (claimed: readonly { id: string; leaseToken: string }[]) =>
+    claimed.map((d) => ({
+      deliveryId: d.id,
+      leaseToken: d.leaseToken,
+      now: T0,
+      attempt: {
+        startedAt: T0,
+        durationMs: 1,
+        status: 200,
+        ok: true,
+        error: null,
+        responseBody: '',
+        responseHeaders: {},
+      },
+      outcome: { state: 'succeeded' as const },
+    }));
+
+  describe('indexes', () => {
+    const { store, planOf } = plannedStore();
+    let webhookId: number;
     beforeAll(async () => {
-      const recording: Queryable = {
-        query: (text, params) => {
-          captured.push({ text, params: params ?? [] });
-          return pool.query(text, params);
-        },
-      };
-      store = postgresStore({ db: recording, schema: uniqueSchema() });
       await store.migrate();
       const s = `"${store.schema}"`;
       for (let i = 0; i < 200; i++) {
@@ -349,25 +392,6 @@ describeServer('postgres store on the real server', () => {
     afterAll(async () => {
       await destroyStore(store);
     });
-
-    /** The plan of the statement `call` sends, as text. */
-    const planOf = async (call: () => Promise<unknown>, options: { noSeqscan?: boolean } = {}) => {
-      captured.length = 0;
-      await call();
-      const statement = captured.at(-1)!;
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        if (options.noSeqscan) await client.query('SET LOCAL enable_seqscan = off');
-        const { rows } = await client.query(`EXPLAIN ${statement.text}`, statement.params);
-        const plan = rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
-        if (process.env.SHOW_PLANS) console.log(plan);
-        return plan;
-      } finally {
-        await client.query('ROLLBACK');
-        client.release();
-      }
-    };
 
     it('claims through the partial due index', async () => {
       const plan = await planOf(() => store.claimDue({ limit: 32, leaseMs: 1, now: new Date(0) }));
@@ -407,6 +431,41 @@ describeServer('postgres store on the real server', () => {
       expect(await planOf(() => store.getDelivery({ scope: 'scope0', id: 'msg_7' }))).toMatch(
         /deliveries_pkey/,
       );
+    });
+  });
+
+  describe('recording before the attempts table has statistics', () => {
+    const { store, planOf } = plannedStore();
+    afterAll(async () => {
+      await destroyStore(store);
+    });
+
+    it('probes attempts by index instead of scanning the whole table', async () => {
+      await store.migrate();
+      const s = `"${store.schema}"`;
+      const webhook = await store.insertWebhook({ scope: 'a', fields: webhookFields(), now: T0 });
+      // 5 000 finished deliveries with one attempt each, never analyzed (as before autovacuum's
+      // first pass), and 32 due ones.
+      await pool.query(
+        `INSERT INTO ${s}.deliveries (id, scope, webhook_id, notification_id, type, event, request, state,
+           attempt_count, next_attempt_at, created_at, updated_at)
+         SELECT 'msg_' || g, 'a', $1, 'n' || g, 't', NULL, '{}'::jsonb,
+           CASE WHEN g <= 32 THEN 'pending' ELSE 'succeeded' END, 0, now() - interval '1 minute', now(), now()
+           FROM generate_series(1, 5032) AS g`,
+        [webhook.id],
+      );
+      await pool.query(
+        `INSERT INTO ${s}.attempts (delivery_id, scope, webhook_id, attempt_number, retry, started_at, duration_ms,
+           status, ok, error, response_body, response_headers)
+         SELECT 'msg_' || g, 'a', $1, 1, false, now(), 1, 200, true, NULL, '', '{}'::jsonb
+           FROM generate_series(33, 5032) AS g`,
+        [webhook.id],
+      );
+      const claimed = await store.claimDue({ limit: 32, leaseMs: 60_000, now: new Date() });
+      expect(claimed).toHaveLength(32);
+      const plan = await planOf(() => store.recordAttempts({ items: successes(claimed) }));
+      expect(plan).toMatch(/attempts_by_delivery/);
+      expect(plan).not.toMatch(/Seq Scan on (\S+\.)?attempts/);
     });
   });
 });
