@@ -1,9 +1,10 @@
 import { type Clock, systemClock } from '../clock.js';
 import { HooklineError } from '../errors.js';
 import type { Delivery, WebhookRecord } from '../model.js';
-import type { ClaimedDelivery, RecordAttemptInput, RecordAttemptResult, Store } from '../storage/types.js';
+import type { ClaimedDelivery, Store } from '../storage/types.js';
 import { nextAttemptDelay } from './classify.js';
 import { type DeliveryResult, deliver } from './deliver.js';
+import { recordBatcher } from './record-batcher.js';
 import type { RetryPolicy } from './retry.js';
 import type { SsrfOptions } from './ssrf.js';
 import type { Transport } from './transport.js';
@@ -152,17 +153,14 @@ export class WebhookWorker {
   readonly #ready: ClaimedDelivery[] = [];
   #waitingCount = 0;
   #idleWaiters: (() => void)[] = [];
-  #recording = false;
-  #recordQueue: {
-    input: RecordAttemptInput;
-    resolve: (result: RecordAttemptResult) => void;
-    reject: (error: unknown) => void;
-  }[] = [];
+  /** Writes attempts in batches, shared with the other workers of this store. */
+  readonly #batcher: ReturnType<typeof recordBatcher>;
 
   /** Use `registry.worker(options)`. */
   constructor(host: WorkerHost, options: WorkerOptions = {}) {
     this.#host = host;
     this.#store = host.store;
+    this.#batcher = recordBatcher(host.store);
     this.#clock = options.clock ?? systemClock;
     this.#concurrency = positiveInt(options.concurrency, 32, 'concurrency');
     this.#perWebhook = positiveInt(options.perWebhookConcurrency, 4, 'perWebhookConcurrency');
@@ -481,7 +479,7 @@ export class WebhookWorker {
           ? ({ state: 'pending', nextAttemptAt } as const)
           : ({ state: 'failed' } as const);
     const error = describeError(result);
-    const recorded = await this.#record({
+    const recorded = await this.#batcher.record({
       deliveryId: claim.id,
       leaseToken: claim.leaseToken,
       attempt: {
@@ -555,41 +553,6 @@ export class WebhookWorker {
       await this.#store.purgeAttempts({ before: new Date(now - this.#retentionMs) });
     } catch (error) {
       this.#emitError(asHooklineError(error, 'Purging old attempts failed.'), 'purge');
-    }
-  }
-
-  /**
-   * Records an attempt together with the others that finish around the same time: one batch
-   * is written at a time, and what finishes meanwhile waits for the next batch (at most 128),
-   * so a busy worker commits once per batch instead of once per attempt.
-   */
-  #record(input: RecordAttemptInput): Promise<RecordAttemptResult> {
-    return new Promise((resolve, reject) => {
-      this.#recordQueue.push({ input, resolve, reject });
-      if (!this.#recording && this.#recordQueue.length === 1) setImmediate(() => void this.#flushRecords());
-    });
-  }
-
-  async #flushRecords(): Promise<void> {
-    if (this.#recording) return;
-    this.#recording = true;
-    try {
-      while (this.#recordQueue.length > 0) {
-        const batch = this.#recordQueue.splice(0, 128);
-        try {
-          const results = await this.#store.recordAttempts({ items: batch.map((b) => b.input) });
-          for (const [i, b] of batch.entries()) {
-            const result = results[i];
-            if (result) b.resolve(result);
-            else
-              b.reject(new HooklineError('store_failed', 'The store returned fewer results than attempts.'));
-          }
-        } catch (error) {
-          for (const b of batch) b.reject(error);
-        }
-      }
-    } finally {
-      this.#recording = false;
     }
   }
 

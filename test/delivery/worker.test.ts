@@ -506,4 +506,43 @@ describe('emit', () => {
       data: { ping: true },
     });
   });
+
+  it('writes the attempts of several workers of one store in one recordAttempts call', async () => {
+    const memory = memoryStore();
+    const batches: number[] = [];
+    const store: Store = {
+      ...memory,
+      recordAttempts: (input) => {
+        batches.push(input.items.length);
+        return memory.recordAttempts(input);
+      },
+    };
+    const clock = createFakeClock();
+    const registry = new WebhookRegistry({ store, clock });
+    // Every request is answered at once when the fourth arrives, so all four attempts finish in
+    // the same turn, two in each worker.
+    let release: () => void = () => undefined;
+    const allSent = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let sent = 0;
+    const transport = captureTransport({
+      respond: async () => {
+        if (++sent === 4) release();
+        await allSent;
+        return 200;
+      },
+    });
+    const hook = await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    for (let i = 0; i < 4; i++) await registry.emit({ scope: 'acme', type: 'pay', data: { i } });
+    const workers = [1, 2].map(() => registry.worker({ transport, concurrency: 2, pollIntervalMs: 1000 }));
+    for (const w of workers) w.start();
+    await allSent;
+    await Promise.all(workers.map((w) => w.drain()));
+    await Promise.all(workers.map((w) => w.stop()));
+    expect(sent).toBe(4);
+    expect(batches).toEqual([4]);
+    const { items } = await registry.deliveries('acme', hook.id);
+    expect(items.map((d) => d.state)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+  });
 });
