@@ -748,6 +748,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
     async claimDue({ limit, leaseMs, now }) {
       if (!(limit >= 1)) return [];
+      // The limit is a literal: with it as a parameter PostgreSQL re-plans the prepared claim on
+      // every call instead of settling on its generic plan. Workers use one or two limits.
+      const claimLimit = Math.min(Math.floor(limit), 100_000);
       // One row holding the batch as JSON (deliveries in due order, each distinct webhook once):
       // a single field to decode instead of some forty per delivery.
       const [row] = await run<{ batch: unknown }>(
@@ -757,12 +760,12 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
             WHERE state = 'pending' AND next_attempt_at <= $1::timestamptz
               AND (lease_until IS NULL OR lease_until <= $1::timestamptz)
             ORDER BY next_attempt_at, seq
-            LIMIT $2
+            LIMIT ${claimLimit}
             FOR UPDATE SKIP LOCKED
          )
          , claimed AS (
            UPDATE ${T.deliveries} AS d
-              SET lease_token = gen_random_uuid()::text, lease_until = $3::timestamptz
+              SET lease_token = gen_random_uuid()::text, lease_until = $2::timestamptz
              FROM due WHERE d.id = due.id
            RETURNING ${columns(DELIVERY_COLUMNS, 'd')}
          )
@@ -772,7 +775,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
                           FROM ${T.webhooks} AS w
                          WHERE (w.scope, w.id) IN (SELECT scope, webhook_id FROM claimed))
          ) AS batch`,
-        [iso(now), Math.floor(limit), iso(new Date(now.getTime() + leaseMs))],
+        [iso(now), iso(new Date(now.getTime() + leaseMs))],
         { prepare: true },
       );
       const batch = json<{ deliveries: DeliveryRow[] | null; webhooks: WebhookRow[] | null }>(row?.batch);
