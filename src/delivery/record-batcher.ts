@@ -1,5 +1,6 @@
 import { HooklineError } from '../errors.js';
 import type { RecordAttemptInput, RecordAttemptResult, Store } from '../storage/types.js';
+import { perStore } from './per-store.js';
 
 /** Most attempts written by one `recordAttempts` call. */
 const MAX_BATCH = 128;
@@ -53,14 +54,5 @@ class RecordBatcher {
   }
 }
 
-const batchers = new WeakMap<Store, RecordBatcher>();
-
-/** The record batcher of `store` in this process. */
-export function recordBatcher(store: Store): RecordBatcher {
-  let batcher = batchers.get(store);
-  if (!batcher) {
-    batcher = new RecordBatcher(store);
-    batchers.set(store, batcher);
-  }
-  return batcher;
-}
+/** The record batcher of a store in this process. */
+export const recordBatcher = perStore((store) => new RecordBatcher(store));

@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { HooklineError } from '../errors.js';
 import type { Delivery, WebhookRecord } from '../model.js';
 import type { ClaimedDelivery, Store } from '../storage/types.js';
+import { claimBatcher } from './claim-batcher.js';
 import { nextAttemptDelay } from './classify.js';
 import { type DeliveryResult, deliver } from './deliver.js';
 import { recordBatcher } from './record-batcher.js';
@@ -155,12 +156,15 @@ export class WebhookWorker {
   #idleWaiters: (() => void)[] = [];
   /** Writes attempts in batches, shared with the other workers of this store. */
   readonly #batcher: ReturnType<typeof recordBatcher>;
+  /** Claims due deliveries, merged with the other workers' claims of this store. */
+  readonly #claimer: ReturnType<typeof claimBatcher>;
 
   /** Use `registry.worker(options)`. */
   constructor(host: WorkerHost, options: WorkerOptions = {}) {
     this.#host = host;
     this.#store = host.store;
     this.#batcher = recordBatcher(host.store);
+    this.#claimer = claimBatcher(host.store);
     this.#clock = options.clock ?? systemClock;
     this.#concurrency = positiveInt(options.concurrency, 32, 'concurrency');
     this.#perWebhook = positiveInt(options.perWebhookConcurrency, 4, 'perWebhookConcurrency');
@@ -346,7 +350,7 @@ export class WebhookWorker {
         const limit = this.#concurrency;
         if (2 * this.#concurrency - held < limit) break;
         const now = new Date(this.#clock.now());
-        const claims = await this.#store.claimDue({ limit, leaseMs: this.#leaseMs, now });
+        const claims = await this.#claimer.claim({ limit, leaseMs: this.#leaseMs, now, group: this.#clock });
         this.#failures = 0;
         if (!this.#running) {
           // stop() was called while claiming: give these back at once.

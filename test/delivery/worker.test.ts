@@ -545,4 +545,53 @@ describe('emit', () => {
     const { items } = await registry.deliveries('acme', hook.id);
     expect(items.map((d) => d.state)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
   });
+
+  it('merges the claims of several workers of one store into one claimDue call', async () => {
+    const memory = memoryStore();
+    const claims: number[] = [];
+    const store: Store = {
+      ...memory,
+      claimDue: async (input) => {
+        const claimed = await memory.claimDue(input);
+        claims.push(claimed.length);
+        return claimed;
+      },
+    };
+    const clock = createFakeClock();
+    const registry = new WebhookRegistry({ store, clock });
+    const hook = await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    for (let i = 0; i < 6; i++) await registry.emit({ scope: 'acme', type: 'pay', data: { i } });
+    const transport = captureTransport();
+    const workers = [1, 2, 3].map(() => registry.worker({ transport, concurrency: 2, pollIntervalMs: 1000 }));
+    // Started in the same turn: their first claims go out together.
+    for (const w of workers) w.start();
+    await Promise.all(workers.map((w) => w.drain()));
+    await Promise.all(workers.map((w) => w.stop()));
+    expect(claims[0]).toBe(6);
+    expect(transport.requests).toHaveLength(6);
+    const { items } = await registry.deliveries('acme', hook.id);
+    expect(items.every((d) => d.state === 'succeeded')).toBe(true);
+    expect(new Set(transport.requests.map((r) => r.headers['webhook-id'])).size).toBe(6);
+  });
+
+  it('does not merge the claims of workers on different clocks', async () => {
+    const memory = memoryStore();
+    const limits: number[] = [];
+    const store: Store = {
+      ...memory,
+      claimDue: (input) => {
+        limits.push(input.limit);
+        return memory.claimDue(input);
+      },
+    };
+    const registries = [createFakeClock(), createFakeClock()].map(
+      (clock) => new WebhookRegistry({ store, clock }),
+    );
+    const transport = captureTransport();
+    const workers = registries.map((r) => r.worker({ transport, concurrency: 3, pollIntervalMs: 1000 }));
+    for (const w of workers) w.start();
+    await Promise.all(workers.map((w) => w.drain()));
+    await Promise.all(workers.map((w) => w.stop()));
+    expect(limits.slice(0, 2)).toEqual([3, 3]);
+  });
 });
