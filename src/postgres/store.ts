@@ -749,7 +749,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     async claimDue({ limit, leaseMs, now }) {
       if (!(limit >= 1)) return [];
       // The limit is a literal: with it as a parameter PostgreSQL re-plans the prepared claim on
-      // every call instead of settling on its generic plan. Workers use one or two limits.
+      // every call instead of settling on its generic plan. Workers ask for a few distinct limits
+      // (their concurrency, and sums of it when claims of several workers are merged).
       const claimLimit = Math.min(Math.floor(limit), 100_000);
       // One row holding the batch as JSON (deliveries in due order, each distinct webhook once):
       // a single field to decode instead of some forty per delivery.
@@ -780,7 +781,15 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       );
       const batch = json<{ deliveries: DeliveryRow[] | null; webhooks: WebhookRow[] | null }>(row?.batch);
       const webhooks = new Map<string, WebhookRecord>();
-      for (const w of batch.webhooks ?? []) webhooks.set(`${w.id} ${w.scope}`, toWebhook(w));
+      for (const w of batch.webhooks ?? []) {
+        // One record for all of the batch's deliveries to that webhook, frozen like the memory
+        // store's snapshots so no consumer can change it under another.
+        const record = toWebhook(w);
+        Object.freeze(record.eventTypes);
+        Object.freeze(record.limitEvents);
+        Object.freeze(record.secrets);
+        webhooks.set(`${w.id} ${w.scope}`, Object.freeze(record));
+      }
       return (batch.deliveries ?? []).map(
         (d): ClaimedDelivery => ({
           ...toDelivery(d),

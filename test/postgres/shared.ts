@@ -253,6 +253,39 @@ export function sharedBehaviour(
   );
 
   it(
+    'claims a batch in due order with one frozen webhook snapshot per webhook',
+    withStore(async (store) => {
+      const a = await store.insertWebhook({
+        scope: 's',
+        fields: webhookFields({ secrets: ['k'.repeat(32)] }),
+        now: T0,
+      });
+      const b = await store.insertWebhook({ scope: 's', fields: webhookFields(), now: T0 });
+      const at = (ms: number) => new Date(T0.getTime() + ms);
+      // Due at T0+3, T0+1 and T0+2 ms: claimed in due order, not in insertion order.
+      const deliveries = [newDelivery(a.id), newDelivery(b.id), newDelivery(a.id)];
+      for (const [i, due] of [3, 1, 2].entries()) {
+        await store.enqueue({
+          scope: 's',
+          notificationId: `n${i}`,
+          deliveries: [deliveries[i]!],
+          now: at(due),
+        });
+      }
+      const claimed = await store.claimDue({ limit: 10, leaseMs: 60_000, now: at(10) });
+      expect(claimed.map((c) => c.id)).toEqual([deliveries[1]!.id, deliveries[2]!.id, deliveries[0]!.id]);
+      const [first, second, third] = claimed;
+      expect(first!.webhook).toMatchObject({ id: b.id, scope: 's' });
+      expect(second!.webhook).toBe(third!.webhook);
+      expect(second!.webhook).toMatchObject({ id: a.id, secrets: ['k'.repeat(32)] });
+      expect(Object.isFrozen(second!.webhook)).toBe(true);
+      expect(Object.isFrozen(second!.webhook!.secrets)).toBe(true);
+      expect(second!.leaseUntil).toEqual(at(60_010));
+      expect(second!.request).toEqual(deliveries[2]!.request);
+    }),
+  );
+
+  it(
     'rejects a tx that is not a transaction handle',
     withStore(async (store) => {
       await expect(
