@@ -452,7 +452,14 @@ export class WebhookWorker {
     const policy = this.#host.retryPolicyFor(webhook);
     const startedAt = new Date(this.#clock.now());
     const result = await deliver(
-      { ...claim.request, id: claim.id, secrets: webhook.secrets },
+      {
+        url: claim.request.url,
+        method: claim.request.method,
+        headers: claim.request.headers,
+        body: claim.request.body,
+        id: claim.id,
+        secrets: webhook.secrets,
+      },
       {
         timeoutMs: this.#timeoutMs,
         maxResponseBytes: this.#maxResponseBytes,
