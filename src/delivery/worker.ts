@@ -109,7 +109,9 @@ function asHooklineError(error: unknown, message: string): HooklineError {
  * deliveries whose webhook was disabled or removed. Get one from `registry.worker(options)`.
  *
  * Many workers, in one process or many, can share one store: claims are leased, so a delivery
- * is never sent by two workers at once while its lease lives.
+ * is never sent by two workers at once while its lease lives. Workers of the same store object
+ * in one process also pool their store calls: claims asked for together go out as one
+ * `claimDue`, and attempts that finish together are written by one `recordAttempts`.
  *
  * @example
  * ```ts
