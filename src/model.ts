@@ -241,6 +241,35 @@ export interface Delivery {
   updatedAt: Date;
 }
 
+/**
+ * A delivery's own fields, copied one by one from anything that extends it (a claim, a stored
+ * row), so lease and storage fields stay behind. Shallow: the request and dates are shared.
+ * Written out rather than with a rest pattern, which costs several times as much per call.
+ *
+ * @example
+ * ```ts
+ * const delivery = deliveryFields(claim); // no leaseToken, leaseUntil or webhook
+ * ```
+ */
+export function deliveryFields(d: Delivery): Delivery {
+  return {
+    id: d.id,
+    scope: d.scope,
+    webhookId: d.webhookId,
+    notificationId: d.notificationId,
+    type: d.type,
+    event: d.event,
+    request: d.request,
+    state: d.state,
+    attemptCount: d.attemptCount,
+    nextAttemptAt: d.nextAttemptAt,
+    lastStatus: d.lastStatus,
+    lastError: d.lastError,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}
+
 /** One HTTP try of a delivery, as recorded in the attempt log. */
 export interface Attempt {
   /** Increasing id assigned by the store. */

@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../clock.js';
 import { HooklineError } from '../errors.js';
-import type { Delivery, WebhookRecord } from '../model.js';
+import { type Delivery, deliveryFields, type WebhookRecord } from '../model.js';
 import type { ClaimedDelivery, Store } from '../storage/types.js';
 import { claimBatcher } from './claim-batcher.js';
 import { nextAttemptDelay } from './classify.js';
@@ -447,7 +447,7 @@ export class WebhookWorker {
       const reason = webhook ? 'webhook disabled' : 'webhook removed';
       const now = new Date(this.#clock.now());
       if (await store.cancelClaimed({ deliveryId: claim.id, leaseToken: claim.leaseToken, reason, now })) {
-        this.#emit('delivery.canceled', { delivery: stripLease(claim), reason });
+        this.#emit('delivery.canceled', { delivery: deliveryFields(claim), reason });
       }
       return;
     }
@@ -517,7 +517,7 @@ export class WebhookWorker {
     if (this.#listeners.get(event)?.size) {
       // Built only when someone listens: this runs once per attempt.
       const delivery: Delivery = {
-        ...stripLease(claim),
+        ...deliveryFields(claim),
         state: outcome.state,
         attemptCount: attemptNumber,
         nextAttemptAt,
@@ -593,25 +593,6 @@ export class WebhookWorker {
     }
     this.#emit('error', { error, during });
   }
-}
-
-function stripLease(claim: ClaimedDelivery): Delivery {
-  return {
-    id: claim.id,
-    scope: claim.scope,
-    webhookId: claim.webhookId,
-    notificationId: claim.notificationId,
-    type: claim.type,
-    event: claim.event,
-    request: claim.request,
-    state: claim.state,
-    attemptCount: claim.attemptCount,
-    nextAttemptAt: claim.nextAttemptAt,
-    lastStatus: claim.lastStatus,
-    lastError: claim.lastError,
-    createdAt: claim.createdAt,
-    updatedAt: claim.updatedAt,
-  };
 }
 
 function describeError(result: DeliveryResult): string | null {
