@@ -4,7 +4,7 @@ import {
   BodyCollector,
   failure,
   parseTarget,
-  pickResponseHeaders,
+  pickRawResponseHeaders,
   redirectError,
   type Transport,
   type TransportRequest,
@@ -84,7 +84,7 @@ export function undiciTransport(options: UndiciTransportOptions = {}): PooledTra
   const agent = createGuardedAgent(options);
 
   // The dispatcher API with our own handler: no Readable per response, no AbortSignal; the
-  // deadline and the body cap abort through the dispatch controller.
+  // deadline and the body cap abort through the dispatch's abort function.
   function send(req: TransportRequest): Promise<TransportResult> {
     const target = parseTarget(req.url);
     if (!('url' in target)) return Promise.resolve(failure(target));
@@ -96,8 +96,8 @@ export function undiciTransport(options: UndiciTransportOptions = {}): PooledTra
       try {
         agent.dispatch(
           {
-            origin: target.url.origin,
-            path: `${target.url.pathname}${target.url.search}`,
+            origin: target.origin,
+            path: target.path,
             method: req.method as Dispatcher.HttpMethod,
             headers,
             body: req.body,
@@ -124,10 +124,15 @@ export function undiciTransport(options: UndiciTransportOptions = {}): PooledTra
  * One attempt's undici dispatch handler: collects the status, the safe headers and the capped
  * body, and settles once, on the response's end, an error, the cap, or the deadline. A class
  * rather than closures, so an attempt allocates one object.
+ *
+ * It implements undici's original handler interface (`onConnect`, `onHeaders`, `onData`,
+ * `onComplete`, `onError`), the one undici's own `request()` uses: a handler with the newer
+ * `onRequestStart`/`onResponse*` methods is wrapped per request in an adapter that also turns
+ * every response header into an object. Raw headers let us decode only the few we keep.
  */
 class AttemptHandler implements Dispatcher.DispatchHandler {
   #settled = false;
-  #controller: Dispatcher.DispatchController | undefined;
+  #abort: ((reason?: Error) => void) | undefined;
   #status = 0;
   #headers: Record<string, string> = {};
   readonly #collector: BodyCollector;
@@ -141,7 +146,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.#collector = new BodyCollector(request.maxResponseBytes);
     this.#timer = setTimeout(() => {
       this.#finish(failure(toTransportError(null, true, request.timeoutMs)));
-      this.#controller?.abort(new Error(`No complete response within ${request.timeoutMs} ms.`));
+      this.#abort?.(new Error(`No complete response within ${request.timeoutMs} ms.`));
     }, request.timeoutMs);
   }
 
@@ -149,32 +154,29 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.#finish(failure(toTransportError(err, false, this.#request.timeoutMs)));
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#settled) controller.abort(new Error('Attempt already finished.'));
+  onConnect(abort: (reason?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#settled) abort(new Error('Attempt already finished.'));
   }
 
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
     this.#status = statusCode;
-    this.#headers = pickResponseHeaders((name) => headers[name]);
+    this.#headers = pickRawResponseHeaders(rawHeaders);
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.#collector.push(chunk)) {
-      this.#complete(); // the cap is reached: keep what we have, stop reading
-      controller.abort(new Error('Response body cap reached.'));
-    }
+  onData(chunk: Buffer): boolean {
+    if (this.#collector.push(chunk)) return true;
+    this.#complete(); // the cap is reached: keep what we have, stop reading
+    this.#abort?.(new Error('Response body cap reached.'));
+    return false;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     this.#complete();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onError(err: Error): void {
     this.fail(err);
   }
 

@@ -108,6 +108,36 @@ export function pickResponseHeaders(
   return out;
 }
 
+const SAFE_NAMES = new Set(SAFE_RESPONSE_HEADERS);
+const SAFE_NAME_LENGTHS = new Set(SAFE_RESPONSE_HEADERS.map((name) => name.length));
+
+/**
+ * Picks {@link SAFE_RESPONSE_HEADERS} from undici's raw header list (name, value, name, value…,
+ * as bytes), decoding only the names that can match and their values. Repeated headers are joined
+ * with `, ` in the order received, as {@link pickResponseHeaders} does.
+ */
+export function pickRawResponseHeaders(raw: readonly (Buffer | string)[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const rawName = raw[i] as Buffer | string;
+    if (!SAFE_NAME_LENGTHS.has(rawName.length)) continue;
+    const name = latin1(rawName).toLowerCase();
+    if (!SAFE_NAMES.has(name)) continue;
+    const value = latin1(raw[i + 1] as Buffer | string);
+    const before = out[name];
+    out[name] = before === undefined ? value : `${before}, ${value}`;
+  }
+  for (const name in out) {
+    const value = out[name] as string;
+    if (value.length > MAX_HEADER_VALUE) out[name] = value.slice(0, MAX_HEADER_VALUE);
+  }
+  return out;
+}
+
+function latin1(bytes: Buffer | string): string {
+  return typeof bytes === 'string' ? bytes : bytes.toString('latin1');
+}
+
 /**
  * Collects response body chunks up to a byte cap and decodes them as UTF-8 (invalid bytes become
  * U+FFFD; a multi-byte character cut by the cap is dropped).
@@ -174,6 +204,10 @@ class DeadlineError extends Error {
 /** The target of an attempt: the URL without credentials, plus an `authorization` header made from them. */
 export interface Target {
   url: URL;
+  /** `url.origin`, read once (a `URL` getter allocates on every read). */
+  origin: string;
+  /** `url.pathname` + `url.search`. */
+  path: string;
   /** `Basic …` when the URL carried `user:pass@`. */
   authorization?: string;
 }
@@ -221,12 +255,14 @@ function parseTargetUncached(raw: string): Target | TransportError {
       message: `Refused to connect to port ${url.port}: it belongs to another protocol (the Fetch standard's "bad port" list).`,
     };
   }
-  if (url.username === '' && url.password === '') return { url };
+  const origin = url.origin;
+  const path = `${url.pathname}${url.search}`;
+  if (url.username === '' && url.password === '') return { url, origin, path };
   const user = decodeURIComponent(url.username);
   const pass = decodeURIComponent(url.password);
   url.username = '';
   url.password = '';
-  return { url, authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` };
+  return { url, origin, path, authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` };
 }
 
 /** A 3xx outcome as an error (redirects are never followed). `undefined` for other statuses. */

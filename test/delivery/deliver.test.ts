@@ -31,6 +31,14 @@ beforeAll(async () => {
     res.end();
   });
   rx.route('/target', (_req, res) => res.end('never'));
+  rx.route('/headers', (_req, res) => {
+    res.setHeader('X-Request-Id', ['first', 'second']);
+    res.setHeader('Set-Cookie', 'session=secret');
+    res.setHeader('Server', 'receiver/1.0');
+    res.setHeader('Retry-After', 'x'.repeat(2000));
+    res.setHeader('Content-Type', 'text/plain');
+    res.end('ok');
+  });
   rx.route('/slow', (req, res) => {
     const timer = setTimeout(() => res.end('late'), 5_000);
     req.socket.on('close', () => clearTimeout(timer));
@@ -84,6 +92,17 @@ describe.each(['undici', 'ky'])('deliver() over %s', (name) => {
       status: 503,
       classification: 'retryable',
       responseHeaders: { 'retry-after': '120' },
+    });
+  });
+
+  it('keeps only the safe response headers: lowercased, repeats joined, long values cut', async () => {
+    const r = await deliver(req('/headers'), { transport: transport() });
+    expect(r.responseHeaders).toEqual({
+      'content-type': 'text/plain',
+      'content-length': '2',
+      date: expect.any(String),
+      'retry-after': 'x'.repeat(1024),
+      'x-request-id': 'first, second',
     });
   });
 
