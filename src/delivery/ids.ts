@@ -14,22 +14,34 @@ function randomInto(target: Uint8Array, offset: number, length: number): void {
   poolOffset += length;
 }
 
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const ALPHABET = Buffer.from('0123456789ABCDEFGHJKMNPQRSTVWXYZ', 'latin1');
+const ID_CHARS = 26; // 128 bits in 5-bit characters, the last one padded
+const MAX_FAST_PREFIX = 32;
 
-function base32(bytes: Uint8Array): string {
-  let out = '';
+/** Reused per call (ids are made synchronously): the 16 id bytes, and the id's text as bytes. */
+const bytes = new Uint8Array(16);
+const text = Buffer.allocUnsafe(MAX_FAST_PREFIX + 1 + ID_CHARS);
+
+/** Writes the 26 base32 characters of `bytes` into `text` at `at`. */
+function base32Into(at: number): void {
   let buffer = 0;
   let bits = 0;
-  for (const byte of bytes) {
-    buffer = (buffer << 8) | byte;
+  let out = at;
+  for (let i = 0; i < bytes.length; i++) {
+    buffer = ((buffer << 8) | (bytes[i] as number)) & 0xfff;
     bits += 8;
     while (bits >= 5) {
-      out += ALPHABET[(buffer >>> (bits - 5)) & 31];
+      text[out++] = ALPHABET[(buffer >>> (bits - 5)) & 31] as number;
       bits -= 5;
     }
   }
-  if (bits > 0) out += ALPHABET[(buffer << (5 - bits)) & 31];
-  return out;
+  text[out] = ALPHABET[(buffer << (5 - bits)) & 31] as number;
+}
+
+function isShortAscii(prefix: string): boolean {
+  if (prefix.length > MAX_FAST_PREFIX) return false;
+  for (let i = 0; i < prefix.length; i++) if (prefix.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /**
@@ -43,12 +55,19 @@ function base32(bytes: Uint8Array): string {
  * ```
  */
 export function createId(prefix: string, nowMs: number = Date.now()): string {
-  const bytes = new Uint8Array(16);
   let t = Math.max(0, Math.floor(nowMs));
   for (let i = 5; i >= 0; i--) {
     bytes[i] = t % 256;
     t = Math.floor(t / 256);
   }
   randomInto(bytes, 6, 10);
-  return `${prefix}_${base32(bytes).slice(0, 26)}`;
+  // One string, built in place: character-by-character concatenation made ~30 strings per id.
+  if (!isShortAscii(prefix)) {
+    base32Into(0);
+    return `${prefix}_${text.toString('latin1', 0, ID_CHARS)}`;
+  }
+  text.write(prefix, 0, 'latin1');
+  text[prefix.length] = 0x5f; // '_'
+  base32Into(prefix.length + 1);
+  return text.toString('latin1', 0, prefix.length + 1 + ID_CHARS);
 }
