@@ -28,8 +28,9 @@ export const TEMPLATE_ESCAPES = ['html', 'json'] as const;
 /** How `{{x}}` escapes in templates. */
 export type TemplateEscape = (typeof TEMPLATE_ESCAPES)[number];
 
+/** Control characters, refused in names and event types. Internal. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 /** A non-empty name without control characters (scopes, keys, event slugs). */
 export const nameSchema = z
