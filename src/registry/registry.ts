@@ -408,13 +408,13 @@ export class WebhookRegistry {
     const notificationId = parsed.id ?? createId('ntf', now.getTime());
     const index = await this.#index(parsed.scope, options.tx);
     const matches = index.match({ type: parsed.type, event: parsed.event });
-    const renderable = {
+    const renderable: Notification = {
       scope: parsed.scope,
       type: parsed.type,
       event: parsed.event,
       data: parsed.data,
-      ...(parsed.occurredAt ? { occurredAt: parsed.occurredAt } : {}),
     };
+    if (parsed.occurredAt) renderable.occurredAt = parsed.occurredAt;
     const deliveries = matches.map((webhook): NewDelivery => {
       // Literals rather than `{ ...base, request }`: adding keys after a spread takes V8's slow
       // path, and this runs once per delivery.
@@ -682,8 +682,8 @@ export class WebhookRegistry {
   }
 
   /** The store's webhook version of a scope, or `undefined` when the store keeps none. */
-  async #version(scope: string, tx?: unknown): Promise<string | undefined> {
-    return this.store.webhooksVersion?.({ scope, ...(tx === undefined ? {} : { tx }) });
+  #version(scope: string, tx?: unknown): Promise<string> | undefined {
+    return this.store.webhooksVersion?.(tx === undefined ? { scope } : { scope, tx });
   }
 
   /**
