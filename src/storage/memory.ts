@@ -95,6 +95,9 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   /** deliveryId → its attempts, oldest first. */
   const attempts = new Map<string, Attempt[]>();
   let nextAttemptId = 1;
+  let nextLease = 1;
+  /** Makes this store's lease tokens differ from another memory store's. */
+  const leaseSalt = `${randomUUID().slice(0, 8)}-`;
   /** scope → version, bumped by every webhook write. */
   const versions = new Map<string, number>();
   const bump = (scope: string) => versions.set(scope, (versions.get(scope) ?? 0) + 1);
@@ -301,7 +304,13 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
           notificationId,
           type: d.type,
           event: d.event,
-          request: { ...d.request, headers: { ...d.request.headers } },
+          // Frozen: claims share it rather than copying it per attempt.
+          request: Object.freeze({
+            url: d.request.url,
+            method: d.request.method,
+            headers: Object.freeze({ ...d.request.headers }),
+            body: d.request.body,
+          }),
           state: d.failure ? 'failed' : 'pending',
           attemptCount: 0,
           nextAttemptAt: d.failure ? null : new Date(now),
@@ -331,15 +340,22 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         if (!top || top.at > now.getTime()) break;
         dueQueue.pop();
         const d = deliveries.get(top.id)!;
-        d.leaseToken = randomUUID();
-        d.leaseUntil = new Date(now.getTime() + leaseMs);
+        const leaseUntil = now.getTime() + leaseMs;
+        // Unique within this store, which is all a lease token has to be here.
+        const leaseToken = `${leaseSalt}${nextLease++}`;
+        d.leaseToken = leaseToken;
+        d.leaseUntil = new Date(leaseUntil);
         schedule(d);
         const webhook = scopes.get(d.scope)?.get(d.webhookId);
-        const copy = publicDelivery(d) as ClaimedDelivery;
-        copy.leaseToken = d.leaseToken;
-        copy.leaseUntil = new Date(d.leaseUntil);
-        copy.webhook = webhook ? snapshot(webhook) : null;
-        claimed.push(copy);
+        // The frozen request and webhook snapshot are shared; dates are copies.
+        const claim = deliveryFields(d) as ClaimedDelivery;
+        claim.nextAttemptAt = copyDate(d.nextAttemptAt);
+        claim.createdAt = new Date(d.createdAt.getTime());
+        claim.updatedAt = new Date(d.updatedAt.getTime());
+        claim.leaseToken = leaseToken;
+        claim.leaseUntil = new Date(leaseUntil);
+        claim.webhook = webhook ? snapshot(webhook) : null;
+        claimed.push(claim);
       }
       return claimed;
     },

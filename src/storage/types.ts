@@ -208,7 +208,10 @@ export interface NewDelivery {
   failure?: string | null;
 }
 
-/** A delivery handed out by `claimDue`, with the lease that makes it the claimer's. */
+/**
+ * A delivery handed out by `claimDue`, with the lease that makes it the claimer's. Read-only:
+ * a store may hand out its `request` and `webhook` as frozen objects shared between claims.
+ */
 export interface ClaimedDelivery extends Delivery {
   leaseToken: string;
   leaseUntil: Date;
