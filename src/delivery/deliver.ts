@@ -139,11 +139,13 @@ export async function deliver(
 
   const headers: Record<string, string> = {};
   let hasUserAgent = false;
-  for (const [name, value] of Object.entries(request.headers)) {
+  const given = request.headers;
+  for (const name in given) {
+    if (!Object.hasOwn(given, name)) continue;
     const lower = name.toLowerCase();
     if (DROPPED_HEADERS.has(lower) || SIGNATURE_HEADERS.has(lower)) continue;
     if (lower === 'user-agent') hasUserAgent = true;
-    headers[name] = value;
+    headers[name] = given[name] as string;
   }
   if (!hasUserAgent) headers['user-agent'] = options.userAgent ?? DEFAULT_USER_AGENT;
   const id = request.id ?? (secrets.length > 0 ? `msg_${randomUUID()}` : undefined);

@@ -4,7 +4,7 @@ import { type Delivery, deliveryFields, type WebhookRecord } from '../model.js';
 import type { ClaimedDelivery, Store } from '../storage/types.js';
 import { claimBatcher } from './claim-batcher.js';
 import { nextAttemptDelay } from './classify.js';
-import { type DeliveryResult, deliver } from './deliver.js';
+import { type DeliverOptions, type DeliveryResult, deliver } from './deliver.js';
 import { recordBatcher } from './record-batcher.js';
 import type { RetryPolicy } from './retry.js';
 import type { SsrfOptions } from './ssrf.js';
@@ -157,6 +157,7 @@ export class WebhookWorker {
   #waitingCount = 0;
   #idleWaiters: (() => void)[] = [];
   /** Writes attempts in batches, shared with the other workers of this store. */
+  readonly #optionsByPolicy = new WeakMap<RetryPolicy, DeliverOptions>();
   readonly #batcher: ReturnType<typeof recordBatcher>;
   /** Claims due deliveries, merged with the other workers' claims of this store. */
   readonly #claimer: ReturnType<typeof claimBatcher>;
@@ -325,6 +326,9 @@ export class WebhookWorker {
       this.#tickAgain = true;
       return;
     }
+    // A tick would claim nothing while more than a batch is held (see #tick); the delivery that
+    // frees the room wakes us again. Saves a tick and a timer per finished delivery.
+    if (this.#inFlight.size + this.#waitingCount + this.#ready.length > this.#concurrency) return;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#tickDone = this.#tick();
@@ -389,11 +393,13 @@ export class WebhookWorker {
     while (this.#running && this.#inFlight.size < this.#concurrency) {
       const claim = this.#ready.shift();
       if (!claim) return;
-      await this.#dispatch(claim);
+      const releasing = this.#dispatch(claim);
+      if (releasing) await releasing;
     }
   }
 
-  async #dispatch(claim: ClaimedDelivery): Promise<void> {
+  /** Starts `claim`, parks it behind its webhook's busy slots, or gives it back (a promise then). */
+  #dispatch(claim: ClaimedDelivery): Promise<unknown> | undefined {
     const key = `${claim.scope}\u0000${claim.webhookId}`;
     const busy = this.#perWebhookInFlight.get(key) ?? 0;
     if (busy >= this.#perWebhook) {
@@ -403,41 +409,45 @@ export class WebhookWorker {
         waiting.push(claim);
         this.#waiting.set(key, waiting);
         this.#waitingCount += 1;
-        return;
+        return undefined;
       }
       // This webhook has enough in flight and waiting: give the delivery back for a little
       // later, so the next claims reach other webhooks' deliveries first.
       const later = new Date(this.#clock.now() + Math.min(1000, this.#pollIntervalMs));
-      await this.#store.releaseClaim({ deliveryId: claim.id, leaseToken: claim.leaseToken, now: later });
-      return;
+      return this.#store.releaseClaim({ deliveryId: claim.id, leaseToken: claim.leaseToken, now: later });
     }
     this.#start(key, claim);
+    return undefined;
   }
 
   #start(key: string, claim: ClaimedDelivery): void {
     this.#perWebhookInFlight.set(key, (this.#perWebhookInFlight.get(key) ?? 0) + 1);
-    const done = this.#process(claim)
-      .catch((error: unknown) =>
-        this.#emitError(asHooklineError(error, 'Recording an attempt failed.'), 'record'),
-      )
-      .finally(() => {
-        this.#inFlight.delete(claim.id);
-        const left = (this.#perWebhookInFlight.get(key) ?? 1) - 1;
-        if (left > 0) this.#perWebhookInFlight.set(key, left);
-        else this.#perWebhookInFlight.delete(key);
-        const next = this.#waiting.get(key)?.shift();
-        if (next) {
-          this.#waitingCount -= 1;
-          if (this.#waiting.get(key)?.length === 0) this.#waiting.delete(key);
-          if (this.#running) this.#start(key, next);
-          else void this.#release(next);
-        } else if (this.#running) {
-          void this.#pump();
-        }
-        if (this.#running) this.#wake();
-        else this.#notifyIdle();
-      });
-    this.#inFlight.set(claim.id, { claim, done });
+    this.#inFlight.set(claim.id, { claim, done: this.#run(key, claim) });
+  }
+
+  /** Processes one claim, then frees its slots and starts what waits for them. Never rejects. */
+  async #run(key: string, claim: ClaimedDelivery): Promise<void> {
+    try {
+      await this.#process(claim);
+    } catch (error) {
+      this.#emitError(asHooklineError(error, 'Recording an attempt failed.'), 'record');
+    } finally {
+      this.#inFlight.delete(claim.id);
+      const left = (this.#perWebhookInFlight.get(key) ?? 1) - 1;
+      if (left > 0) this.#perWebhookInFlight.set(key, left);
+      else this.#perWebhookInFlight.delete(key);
+      const next = this.#waiting.get(key)?.shift();
+      if (next) {
+        this.#waitingCount -= 1;
+        if (this.#waiting.get(key)?.length === 0) this.#waiting.delete(key);
+        if (this.#running) this.#start(key, next);
+        else void this.#release(next);
+      } else if (this.#running) {
+        void this.#pump();
+      }
+      if (this.#running) this.#wake();
+      else this.#notifyIdle();
+    }
   }
 
   async #process(claim: ClaimedDelivery): Promise<void> {
@@ -462,13 +472,7 @@ export class WebhookWorker {
         id: claim.id,
         secrets: webhook.secrets,
       },
-      {
-        timeoutMs: this.#timeoutMs,
-        maxResponseBytes: this.#maxResponseBytes,
-        now: () => this.#clock.now(),
-        transport: this.#transport,
-        retryPolicy: policy,
-      },
+      this.#deliverOptions(policy),
     );
     const now = new Date(this.#clock.now());
     const attemptNumber = claim.attemptCount + 1;
@@ -547,6 +551,23 @@ export class WebhookWorker {
         await this.#disable(webhook, 'failing');
       }
     }
+  }
+
+  /** `deliver()` options for a retry policy, made once per policy object. */
+  #deliverOptions(policy: RetryPolicy): DeliverOptions {
+    let options = this.#optionsByPolicy.get(policy);
+    if (!options) {
+      const clock = this.#clock;
+      options = {
+        timeoutMs: this.#timeoutMs,
+        maxResponseBytes: this.#maxResponseBytes,
+        now: () => clock.now(),
+        transport: this.#transport,
+        retryPolicy: policy,
+      };
+      this.#optionsByPolicy.set(policy, options);
+    }
+    return options;
   }
 
   async #disable(webhook: WebhookRecord, reason: 'gone' | 'failing'): Promise<void> {
