@@ -33,6 +33,9 @@ function copyWebhook(r: WebhookRecord): WebhookRecord {
   };
 }
 
+/** The health of a webhook whose last attempt succeeded: shared, as most records return it. */
+const HEALTHY: WebhookHealth = Object.freeze({ failingSince: null, consecutiveFailures: 0 });
+
 /** Frozen copies of webhook records for claims, made once per version of a record. */
 const snapshots = new WeakMap<WebhookRecord, WebhookRecord>();
 
@@ -90,8 +93,8 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   const scopes = new Map<string, Map<number, WebhookRecord>>();
   /** id → delivery, in creation order. */
   const deliveries = new Map<string, StoredDelivery>();
-  /** `${scope}\u0000${notificationId}` → its delivery ids. */
-  const notifications = new Map<string, string[]>();
+  /** scope → notification id → its delivery ids. */
+  const notifications = new Map<string, Map<string, string[]>>();
   /** deliveryId → its attempts, oldest first. */
   const attempts = new Map<string, Attempt[]>();
   let nextAttemptId = 1;
@@ -188,7 +191,8 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     const webhook = scopes.get(delivery.scope)?.get(delivery.webhookId);
     let health: WebhookHealth | null = null;
     if (webhook) {
-      const before = [webhook.failingSince, webhook.consecutiveFailures] as const;
+      const failingBefore = webhook.failingSince;
+      const failuresBefore = webhook.consecutiveFailures;
       if (attempt.ok) {
         webhook.failingSince = null;
         webhook.consecutiveFailures = 0;
@@ -196,13 +200,16 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         webhook.failingSince ??= new Date(attempt.startedAt);
         if (outcome.state === 'failed' && leased(deliveryId, leaseToken)) webhook.consecutiveFailures += 1;
       }
-      if (before[0] !== webhook.failingSince || before[1] !== webhook.consecutiveFailures) {
+      if (failingBefore !== webhook.failingSince || failuresBefore !== webhook.consecutiveFailures) {
         snapshots.delete(webhook); // the next claim sees the new health
       }
-      health = {
-        failingSince: webhook.failingSince && new Date(webhook.failingSince),
-        consecutiveFailures: webhook.consecutiveFailures,
-      };
+      health =
+        webhook.failingSince === null && webhook.consecutiveFailures === 0
+          ? HEALTHY
+          : {
+              failingSince: webhook.failingSince && new Date(webhook.failingSince),
+              consecutiveFailures: webhook.consecutiveFailures,
+            };
     }
     if (!leased(deliveryId, leaseToken)) return { applied: false, health };
     delivery.attemptCount += 1;
@@ -289,8 +296,12 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
           },
         ]);
       }
-      const notificationKey = `${scope}\u0000${notificationId}`;
-      const existing = notifications.get(notificationKey);
+      let seen = notifications.get(scope);
+      if (!seen) {
+        seen = new Map();
+        notifications.set(scope, seen);
+      }
+      const existing = seen.get(notificationId);
       if (existing) return { created: false, deliveryIds: [...existing] };
       for (const d of batch) {
         if (deliveries.has(d.id))
@@ -325,8 +336,8 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         if (stored.state === 'pending') pendingCount++;
         schedule(stored);
       }
-      notifications.set(
-        notificationKey,
+      seen.set(
+        notificationId,
         batch.map((d) => d.id),
       );
       if (batch.length > 0) wake();
