@@ -5,6 +5,11 @@
  * receiver. Targets: at least 60 % of raw undici end to end; peak RSS under 300 MB with 20 000
  * deliveries queued.
  *
+ * Method: one untimed warm-up run of each side (both JIT-compiled before timing), then ROUNDS
+ * interleaved timed runs of each; each side is represented by its best run, and every run is
+ * listed. Each hookline run uses a new registry and memory store; its peak RSS is measured from a
+ * collected heap when the process runs with --expose-gc (as `npm run bench` does).
+ *
  * Run: npx tsx bench/pipeline/index.ts [--quick]
  */
 import { fork } from 'node:child_process';
@@ -15,6 +20,7 @@ import { memoryStore, WebhookRegistry } from '../../src/index.js';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 4_000 : 20_000;
+const ROUNDS = quick ? 1 : 3;
 const CONCURRENCY = 64;
 const WEBHOOKS = 200;
 
@@ -22,6 +28,7 @@ let peakRss = 0;
 const rssTimer = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 20);
+const collect = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
 async function startReceiver(): Promise<{ port: number; stop(): void }> {
   const child = fork(fileURLToPath(new URL('../deliver/receiver.mjs', import.meta.url)), [], {
@@ -55,6 +62,8 @@ async function rawUndici(port: number, body: string): Promise<number> {
 }
 
 async function hookline(port: number) {
+  collect();
+  peakRss = process.memoryUsage().rss;
   const registry = new WebhookRegistry({ store: memoryStore() });
   for (let i = 0; i < WEBHOOKS; i++) {
     await registry.create('bench', {
@@ -113,6 +122,7 @@ async function hookline(port: number) {
     cpuPerDeliveryUs: (cpu.user + cpu.system) / N,
     cpuShare: (cpu.user + cpu.system) / 1e6 / deliverSeconds,
     queuedRss,
+    peakRss: Math.max(peakRss, process.memoryUsage().rss),
   };
 }
 
@@ -124,29 +134,40 @@ try {
     items: [{ sku: 'tee', qty: 2 }],
     note: 'x'.repeat(300),
   });
-  await rawUndici(receiver.port, body); // warm-up
-  const raw = await rawUndici(receiver.port, body);
-  const ours = await hookline(receiver.port);
+  // Warm-up: both sides run once untimed, so neither is measured while being compiled.
+  await rawUndici(receiver.port, body);
+  await hookline(receiver.port);
+  const raws: number[] = [];
+  const ours: Awaited<ReturnType<typeof hookline>>[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    raws.push(await rawUndici(receiver.port, body));
+    ours.push(await hookline(receiver.port));
+  }
   clearInterval(rssTimer);
-  const ratio = ours.perSecond / raw;
+  const raw = Math.max(...raws);
+  const best = ours.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+  const ratio = best.perSecond / raw;
+  const peak = Math.max(...ours.map((r) => r.peakRss));
   const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+  const runs = (values: number[]) => values.map((v) => v.toFixed(0)).join(' / ');
   console.log(
     `bench/pipeline: ${N} notifications -> ${N} signed deliveries, concurrency ${CONCURRENCY}, memory store`,
   );
-  console.log(`  raw undici Pool.request      ${raw.toFixed(0).padStart(7)} req/s`);
-  console.log(`  hookline emit only           ${ours.emitPerSecond.toFixed(0).padStart(7)} notifications/s`);
+  console.log(`  best of ${ROUNDS} interleaved runs per side, after one untimed warm-up run of each`);
+  console.log(`  raw undici Pool.request      ${raw.toFixed(0).padStart(7)} req/s   (runs: ${runs(raws)})`);
+  console.log(`  hookline emit only           ${best.emitPerSecond.toFixed(0).padStart(7)} notifications/s`);
   console.log(
-    `  hookline deliver only        ${ours.deliverPerSecond.toFixed(0).padStart(7)} deliveries/s, ${ours.cpuPerDeliveryUs.toFixed(0)} µs CPU each, process busy ${(ours.cpuShare * 100).toFixed(0)} %`,
+    `  hookline deliver only        ${best.deliverPerSecond.toFixed(0).padStart(7)} deliveries/s, ${best.cpuPerDeliveryUs.toFixed(0)} µs CPU each, process busy ${(best.cpuShare * 100).toFixed(0)} %`,
   );
   console.log(
-    `  hookline emit + deliver      ${ours.perSecond.toFixed(0).padStart(7)} deliveries/s (end to end)`,
+    `  hookline emit + deliver      ${best.perSecond.toFixed(0).padStart(7)} deliveries/s (end to end)   (runs: ${runs(ours.map((r) => r.perSecond))})`,
   );
   console.log(
     `  ratio hookline / raw undici  ${(ratio * 100).toFixed(0)} %  (target >= 60 %)  ${ratio >= 0.6 ? 'PASS' : 'FAIL'}`,
   );
-  console.log(`  RSS with ${N} queued          ${mb(ours.queuedRss)}`);
+  console.log(`  RSS with ${N} queued          ${mb(best.queuedRss)}`);
   console.log(
-    `  peak RSS                     ${mb(peakRss)}  (target < 300 MB)  ${peakRss < 300 * 1024 * 1024 ? 'PASS' : 'FAIL'}`,
+    `  peak RSS                     ${mb(peak)}  (target < 300 MB)  ${peak < 300 * 1024 * 1024 ? 'PASS' : 'FAIL'}`,
   );
 } finally {
   receiver.stop();
