@@ -171,23 +171,25 @@ const signingKeyCache = new Map<string, SigningKey>();
 const SIGNING_KEY_CACHE_MAX = 1000;
 
 function parseSigningKeys(secrets: readonly string[]): SigningKey[] {
-  return secrets.map((secret, index): SigningKey => {
-    const cached = signingKeyCache.get(secret);
-    if (cached) return cached;
-    let key: SigningKey | undefined;
-    if (typeof secret === 'string' && secret.startsWith(SECRET_PREFIX)) {
-      key = { kind: 'hmac', key: hmacKey(secret, index) };
-    } else if (typeof secret === 'string' && secret.startsWith(SECRET_KEY_PREFIX)) {
-      key = { kind: 'ed25519', key: ed25519PrivateKey(secret, index) };
-    }
-    if (key) {
-      if (signingKeyCache.size >= SIGNING_KEY_CACHE_MAX) signingKeyCache.clear();
-      signingKeyCache.set(secret, key);
-      return key;
-    }
-    const what = typeof secret === 'string' ? describe(secret) : `a ${typeof secret}`;
-    throw invalidSecret(index, `expected a whsec_ secret or a whsk_ secret key, got ${what}.`);
-  });
+  return secrets.map(signingKey);
+}
+
+function signingKey(secret: string, index: number): SigningKey {
+  const cached = signingKeyCache.get(secret);
+  if (cached) return cached;
+  let key: SigningKey | undefined;
+  if (typeof secret === 'string' && secret.startsWith(SECRET_PREFIX)) {
+    key = { kind: 'hmac', key: hmacKey(secret, index) };
+  } else if (typeof secret === 'string' && secret.startsWith(SECRET_KEY_PREFIX)) {
+    key = { kind: 'ed25519', key: ed25519PrivateKey(secret, index) };
+  }
+  if (key) {
+    if (signingKeyCache.size >= SIGNING_KEY_CACHE_MAX) signingKeyCache.clear();
+    signingKeyCache.set(secret, key);
+    return key;
+  }
+  const what = typeof secret === 'string' ? describe(secret) : `a ${typeof secret}`;
+  throw invalidSecret(index, `expected a whsec_ secret or a whsk_ secret key, got ${what}.`);
 }
 
 /** Smallest HMAC secret accepted when a webhook is written, in bytes (128 bits). */
@@ -274,19 +276,24 @@ function checkSignInput(input: SignInput): void {
  */
 export function signWebhook(input: SignInput): string {
   checkSignInput(input);
-  const keys = parseSigningKeys(input.secrets);
+  const { secrets, body } = input;
   const prefix = `${input.id}.${input.timestamp}.`;
   let content: Buffer | undefined;
-  return keys
-    .map((k) => {
-      if (k.kind === 'hmac') {
-        const mac = createHmac('sha256', k.key).update(prefix, 'utf8');
-        return `v1,${mac.update(typeof input.body === 'string' ? Buffer.from(input.body, 'utf8') : input.body).digest('base64')}`;
-      }
-      content ??= signedContent(input.id, input.timestamp, input.body);
-      return `v1a,${cryptoSign(null, content, k.key).toString('base64')}`;
-    })
-    .join(' ');
+  let signature = '';
+  // A loop rather than map/join: this runs once per attempt, almost always with one secret.
+  for (let i = 0; i < secrets.length; i++) {
+    const k = signingKey(secrets[i] as string, i);
+    let entry: string;
+    if (k.kind === 'hmac') {
+      const mac = createHmac('sha256', k.key).update(prefix, 'utf8');
+      entry = `v1,${mac.update(typeof body === 'string' ? Buffer.from(body, 'utf8') : body).digest('base64')}`;
+    } else {
+      content ??= signedContent(input.id, input.timestamp, body);
+      entry = `v1a,${cryptoSign(null, content, k.key).toString('base64')}`;
+    }
+    signature = i === 0 ? entry : `${signature} ${entry}`;
+  }
+  return signature;
 }
 
 /** The Standard Webhooks request headers produced by {@link webhookHeaders}. */

@@ -520,15 +520,14 @@ export class WebhookWorker {
           : 'delivery.failed';
     if (this.#listeners.get(event)?.size) {
       // Built only when someone listens: this runs once per attempt.
-      const delivery: Delivery = {
-        ...deliveryFields(claim),
-        state: outcome.state,
-        attemptCount: attemptNumber,
-        nextAttemptAt,
-        lastStatus: result.status,
-        lastError: error,
-        updatedAt: now,
-      };
+      // One copy; these keys exist on it already, so setting them keeps its fast shape.
+      const delivery: Delivery = deliveryFields(claim);
+      delivery.state = outcome.state;
+      delivery.attemptCount = attemptNumber;
+      delivery.nextAttemptAt = nextAttemptAt;
+      delivery.lastStatus = result.status;
+      delivery.lastError = error;
+      delivery.updatedAt = now;
       if (outcome.state === 'succeeded') this.#emit('delivery.succeeded', { delivery, result });
       else if (outcome.state === 'pending')
         this.#emit('delivery.retrying', { delivery, result, nextAttemptAt: outcome.nextAttemptAt });
