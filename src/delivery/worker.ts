@@ -156,8 +156,9 @@ export class WebhookWorker {
   readonly #ready: ClaimedDelivery[] = [];
   #waitingCount = 0;
   #idleWaiters: (() => void)[] = [];
-  /** Writes attempts in batches, shared with the other workers of this store. */
+  /** `deliver()` options by retry policy (see #deliverOptions). */
   readonly #optionsByPolicy = new WeakMap<RetryPolicy, DeliverOptions>();
+  /** Writes attempts in batches, shared with the other workers of this store. */
   readonly #batcher: ReturnType<typeof recordBatcher>;
   /** Claims due deliveries, merged with the other workers' claims of this store. */
   readonly #claimer: ReturnType<typeof claimBatcher>;
