@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, ValidationError } from '../errors.js';
-import { type Attempt, type Delivery, deliveryFields, type WebhookRecord } from '../model.js';
+import type { Attempt, Delivery, OutgoingRequest, WebhookRecord } from '../model.js';
 import { DueQueue } from './due-queue.js';
 import type {
   ClaimedDelivery,
@@ -10,10 +10,31 @@ import type {
   WebhookHealth,
 } from './types.js';
 
-interface StoredDelivery extends Delivery {
+/**
+ * A delivery as the store keeps it: times in epoch milliseconds rather than `Date` objects (a
+ * `Date` is about 110 bytes of heap, a number field 16), the request frozen at enqueue.
+ */
+interface StoredDelivery {
+  id: string;
+  scope: string;
+  webhookId: number;
+  notificationId: string;
+  type: string;
+  event: string | null;
+  request: OutgoingRequest;
+  state: Delivery['state'];
+  attemptCount: number;
+  nextAttemptAt: number | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
   leaseToken: string | null;
-  leaseUntil: Date | null;
+  leaseUntil: number | null;
 }
+
+/** An attempt as the store keeps it: `startedAt` in epoch milliseconds. */
+type StoredAttempt = Omit<Attempt, 'startedAt'> & { startedAt: number };
 
 /** Options for {@link memoryStore}. None yet; the object keeps the signature stable. */
 export type MemoryStoreOptions = Record<string, never>;
@@ -52,17 +73,38 @@ function snapshot(r: WebhookRecord): WebhookRecord {
   return frozen;
 }
 
-function copyAttempt(a: Attempt): Attempt {
-  return { ...a, startedAt: new Date(a.startedAt.getTime()), responseHeaders: { ...a.responseHeaders } };
+function publicAttempt(a: StoredAttempt): Attempt {
+  return { ...a, startedAt: new Date(a.startedAt), responseHeaders: { ...a.responseHeaders } };
+}
+
+/** A `Delivery` with its own dates, around `request` (the stored frozen one, or a copy). */
+function toDelivery(d: StoredDelivery, request: OutgoingRequest): Delivery {
+  return {
+    id: d.id,
+    scope: d.scope,
+    webhookId: d.webhookId,
+    notificationId: d.notificationId,
+    type: d.type,
+    event: d.event,
+    request,
+    state: d.state,
+    attemptCount: d.attemptCount,
+    nextAttemptAt: d.nextAttemptAt === null ? null : new Date(d.nextAttemptAt),
+    lastStatus: d.lastStatus,
+    lastError: d.lastError,
+    createdAt: new Date(d.createdAt),
+    updatedAt: new Date(d.updatedAt),
+  };
 }
 
 function publicDelivery(stored: StoredDelivery): Delivery {
-  const delivery = deliveryFields(stored);
-  delivery.request = { ...stored.request, headers: { ...stored.request.headers } };
-  delivery.nextAttemptAt = copyDate(stored.nextAttemptAt);
-  delivery.createdAt = new Date(stored.createdAt.getTime());
-  delivery.updatedAt = new Date(stored.updatedAt.getTime());
-  return delivery;
+  const request = stored.request;
+  return toDelivery(stored, {
+    url: request.url,
+    method: request.method,
+    headers: { ...request.headers },
+    body: request.body,
+  });
 }
 
 function page<T>(items: T[], offset: number, limit: number | null): T[] {
@@ -96,7 +138,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   /** scope → notification id → its delivery ids. */
   const notifications = new Map<string, Map<string, string[]>>();
   /** deliveryId → its attempts, oldest first. */
-  const attempts = new Map<string, Attempt[]>();
+  const attempts = new Map<string, StoredAttempt[]>();
   let nextAttemptId = 1;
   let nextLease = 1;
   /** Makes this store's lease tokens differ from another memory store's. */
@@ -109,7 +151,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   let pendingCount = 0;
   const claimableAt = (d: StoredDelivery): number | null => {
     if (d.state !== 'pending' || d.nextAttemptAt === null) return null;
-    return Math.max(d.nextAttemptAt.getTime(), d.leaseUntil?.getTime() ?? 0);
+    return Math.max(d.nextAttemptAt, d.leaseUntil ?? 0);
   };
   const schedule = (d: StoredDelivery) => {
     const at = claimableAt(d);
@@ -180,7 +222,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       webhookId: delivery.webhookId,
       attemptNumber: delivery.attemptCount + 1,
       retry: log.length > 0,
-      startedAt: new Date(attempt.startedAt.getTime()),
+      startedAt: attempt.startedAt.getTime(),
       durationMs: attempt.durationMs,
       status: attempt.status,
       ok: attempt.ok,
@@ -216,10 +258,10 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     delivery.lastStatus = attempt.status;
     delivery.lastError = attempt.error;
     setState(delivery, outcome.state);
-    delivery.nextAttemptAt = outcome.state === 'pending' ? new Date(outcome.nextAttemptAt) : null;
+    delivery.nextAttemptAt = outcome.state === 'pending' ? outcome.nextAttemptAt.getTime() : null;
     delivery.leaseToken = null;
     delivery.leaseUntil = null;
-    delivery.updatedAt = new Date(now);
+    delivery.updatedAt = now.getTime();
     schedule(delivery);
     return { applied: true, health };
   };
@@ -324,11 +366,11 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
           }),
           state: d.failure ? 'failed' : 'pending',
           attemptCount: 0,
-          nextAttemptAt: d.failure ? null : new Date(now),
+          nextAttemptAt: d.failure ? null : now.getTime(),
           lastStatus: null,
           lastError: d.failure ?? null,
-          createdAt: new Date(now),
-          updatedAt: new Date(now),
+          createdAt: now.getTime(),
+          updatedAt: now.getTime(),
           leaseToken: null,
           leaseUntil: null,
         };
@@ -355,14 +397,11 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         // Unique within this store, which is all a lease token has to be here.
         const leaseToken = `${leaseSalt}${nextLease++}`;
         d.leaseToken = leaseToken;
-        d.leaseUntil = new Date(leaseUntil);
+        d.leaseUntil = leaseUntil;
         schedule(d);
         const webhook = scopes.get(d.scope)?.get(d.webhookId);
         // The frozen request and webhook snapshot are shared; dates are copies.
-        const claim = deliveryFields(d) as ClaimedDelivery;
-        claim.nextAttemptAt = copyDate(d.nextAttemptAt);
-        claim.createdAt = new Date(d.createdAt.getTime());
-        claim.updatedAt = new Date(d.updatedAt.getTime());
+        const claim = toDelivery(d, d.request) as ClaimedDelivery;
         claim.leaseToken = leaseToken;
         claim.leaseUntil = new Date(leaseUntil);
         claim.webhook = webhook ? snapshot(webhook) : null;
@@ -388,7 +427,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         nextAttemptAt: null,
         leaseToken: null,
         leaseUntil: null,
-        updatedAt: new Date(now),
+        updatedAt: now.getTime(),
       });
       return true;
     },
@@ -397,10 +436,10 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       const delivery = leased(deliveryId, leaseToken);
       if (!delivery) return false;
       Object.assign(delivery, {
-        nextAttemptAt: new Date(now),
+        nextAttemptAt: now.getTime(),
         leaseToken: null,
         leaseUntil: null,
-        updatedAt: new Date(now),
+        updatedAt: now.getTime(),
       });
       schedule(delivery);
       return true;
@@ -423,7 +462,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     async listAttempts({ scope, deliveryId, offset, limit }) {
       if (!scopedDelivery(scope, deliveryId)) return { count: 0, items: [] };
       const all = [...(attempts.get(deliveryId) ?? [])].reverse();
-      return { count: all.length, items: page(all, offset, limit).map(copyAttempt) };
+      return { count: all.length, items: page(all, offset, limit).map(publicAttempt) };
     },
 
     async redeliver({ scope, id, now }) {
@@ -440,10 +479,10 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       setState(delivery, 'pending');
       Object.assign(delivery, {
         attemptCount: 0,
-        nextAttemptAt: new Date(now),
+        nextAttemptAt: now.getTime(),
         leaseToken: null,
         leaseUntil: null,
-        updatedAt: new Date(now),
+        updatedAt: now.getTime(),
       });
       schedule(delivery);
       wake();
@@ -460,7 +499,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
           nextAttemptAt: null,
           leaseToken: null,
           leaseUntil: null,
-          updatedAt: new Date(now),
+          updatedAt: now.getTime(),
         });
         count++;
       }
@@ -470,7 +509,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     async purgeAttempts({ before }) {
       let count = 0;
       for (const [id, log] of attempts) {
-        const kept = log.filter((a) => a.startedAt >= before);
+        const kept = log.filter((a) => a.startedAt >= before.getTime());
         count += log.length - kept.length;
         attempts.set(id, kept);
       }
@@ -501,8 +540,8 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       }
       for (const entry of dueQueue.entries()) {
         const d = deliveries.get(entry.id);
-        const at = d?.nextAttemptAt?.getTime();
-        if (d && at !== undefined && claimableAt(d) === entry.at && (next === null || at < next)) next = at;
+        const at = d?.nextAttemptAt ?? null;
+        if (d && at !== null && claimableAt(d) === entry.at && (next === null || at < next)) next = at;
       }
       return { due, pending: pendingCount, nextAttemptAt: next === null ? null : new Date(next) };
     },
