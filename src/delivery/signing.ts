@@ -28,6 +28,7 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import { HooklineError, type HooklineErrorOptions, ValidationError } from '../errors.js';
+import { type HmacKey, hmacKey, hmacSha256Base64 } from './hmac.js';
 
 /** Prefix of a symmetric (HMAC-SHA256) secret. */
 export const SECRET_PREFIX = 'whsec_';
@@ -114,14 +115,14 @@ function describe(secret: string): string {
   return underscore > 0 && underscore < 8 ? `a ${secret.slice(0, underscore + 1)} key` : 'a key';
 }
 
-type SigningKey = { kind: 'hmac'; key: Buffer } | { kind: 'ed25519'; key: KeyObject };
+type SigningKey = { kind: 'hmac'; key: Buffer; prepared: HmacKey } | { kind: 'ed25519'; key: KeyObject };
 type VerifyingKey = { kind: 'hmac'; key: Buffer } | { kind: 'ed25519'; key: KeyObject };
 
 function invalidSecret(index: number, message: string): SignatureError {
   return new SignatureError('invalid_secret', `secrets[${index}]: ${message}`);
 }
 
-function hmacKey(secret: string, index: number): Buffer {
+function hmacSecret(secret: string, index: number): Buffer {
   const key = decodeBase64(secret.slice(SECRET_PREFIX.length));
   if (key === null || key.length === 0) {
     throw invalidSecret(index, 'a whsec_ secret must be followed by non-empty base64.');
@@ -179,7 +180,8 @@ function signingKey(secret: string, index: number): SigningKey {
   if (cached) return cached;
   let key: SigningKey | undefined;
   if (typeof secret === 'string' && secret.startsWith(SECRET_PREFIX)) {
-    key = { kind: 'hmac', key: hmacKey(secret, index) };
+    const raw = hmacSecret(secret, index);
+    key = { kind: 'hmac', key: raw, prepared: hmacKey(raw) };
   } else if (typeof secret === 'string' && secret.startsWith(SECRET_KEY_PREFIX)) {
     key = { kind: 'ed25519', key: ed25519PrivateKey(secret, index) };
   }
@@ -225,7 +227,7 @@ function parseVerifyingKeys(secrets: readonly string[]): VerifyingKey[] {
   }
   return secrets.map((secret, index): VerifyingKey => {
     if (typeof secret === 'string' && secret.startsWith(SECRET_PREFIX)) {
-      return { kind: 'hmac', key: hmacKey(secret, index) };
+      return { kind: 'hmac', key: hmacSecret(secret, index) };
     }
     if (typeof secret === 'string' && secret.startsWith(PUBLIC_KEY_PREFIX)) {
       return { kind: 'ed25519', key: ed25519PublicKey(secret, index) };
@@ -285,8 +287,8 @@ export function signWebhook(input: SignInput): string {
     const k = signingKey(secrets[i] as string, i);
     let entry: string;
     if (k.kind === 'hmac') {
-      const mac = createHmac('sha256', k.key).update(prefix, 'utf8');
-      entry = `v1,${mac.update(typeof body === 'string' ? Buffer.from(body, 'utf8') : body).digest('base64')}`;
+      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      entry = `v1,${hmacSha256Base64(k.prepared, prefix, bytes)}`;
     } else {
       content ??= signedContent(input.id, input.timestamp, body);
       entry = `v1a,${cryptoSign(null, content, k.key).toString('base64')}`;
