@@ -31,6 +31,8 @@ interface StoredDelivery {
   updatedAt: number;
   leaseToken: string | null;
   leaseUntil: number | null;
+  /** Its attempts, oldest first; `null` before the first (kept here, not in a map by id). */
+  attempts: StoredAttempt[] | null;
 }
 
 /** An attempt as the store keeps it: `startedAt` in epoch milliseconds. */
@@ -137,8 +139,6 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   const deliveries = new Map<string, StoredDelivery>();
   /** scope → notification id → its delivery ids. */
   const notifications = new Map<string, Map<string, string[]>>();
-  /** deliveryId → its attempts, oldest first. */
-  const attempts = new Map<string, StoredAttempt[]>();
   let nextAttemptId = 1;
   let nextLease = 1;
   /** Makes this store's lease tokens differ from another memory store's. */
@@ -211,8 +211,8 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   }: RecordAttemptInput): RecordAttemptResult => {
     const delivery = deliveries.get(deliveryId);
     if (!delivery) return { applied: false, health: null };
-    const log = attempts.get(deliveryId) ?? [];
-    attempts.set(deliveryId, log);
+    if (delivery.attempts === null) delivery.attempts = [];
+    const log = delivery.attempts;
     // Field by field: spreading `attempt` and then adding keys takes V8's slow path, about
     // 7 µs per attempt against 0.2 µs for a literal.
     log.push({
@@ -373,6 +373,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
           updatedAt: now.getTime(),
           leaseToken: null,
           leaseUntil: null,
+          attempts: null,
         };
         deliveries.set(d.id, stored);
         if (stored.state === 'pending') pendingCount++;
@@ -460,8 +461,9 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     },
 
     async listAttempts({ scope, deliveryId, offset, limit }) {
-      if (!scopedDelivery(scope, deliveryId)) return { count: 0, items: [] };
-      const all = [...(attempts.get(deliveryId) ?? [])].reverse();
+      const delivery = scopedDelivery(scope, deliveryId);
+      if (!delivery) return { count: 0, items: [] };
+      const all = [...(delivery.attempts ?? [])].reverse();
       return { count: all.length, items: page(all, offset, limit).map(publicAttempt) };
     },
 
@@ -508,10 +510,12 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
 
     async purgeAttempts({ before }) {
       let count = 0;
-      for (const [id, log] of attempts) {
+      for (const delivery of deliveries.values()) {
+        const log = delivery.attempts;
+        if (log === null) continue;
         const kept = log.filter((a) => a.startedAt >= before.getTime());
         count += log.length - kept.length;
-        attempts.set(id, kept);
+        delivery.attempts = kept;
       }
       return count;
     },
