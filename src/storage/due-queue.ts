@@ -1,19 +1,20 @@
 /**
- * A min-heap of (due time, sequence, id) entries with lazy deletion: the memory store's index of
- * when each pending delivery can next be claimed. Entries may go stale (the delivery moved
- * since); the caller checks each popped entry against the delivery itself.
+ * A min-heap of (due time, sequence, item) entries with lazy deletion: the memory store's index
+ * of when each pending delivery can next be claimed. Entries may go stale (the delivery moved
+ * since); the caller checks each popped entry against the delivery itself. Items are the
+ * deliveries themselves, so a pop needs no lookup by id.
  */
-export class DueQueue {
-  #heap: { at: number; seq: number; id: string }[] = [];
+export class DueQueue<T> {
+  #heap: { at: number; seq: number; item: T }[] = [];
   #seq = 0;
 
   get size(): number {
     return this.#heap.length;
   }
 
-  push(id: string, at: number): void {
+  push(item: T, at: number): void {
     const heap = this.#heap;
-    heap.push({ at, seq: this.#seq++, id });
+    heap.push({ at, seq: this.#seq++, item });
     let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
@@ -24,11 +25,11 @@ export class DueQueue {
   }
 
   /** The earliest entry, without removing it. */
-  peek(): { at: number; id: string } | undefined {
+  peek(): { at: number; item: T } | undefined {
     return this.#heap[0];
   }
 
-  pop(): { at: number; id: string } | undefined {
+  pop(): { at: number; item: T } | undefined {
     const heap = this.#heap;
     const top = heap[0];
     const last = heap.pop();
@@ -51,7 +52,7 @@ export class DueQueue {
   }
 
   /** Every entry, in no particular order. */
-  entries(): readonly { at: number; id: string }[] {
+  entries(): readonly { at: number; item: T }[] {
     return this.#heap;
   }
 

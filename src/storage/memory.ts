@@ -147,7 +147,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   const versions = new Map<string, number>();
   const bump = (scope: string) => versions.set(scope, (versions.get(scope) ?? 0) + 1);
   /** When each pending delivery can next be claimed: max(nextAttemptAt, leaseUntil). */
-  const dueQueue = new DueQueue();
+  const dueQueue = new DueQueue<StoredDelivery>();
   let pendingCount = 0;
   const claimableAt = (d: StoredDelivery): number | null => {
     if (d.state !== 'pending' || d.nextAttemptAt === null) return null;
@@ -155,13 +155,12 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   };
   const schedule = (d: StoredDelivery) => {
     const at = claimableAt(d);
-    if (at !== null) dueQueue.push(d.id, at);
+    if (at !== null) dueQueue.push(d, at);
   };
   /** Drops stale entries from the top of the queue. */
   const cleanTop = () => {
     for (let top = dueQueue.peek(); top; top = dueQueue.peek()) {
-      const d = deliveries.get(top.id);
-      if (d && claimableAt(d) === top.at) return top;
+      if (claimableAt(top.item) === top.at) return top;
       dueQueue.pop();
     }
     return undefined;
@@ -181,11 +180,12 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     return delivery && delivery.scope === scope ? delivery : undefined;
   };
 
+  const holds = (delivery: StoredDelivery, leaseToken: string): boolean =>
+    delivery.state === 'pending' && delivery.leaseToken === leaseToken;
+
   const leased = (deliveryId: string, leaseToken: string): StoredDelivery | undefined => {
     const delivery = deliveries.get(deliveryId);
-    return delivery && delivery.state === 'pending' && delivery.leaseToken === leaseToken
-      ? delivery
-      : undefined;
+    return delivery && holds(delivery, leaseToken) ? delivery : undefined;
   };
 
   const scopeMap = (scope: string): Map<number, WebhookRecord> => {
@@ -240,7 +240,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         webhook.consecutiveFailures = 0;
       } else {
         webhook.failingSince ??= new Date(attempt.startedAt);
-        if (outcome.state === 'failed' && leased(deliveryId, leaseToken)) webhook.consecutiveFailures += 1;
+        if (outcome.state === 'failed' && holds(delivery, leaseToken)) webhook.consecutiveFailures += 1;
       }
       if (failingBefore !== webhook.failingSince || failuresBefore !== webhook.consecutiveFailures) {
         snapshots.delete(webhook); // the next claim sees the new health
@@ -253,7 +253,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
               consecutiveFailures: webhook.consecutiveFailures,
             };
     }
-    if (!leased(deliveryId, leaseToken)) return { applied: false, health };
+    if (!holds(delivery, leaseToken)) return { applied: false, health };
     delivery.attemptCount += 1;
     delivery.lastStatus = attempt.status;
     delivery.lastError = attempt.error;
@@ -393,7 +393,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         const top = cleanTop();
         if (!top || top.at > now.getTime()) break;
         dueQueue.pop();
-        const d = deliveries.get(top.id)!;
+        const d = top.item;
         const leaseUntil = now.getTime() + leaseMs;
         // Unique within this store, which is all a lease token has to be here.
         const leaseToken = `${leaseSalt}${nextLease++}`;
@@ -534,18 +534,16 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       const top = cleanTop();
       if (top && top.at <= now.getTime()) {
         for (const entry of dueQueue.entries()) {
-          if (entry.at > now.getTime() || seen.has(entry.id)) continue;
-          const d = deliveries.get(entry.id);
-          if (d && claimableAt(d) === entry.at) {
-            seen.add(entry.id);
+          if (entry.at > now.getTime() || seen.has(entry.item.id)) continue;
+          if (claimableAt(entry.item) === entry.at) {
+            seen.add(entry.item.id);
             due++;
           }
         }
       }
       for (const entry of dueQueue.entries()) {
-        const d = deliveries.get(entry.id);
-        const at = d?.nextAttemptAt ?? null;
-        if (d && at !== null && claimableAt(d) === entry.at && (next === null || at < next)) next = at;
+        const at = entry.item.nextAttemptAt;
+        if (at !== null && claimableAt(entry.item) === entry.at && (next === null || at < next)) next = at;
       }
       return { due, pending: pendingCount, nextAttemptAt: next === null ? null : new Date(next) };
     },
