@@ -165,6 +165,9 @@ try {
   console.log(
     `  ratio hookline / raw undici  ${(ratio * 100).toFixed(0)} %  (target >= 60 %)  ${ratio >= 0.6 ? 'PASS' : 'FAIL'}`,
   );
+  console.log(
+    `  deliver only / raw undici    ${((best.deliverPerSecond / raw) * 100).toFixed(0)} %  (informational: sending, signing and recording, without emit)`,
+  );
   console.log(`  RSS with ${N} queued          ${mb(best.queuedRss)}`);
   console.log(
     `  peak RSS                     ${mb(peak)}  (target < 300 MB)  ${peak < 300 * 1024 * 1024 ? 'PASS' : 'FAIL'}`,
