@@ -472,6 +472,22 @@ export function storeConformance(options: StoreConformanceOptions): void {
             now: T0,
           });
           expect(emptyAgain).toEqual({ created: false, deliveryIds: [] });
+          const pair = [newDelivery(webhookId), newDelivery(webhookId)];
+          const made = await store.enqueue({
+            scope: 'acme',
+            notificationId: 'pair',
+            deliveries: pair,
+            now: T0,
+          });
+          expect(made).toEqual({ created: true, deliveryIds: pair.map((d) => d.id) });
+          made.deliveryIds.push('msg_mutated'); // the result is the caller's to change
+          const pairAgain = await store.enqueue({
+            scope: 'acme',
+            notificationId: 'pair',
+            deliveries: [newDelivery(webhookId)],
+            now: T1,
+          });
+          expect(pairAgain).toEqual({ created: false, deliveryIds: pair.map((d) => d.id) });
         }),
       );
 
