@@ -137,8 +137,8 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   const scopes = new Map<string, Map<number, WebhookRecord>>();
   /** id → delivery, in creation order. */
   const deliveries = new Map<string, StoredDelivery>();
-  /** scope → notification id → its delivery ids. */
-  const notifications = new Map<string, Map<string, string[]>>();
+  /** scope → notification id → its delivery ids (the id itself when there is one: most often). */
+  const notifications = new Map<string, Map<string, string | string[]>>();
   let nextAttemptId = 1;
   let nextLease = 1;
   /** Makes this store's lease tokens differ from another memory store's. */
@@ -344,7 +344,9 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         notifications.set(scope, seen);
       }
       const existing = seen.get(notificationId);
-      if (existing) return { created: false, deliveryIds: [...existing] };
+      if (existing !== undefined) {
+        return { created: false, deliveryIds: typeof existing === 'string' ? [existing] : [...existing] };
+      }
       for (const d of batch) {
         if (deliveries.has(d.id))
           throw new ConflictError(`Delivery id ${JSON.stringify(d.id)} is taken.`, { field: 'id' });
@@ -379,12 +381,10 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         if (stored.state === 'pending') pendingCount++;
         schedule(stored);
       }
-      seen.set(
-        notificationId,
-        batch.map((d) => d.id),
-      );
+      const ids = batch.map((d) => d.id);
+      seen.set(notificationId, ids.length === 1 ? (ids[0] as string) : ids);
       if (batch.length > 0) wake();
-      return { created: true, deliveryIds: batch.map((d) => d.id) };
+      return { created: true, deliveryIds: ids.length === 1 ? ids : [...ids] };
     },
 
     async claimDue({ limit, leaseMs, now }) {
