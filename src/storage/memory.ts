@@ -14,19 +14,8 @@ import type {
  * A delivery as the store keeps it: times in epoch milliseconds rather than `Date` objects (a
  * `Date` is about 110 bytes of heap, a number field 16), the request frozen at enqueue.
  */
-interface StoredDelivery {
-  id: string;
-  scope: string;
-  webhookId: number;
-  notificationId: string;
-  type: string;
-  event: string | null;
-  request: OutgoingRequest;
-  state: Delivery['state'];
-  attemptCount: number;
+interface StoredDelivery extends Omit<Delivery, 'nextAttemptAt' | 'createdAt' | 'updatedAt'> {
   nextAttemptAt: number | null;
-  lastStatus: number | null;
-  lastError: string | null;
   createdAt: number;
   updatedAt: number;
   leaseToken: string | null;
