@@ -33,16 +33,17 @@ export type MemoryStoreOptions = Record<string, never>;
 // Copies are hand-written rather than structuredClone: these run once or more per delivery.
 const copyDate = (d: Date | null): Date | null => (d === null ? null : new Date(d.getTime()));
 
+// Object.assign, not spread: spread copies get hidden classes V8 cannot share once frozen (see
+// frozenHeaders), and frozen snapshots of webhooks are read on every delivery.
 function copyWebhook(r: WebhookRecord): WebhookRecord {
-  return {
-    ...r,
-    eventTypes: [...r.eventTypes],
-    limitEvents: [...r.limitEvents],
-    secrets: [...r.secrets],
-    failingSince: copyDate(r.failingSince),
-    createdAt: new Date(r.createdAt.getTime()),
-    updatedAt: new Date(r.updatedAt.getTime()),
-  };
+  const copy: WebhookRecord = Object.assign({}, r);
+  copy.eventTypes = [...r.eventTypes];
+  copy.limitEvents = [...r.limitEvents];
+  copy.secrets = [...r.secrets];
+  copy.failingSince = copyDate(r.failingSince);
+  copy.createdAt = new Date(r.createdAt.getTime());
+  copy.updatedAt = new Date(r.updatedAt.getTime());
+  return copy;
 }
 
 /** The health of a webhook whose last attempt succeeded: shared, as most records return it. */
@@ -62,6 +63,18 @@ function snapshot(r: WebhookRecord): WebhookRecord {
     snapshots.set(r, frozen);
   }
   return frozen;
+}
+
+/**
+ * A plain copy of a header record, frozen. Built by adding keys one by one, not by spread:
+ * `Object.freeze({ ...h })` gives every copy a hidden class of its own (V8's clone maps take no
+ * freeze transition), which costs memory per queued delivery and makes every later read of the
+ * headers megamorphic.
+ */
+function frozenHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  const copy: Record<string, string> = {};
+  for (const name in headers) copy[name] = headers[name] as string;
+  return Object.freeze(copy);
 }
 
 function publicAttempt(a: StoredAttempt): Attempt {
@@ -260,16 +273,16 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
 
     async insertWebhook({ scope, fields, now }) {
       if (fields.key !== null && findByKey(scope, fields.key)) throw duplicateKey(scope, fields.key);
-      const record: WebhookRecord = {
-        ...structuredClone(fields),
+      // Object.assign into a literal, not spread: records of one shape then share a hidden class.
+      const record: WebhookRecord = Object.assign({}, structuredClone(fields), {
         id: nextId++,
         scope,
-        disabledReason: fields.enabled ? null : 'manual',
+        disabledReason: fields.enabled ? null : ('manual' as const),
         failingSince: null,
         consecutiveFailures: 0,
         createdAt: new Date(now),
         updatedAt: new Date(now),
-      };
+      });
       scopeMap(scope).set(record.id, record);
       bump(scope);
       return copyWebhook(record);
@@ -352,7 +365,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
           request: Object.freeze({
             url: d.request.url,
             method: d.request.method,
-            headers: Object.freeze({ ...d.request.headers }),
+            headers: frozenHeaders(d.request.headers),
             body: d.request.body,
           }),
           state: d.failure ? 'failed' : 'pending',
