@@ -108,22 +108,46 @@ export function pickResponseHeaders(
   return out;
 }
 
-const SAFE_NAMES = new Set(SAFE_RESPONSE_HEADERS);
-const SAFE_NAME_LENGTHS = new Set(SAFE_RESPONSE_HEADERS.map((name) => name.length));
+/** Safe names by length, with their bytes, for matching raw header names without decoding them. */
+const SAFE_BY_LENGTH: { name: string; bytes: Uint8Array }[][] = [];
+for (const name of SAFE_RESPONSE_HEADERS) {
+  const entry = { name, bytes: Buffer.from(name, 'latin1') };
+  const list = SAFE_BY_LENGTH[name.length];
+  if (list === undefined) SAFE_BY_LENGTH[name.length] = [entry];
+  else list.push(entry);
+}
+
+/** The safe name `raw` spells in any letter case, or `undefined`. Compares bytes; decodes nothing. */
+function safeName(raw: Buffer | string): string | undefined {
+  const candidates = SAFE_BY_LENGTH[raw.length];
+  if (candidates === undefined) return undefined;
+  if (typeof raw === 'string') {
+    const lower = raw.toLowerCase();
+    return candidates.find((c) => c.name === lower)?.name;
+  }
+  next: for (const { name, bytes } of candidates) {
+    for (let j = 0; j < bytes.length; j++) {
+      let b = raw[j] as number;
+      if (b >= 0x41 && b <= 0x5a) b += 0x20; // A-Z to a-z
+      if (b !== bytes[j]) continue next;
+    }
+    return name;
+  }
+  return undefined;
+}
 
 /**
  * Picks {@link SAFE_RESPONSE_HEADERS} from undici's raw header list (name, value, name, value…,
- * as bytes), decoding only the names that can match and their values. Repeated headers are joined
- * with `, ` in the order received, as {@link pickResponseHeaders} does.
+ * as bytes), decoding only the values of the names it keeps. Repeated headers are joined with
+ * `, ` in the order received, as {@link pickResponseHeaders} does.
  */
 export function pickRawResponseHeaders(raw: readonly (Buffer | string)[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const rawName = raw[i] as Buffer | string;
-    if (!SAFE_NAME_LENGTHS.has(rawName.length)) continue;
-    const name = latin1(rawName).toLowerCase();
-    if (!SAFE_NAMES.has(name)) continue;
-    const value = latin1(raw[i + 1] as Buffer | string);
+    const name = safeName(raw[i] as Buffer | string);
+    if (name === undefined) continue;
+    const rawValue = raw[i + 1] as Buffer | string;
+    const value = typeof rawValue === 'string' ? rawValue : rawValue.toString('latin1');
     const before = out[name];
     out[name] = before === undefined ? value : `${before}, ${value}`;
   }
@@ -132,10 +156,6 @@ export function pickRawResponseHeaders(raw: readonly (Buffer | string)[]): Recor
     if (value.length > MAX_HEADER_VALUE) out[name] = value.slice(0, MAX_HEADER_VALUE);
   }
   return out;
-}
-
-function latin1(bytes: Buffer | string): string {
-  return typeof bytes === 'string' ? bytes : bytes.toString('latin1');
 }
 
 /**

@@ -1,7 +1,11 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SsrfOptions } from '../../src/delivery/ssrf.js';
-import type { Transport, TransportRequest } from '../../src/delivery/transport.js';
+import {
+  pickRawResponseHeaders,
+  type Transport,
+  type TransportRequest,
+} from '../../src/delivery/transport.js';
 import { kyTransport } from '../../src/delivery/transport-ky.js';
 import { undiciTransport } from '../../src/delivery/transport-undici.js';
 import { closedPort, type Receiver, startReceiver } from './receiver.js';
@@ -287,3 +291,43 @@ function transportConformance(name: string, factory: TransportFactory): void {
 
 transportConformance('undici', (options) => undiciTransport(options));
 transportConformance('ky', (options) => kyTransport(options));
+
+describe('pickRawResponseHeaders', () => {
+  const raw = (...pairs: string[]) => pairs.map((p) => Buffer.from(p, 'latin1'));
+
+  it('keeps the safe names in any letter case, lowercased, and drops the rest', () => {
+    expect(
+      pickRawResponseHeaders(
+        raw('Content-TYPE', 'text/plain', 'Set-Cookie', 'a=b', 'DATE', 'Sun', 'X-Powered-By', 'x'),
+      ),
+    ).toEqual({ 'content-type': 'text/plain', date: 'Sun' });
+  });
+
+  it('does not take a name of the same length as a safe one for it', () => {
+    // "connection" and "keep-alive" are as long as "request-id"; "content-typf" as "content-type".
+    expect(
+      pickRawResponseHeaders(raw('Connection', 'keep-alive', 'Keep-Alive', 'timeout=5', 'content-typf', 'x')),
+    ).toEqual({});
+  });
+
+  it('joins repeats in order, cuts long values, and takes names given as strings', () => {
+    expect(
+      pickRawResponseHeaders([
+        ...raw('x-request-id', 'first'),
+        'X-Request-Id',
+        'second',
+        ...raw('Retry-After', 'y'.repeat(2000)),
+      ]),
+    ).toEqual({ 'x-request-id': 'first, second', 'retry-after': 'y'.repeat(1024) });
+  });
+
+  it('decodes values as latin1 bytes and ignores a trailing name without a value', () => {
+    expect(
+      pickRawResponseHeaders([
+        Buffer.from([0x64, 0x61, 0x74, 0x65]),
+        Buffer.from([0xe9]),
+        ...raw('location'),
+      ]),
+    ).toEqual({ date: 'é' });
+  });
+});
