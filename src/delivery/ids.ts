@@ -5,15 +5,6 @@ const POOL_SIZE = 4096;
 const pool = Buffer.allocUnsafe(POOL_SIZE);
 let poolOffset = POOL_SIZE;
 
-function randomInto(target: Uint8Array, offset: number, length: number): void {
-  if (poolOffset + length > POOL_SIZE) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  pool.copy(target, offset, poolOffset, poolOffset + length);
-  poolOffset += length;
-}
-
 const ALPHABET = Buffer.from('0123456789ABCDEFGHJKMNPQRSTVWXYZ', 'latin1');
 const ID_CHARS = 26; // 128 bits in 5-bit characters, the last one padded
 const MAX_FAST_PREFIX = 32;
@@ -21,6 +12,15 @@ const MAX_FAST_PREFIX = 32;
 /** Reused per call (ids are made synchronously): the 16 id bytes, and the id's text as bytes. */
 const bytes = new Uint8Array(16);
 const text = Buffer.allocUnsafe(MAX_FAST_PREFIX + 1 + ID_CHARS);
+
+/** Fills bytes 6..15 from the random pool (a plain loop: ten bytes are cheaper than a copy call). */
+function randomTail(): void {
+  if (poolOffset + 10 > POOL_SIZE) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  for (let i = 6; i < 16; i++) bytes[i] = pool[poolOffset++] as number;
+}
 
 /** Writes the 26 base32 characters of `bytes` into `text` at `at`. */
 function base32Into(at: number): void {
@@ -38,9 +38,14 @@ function base32Into(at: number): void {
   text[out] = ALPHABET[(buffer << (5 - bits)) & 31] as number;
 }
 
-function isShortAscii(prefix: string): boolean {
+/** Writes a short ASCII prefix into `text`; `false` (nothing usable written) for any other. */
+function writePrefix(prefix: string): boolean {
   if (prefix.length > MAX_FAST_PREFIX) return false;
-  for (let i = 0; i < prefix.length; i++) if (prefix.charCodeAt(i) > 0x7f) return false;
+  for (let i = 0; i < prefix.length; i++) {
+    const c = prefix.charCodeAt(i);
+    if (c > 0x7f) return false;
+    text[i] = c;
+  }
   return true;
 }
 
@@ -60,13 +65,12 @@ export function createId(prefix: string, nowMs: number = Date.now()): string {
     bytes[i] = t % 256;
     t = Math.floor(t / 256);
   }
-  randomInto(bytes, 6, 10);
+  randomTail();
   // One string, built in place: character-by-character concatenation made ~30 strings per id.
-  if (!isShortAscii(prefix)) {
+  if (!writePrefix(prefix)) {
     base32Into(0);
     return `${prefix}_${text.toString('latin1', 0, ID_CHARS)}`;
   }
-  text.write(prefix, 0, 'latin1');
   text[prefix.length] = 0x5f; // '_'
   base32Into(prefix.length + 1);
   return text.toString('latin1', 0, prefix.length + 1 + ID_CHARS);
