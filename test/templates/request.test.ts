@@ -202,4 +202,19 @@ describe('defaultPayload', () => {
     });
     expect(defaultPayload({ scope: 's', type: 'refund' }, { notificationId: 'x', now }).data).toEqual({});
   });
+
+  it('generic: each payload carries its own time, however close the times are', () => {
+    const at = (iso: string) =>
+      defaultPayload({ scope: 's', type: 't' }, { notificationId: 'x', now: new Date(iso) }).timestamp;
+    for (const iso of [
+      '2030-01-01T00:00:00.000Z',
+      '2030-01-01T00:00:00.000Z',
+      '2030-01-01T00:00:00.001Z',
+      '1999-12-31T23:59:59.999Z',
+      '2030-01-01T00:00:00.001Z',
+    ]) {
+      expect(at(iso)).toBe(iso);
+    }
+    expect(() => at('not a date')).toThrow(RangeError);
+  });
 });
