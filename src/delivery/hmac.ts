@@ -34,26 +34,49 @@ export function hmacKey(key: Buffer): HmacKey {
 
 let scratch = Buffer.allocUnsafe(4096);
 const outerScratch = Buffer.allocUnsafe(BLOCK_BYTES + DIGEST_BYTES);
+/** The keys whose pads are in the scratch buffers now (most workers sign with one secret). */
+let innerKey: HmacKey | undefined;
+let outerKey: HmacKey | undefined;
+
+/** Writes `text` at `at` if it is ASCII; returns the end, or -1 (nothing usable written). */
+function writeAscii(text: string, at: number): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return -1;
+    scratch[at + i] = c;
+  }
+  return at + text.length;
+}
 
 /**
  * Base64 HMAC-SHA256 of `prefix` (as UTF-8) followed by `body`. Two one-shot hashes over the
  * padded key, in a reused buffer: `createHmac` makes a native object per call, and per attempt
- * in a busy worker that cost as much again as the hashing.
+ * in a busy worker that cost as much again as the hashing. The pads stay in place between calls
+ * with the same key, and an ASCII prefix is copied in a loop rather than by an encoder call.
  */
 export function hmacSha256Base64(k: HmacKey, prefix: string, body: Uint8Array): string {
   const room = BLOCK_BYTES + prefix.length * 3 + body.length;
   if (oneShot === undefined || room > MAX_SCRATCH_BYTES) {
     return createHmac('sha256', k.key).update(prefix, 'utf8').update(body).digest('base64');
   }
-  if (scratch.length < room) scratch = Buffer.allocUnsafe(Math.min(MAX_SCRATCH_BYTES, 2 * room));
-  k.innerPad.copy(scratch, 0);
-  const prefixBytes = scratch.write(prefix, BLOCK_BYTES, 'utf8');
-  const end = BLOCK_BYTES + prefixBytes + body.length;
-  scratch.set(body, BLOCK_BYTES + prefixBytes);
+  if (scratch.length < room) {
+    scratch = Buffer.allocUnsafe(Math.min(MAX_SCRATCH_BYTES, 2 * room));
+    innerKey = undefined;
+  }
+  if (innerKey !== k) {
+    scratch.set(k.innerPad, 0);
+    innerKey = k;
+  }
+  let at = writeAscii(prefix, BLOCK_BYTES);
+  if (at < 0) at = BLOCK_BYTES + scratch.write(prefix, BLOCK_BYTES, 'utf8');
+  scratch.set(body, at);
   // The inner digest as latin1 text (one byte per character): a string costs less to make
   // than a Buffer, which brings its own ArrayBuffer.
-  const inner = oneShot('sha256', scratch.subarray(0, end), 'latin1') as string;
-  k.outerPad.copy(outerScratch, 0);
-  outerScratch.write(inner, BLOCK_BYTES, 'latin1');
+  const inner = oneShot('sha256', scratch.subarray(0, at + body.length), 'latin1') as string;
+  if (outerKey !== k) {
+    outerScratch.set(k.outerPad, 0);
+    outerKey = k;
+  }
+  for (let i = 0; i < DIGEST_BYTES; i++) outerScratch[BLOCK_BYTES + i] = inner.charCodeAt(i);
   return oneShot('sha256', outerScratch, 'base64') as string;
 }

@@ -246,8 +246,10 @@ function signedContent(id: string, timestamp: number | string, body: string | Ui
 }
 
 function checkSignInput(input: SignInput): void {
+  const idOk = typeof input.id === 'string' && input.id.length > 0;
+  if (idOk && Number.isSafeInteger(input.timestamp) && input.timestamp >= 0) return;
   const issues: ValidationError['issues'] = [];
-  if (typeof input.id !== 'string' || input.id.length === 0) {
+  if (!idOk) {
     issues.push({ path: ['id'], code: 'invalid_id', message: 'The webhook id must be a non-empty string.' });
   }
   if (!Number.isSafeInteger(input.timestamp) || input.timestamp < 0) {

@@ -30,4 +30,16 @@ describe('hmacSha256Base64()', () => {
       expect(hmacSha256Base64(prepared, prefix, body)).toBe(reference(key, prefix, body));
     }
   });
+
+  it('equals createHmac when calls alternate between keys', () => {
+    const keys = [randomBytes(32), randomBytes(16), randomBytes(100)];
+    const prepared = keys.map((key) => hmacKey(key));
+    const body = Buffer.from('{"a":1}');
+    for (const i of [0, 1, 0, 2, 2, 1, 0]) {
+      const key = keys[i] as Buffer;
+      expect(hmacSha256Base64(prepared[i] as ReturnType<typeof hmacKey>, 'msg_9.1700000000.', body)).toBe(
+        reference(key, 'msg_9.1700000000.', body),
+      );
+    }
+  });
 });
