@@ -50,7 +50,7 @@ describe('DueQueue', () => {
     }
   });
 
-  it('keeps order across the compaction of a long lane', () => {
+  it('keeps order over a long in-order run and a push back in time', () => {
     const queue = new DueQueue<number>();
     for (let i = 0; i < 5_000; i++) queue.push(i, i);
     for (let i = 0; i < 4_000; i++) expect(queue.pop()?.item).toBe(i);
