@@ -73,7 +73,13 @@ function snapshot(r: WebhookRecord): WebhookRecord {
  */
 function frozenHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
   const copy: Record<string, string> = {};
-  for (const name in headers) copy[name] = headers[name] as string;
+  for (const name in headers) {
+    if (!Object.hasOwn(headers, name)) continue; // own keys only, as a spread copies
+    const value = headers[name] as string;
+    // `copy.__proto__ = value` would set the prototype, not a header.
+    if (name === '__proto__') Object.defineProperty(copy, name, { value, enumerable: true });
+    else copy[name] = value;
+  }
   return Object.freeze(copy);
 }
 
