@@ -18,7 +18,20 @@
 
 const BRAND = Symbol.for('hookline.error.kinds');
 
-/** Every stable error code hookline uses. New codes are added, existing ones never change meaning. */
+/**
+ * Every stable error code hookline uses. New codes are added, existing ones never change meaning.
+ *
+ * - `validation_failed`: input (a webhook, a notification) was refused; see `ValidationError.issues`.
+ * - `not_found`, `conflict`: a lookup found nothing, or a write clashes with existing state.
+ * - `template_invalid`, `template_render_failed`: a template does not parse, or rendered unsafely.
+ * - `signature_invalid`: a webhook signature did not verify.
+ * - `ssrf_blocked`: a target address is private, loopback, link-local or multicast.
+ * - `store_failed`: the storage backend failed.
+ * - `worker_state`: a worker was used in a state that does not allow it (e.g. after `stop()`).
+ * - `invalid_option`: an option given to a hookline function or constructor is missing or has
+ *   the wrong type or value (a programming error in the host, not bad client input); the
+ *   message names the option and says what is expected.
+ */
 export type HooklineErrorCode =
   | 'validation_failed'
   | 'not_found'
@@ -28,7 +41,8 @@ export type HooklineErrorCode =
   | 'signature_invalid'
   | 'ssrf_blocked'
   | 'store_failed'
-  | 'worker_state';
+  | 'worker_state'
+  | 'invalid_option';
 
 /** Options accepted by every hookline error constructor. */
 export interface HooklineErrorOptions {
