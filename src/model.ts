@@ -32,12 +32,59 @@ export type TemplateEscape = (typeof TEMPLATE_ESCAPES)[number];
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
 export const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
+/**
+ * The issue code of a text containing U+0000 (NUL), in any webhook field and anywhere in a
+ * notification (fields, `data` values and `data` keys). PostgreSQL `text` and `jsonb` cannot
+ * hold NUL, so hookline refuses it everywhere, whatever the store, and every store agrees.
+ *
+ * @example
+ * ```ts
+ * err.issues; // [{ path: ['comment'], code: NULL_CHARACTER_CODE, message: NULL_CHARACTER_MESSAGE }]
+ * ```
+ */
+export const NULL_CHARACTER_CODE = 'null_character';
+/**
+ * The message of a {@link NULL_CHARACTER_CODE} issue, worded as Django REST framework (and so
+ * pretix) words it.
+ *
+ * @example
+ * ```ts
+ * NULL_CHARACTER_MESSAGE; // 'Null characters are not allowed.'
+ * ```
+ */
+export const NULL_CHARACTER_MESSAGE = 'Null characters are not allowed.';
+
+/** True when `text` contains U+0000. Internal. */
+export function hasNullCharacter(text: string): boolean {
+  return text.includes('\u0000');
+}
+
+/** Reports a NUL in a string as a {@link NULL_CHARACTER_CODE} issue; true when there was one. */
+function refuseNull(value: string, ctx: z.RefinementCtx): boolean {
+  if (!hasNullCharacter(value)) return false;
+  ctx.addIssue({
+    code: 'custom',
+    message: NULL_CHARACTER_MESSAGE,
+    params: { hooklineCode: NULL_CHARACTER_CODE },
+  });
+  return true;
+}
+
+/** A string of free text (comment, template): anything but NUL. */
+const textSchema = z.string().superRefine((value, ctx) => {
+  refuseNull(value, ctx);
+});
+
 /** A non-empty name without control characters (scopes, keys, event slugs). */
 export const nameSchema = z
   .string()
   .min(1, 'This field may not be blank.')
   .max(MAX_NAME_LENGTH, `Ensure this field has no more than ${MAX_NAME_LENGTH} characters.`)
-  .refine((s) => !CONTROL_CHARS.test(s), 'Control characters are not allowed.');
+  .superRefine((value, ctx) => {
+    if (refuseNull(value, ctx)) return;
+    if (CONTROL_CHARS.test(value))
+      ctx.addIssue({ code: 'custom', message: 'Control characters are not allowed.' });
+  });
 
 /** A scope: the tenant that owns webhooks (a pretix organizer slug, a Taler instance id). */
 export const scopeSchema = nameSchema;
@@ -50,7 +97,12 @@ export const eventTypePatternSchema = z
   .string()
   .min(1, 'An event type may not be blank.')
   .max(MAX_NAME_LENGTH, `Ensure an event type has no more than ${MAX_NAME_LENGTH} characters.`)
-  .refine((s) => !/\s/.test(s) && !CONTROL_CHARS.test(s), 'An event type may not contain spaces.');
+  .superRefine((value, ctx) => {
+    if (refuseNull(value, ctx)) return;
+    if (/\s/.test(value) || CONTROL_CHARS.test(value)) {
+      ctx.addIssue({ code: 'custom', message: 'An event type may not contain spaces.' });
+    }
+  });
 
 /** A signing secret: Standard Webhooks `whsec_<base64>` (HMAC) or `whsk_<base64>` (ed25519 private key). */
 export const secretSchema = z
@@ -90,6 +142,7 @@ export function checkUrl(value: string, rules: UrlRules = {}): string | null {
 
 /** A target URL: http or https, at most 1024 characters. Credentials are checked by the registry. */
 export const urlSchema = z.string().superRefine((value, ctx) => {
+  if (refuseNull(value, ctx)) return;
   const problem = checkUrl(value, { allowCredentials: true });
   if (problem) ctx.addIssue({ code: 'custom', message: problem, params: { hooklineCode: 'invalid_url' } });
 });
@@ -108,11 +161,10 @@ export const webhookFieldsSchema = z.strictObject({
   eventTypes: z.array(eventTypePatternSchema).max(500, 'Too many event types (500 at most).'),
   allEvents: z.boolean().default(true),
   limitEvents: z.array(nameSchema).max(10_000, 'Too many events (10000 at most).').default([]),
-  headerTemplate: z.string().nullable().default(null),
-  bodyTemplate: z.string().nullable().default(null),
+  headerTemplate: textSchema.nullable().default(null),
+  bodyTemplate: textSchema.nullable().default(null),
   templateEscape: z.enum(TEMPLATE_ESCAPES).nullable().default(null),
-  comment: z
-    .string()
+  comment: textSchema
     .max(MAX_COMMENT_LENGTH, `Ensure this field has no more than ${MAX_COMMENT_LENGTH} characters.`)
     .nullable()
     .default(null),
@@ -136,8 +188,8 @@ export const webhookPatchSchema = z.strictObject({
   eventTypes: webhookFieldsSchema.shape.eventTypes.optional(),
   allEvents: z.boolean().optional(),
   limitEvents: webhookFieldsSchema.shape.limitEvents.removeDefault().optional(),
-  headerTemplate: z.string().nullable().optional(),
-  bodyTemplate: z.string().nullable().optional(),
+  headerTemplate: textSchema.nullable().optional(),
+  bodyTemplate: textSchema.nullable().optional(),
   templateEscape: z.enum(TEMPLATE_ESCAPES).nullable().optional(),
   comment: webhookFieldsSchema.shape.comment.removeDefault().optional(),
   secrets: webhookFieldsSchema.shape.secrets.removeDefault().optional(),

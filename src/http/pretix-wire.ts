@@ -4,7 +4,13 @@
  */
 import type { ValidationIssue } from '../errors.js';
 import type { EventCatalog } from '../matching/index.js';
-import { checkUrl, type Webhook, type WebhookPatch } from '../model.js';
+import {
+  checkUrl,
+  hasNullCharacter,
+  NULL_CHARACTER_MESSAGE,
+  type Webhook,
+  type WebhookPatch,
+} from '../model.js';
 
 /** The resource's fields, in the order pretix returns them. */
 export const PRETIX_FIELDS = [
@@ -127,7 +133,12 @@ function pythonStr(value: unknown): string {
   if (value === true) return 'True';
   if (value === false) return 'False';
   if (typeof value === 'string' || typeof value === 'number') return String(value);
-  return JSON.stringify(value);
+  // Request bodies are at most MAX_BODY_JSON_DEPTH deep, so this cannot overflow; be safe anyway.
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return pythonType(value);
+  }
 }
 
 const TRUE_VALUES = new Set<unknown>([
@@ -186,6 +197,8 @@ function parseChar(value: unknown, options: { nullable: boolean; blank: boolean 
     return { ok: false, message: 'Not a valid string.' };
   const text = String(value).trim();
   if (text === '' && !options.blank) return { ok: false, message: 'This field may not be blank.' };
+  // DRF's CharField refuses NUL (ProhibitNullCharactersValidator); PostgreSQL cannot store it.
+  if (hasNullCharacter(text)) return { ok: false, message: NULL_CHARACTER_MESSAGE };
   return { ok: true, value: text };
 }
 
@@ -211,6 +224,8 @@ function parseSlugs(value: unknown): Parsed<string[]> {
   const slugs: string[] = [];
   for (const item of list.value) {
     if (typeof item !== 'string' && typeof item !== 'number') return { ok: false, message: 'Invalid value.' };
+    if (typeof item === 'string' && hasNullCharacter(item))
+      return { ok: false, message: NULL_CHARACTER_MESSAGE };
     slugs.push(String(item));
   }
   return { ok: true, value: slugs };
@@ -221,6 +236,8 @@ function parseActionTypes(value: unknown, catalog: EventCatalog | undefined): Pa
   if (!list.ok) return list;
   const types: string[] = [];
   for (const item of list.value) {
+    if (typeof item === 'string' && hasNullCharacter(item))
+      return { ok: false, message: NULL_CHARACTER_MESSAGE };
     if (typeof item !== 'string' || (catalog !== undefined && !catalog.has(item))) {
       return { ok: false, message: `Invalid action type "${pythonStr(item)}".` };
     }

@@ -1,10 +1,28 @@
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import type { Notification } from '../model.js';
-import { CONTROL_CHARS, MAX_NAME_LENGTH, notificationSchema } from '../model.js';
+import {
+  CONTROL_CHARS,
+  MAX_NAME_LENGTH,
+  NULL_CHARACTER_CODE,
+  NULL_CHARACTER_MESSAGE,
+  notificationSchema,
+} from '../model.js';
 import { parseOrThrow } from './validation.js';
 
 /** Default limit of a notification's `data`, serialized as JSON (1 MiB). */
 export const DEFAULT_MAX_NOTIFICATION_BYTES = 1024 * 1024;
+
+/**
+ * Deepest nesting of objects and arrays in a notification's `data` (the `data` object itself
+ * is level 1): 256. Deeper data is refused with issue code `too_deep`, so that no walk over it
+ * (validation, JSON serialization, rendering) can exhaust the call stack.
+ *
+ * @example
+ * ```ts
+ * await registry.emit({ scope: 'acme', type: 'x', data: { a: deeplyNested } }); // ValidationError, code too_deep
+ * ```
+ */
+export const MAX_DATA_DEPTH = 256;
 
 /** A notification after validation: `data` is plain JSON, `event` is a string or null. */
 export interface ParsedNotification {
@@ -28,15 +46,20 @@ interface Walk {
   seen: Set<object>;
 }
 
-function report(walk: Walk, message: string): void {
-  walk.issues.push({ path: [...walk.path], code: 'not_json', message });
+function report(walk: Walk, message: string, code = 'not_json'): void {
+  walk.issues.push({ path: [...walk.path], code, message });
 }
 
+/**
+ * Walks `data` depth first, recursing at most {@link MAX_DATA_DEPTH} levels: a deeper container
+ * is reported before it is entered, so deep input never overflows the stack.
+ */
 function walkJson(value: unknown, walk: Walk): void {
   if (walk.issues.length >= 10) return;
   switch (typeof value) {
     case 'string':
       walk.maxBytes += value.length * 6 + 2;
+      if (value.includes('\u0000')) report(walk, NULL_CHARACTER_MESSAGE, NULL_CHARACTER_CODE);
       return;
     case 'boolean':
     case 'undefined':
@@ -63,6 +86,11 @@ function walkJson(value: unknown, walk: Walk): void {
     walk.converts = true;
     return;
   }
+  // `path` starts as ['data'], so its length is the nesting level of this container.
+  if (walk.path.length > MAX_DATA_DEPTH) {
+    report(walk, `The data is nested more than ${MAX_DATA_DEPTH} levels deep.`, 'too_deep');
+    return;
+  }
   walk.seen.add(object);
   if (Array.isArray(object)) {
     for (let i = 0; i < object.length; i++) {
@@ -79,6 +107,7 @@ function walkJson(value: unknown, walk: Walk): void {
         if (!Object.hasOwn(object, key)) continue;
         walk.maxBytes += key.length * 6 + 3;
         walk.path.push(key);
+        if (key.includes('\u0000')) report(walk, NULL_CHARACTER_MESSAGE, NULL_CHARACTER_CODE);
         walkJson((object as Record<string, unknown>)[key], walk);
         walk.path.pop();
       }
@@ -135,18 +164,26 @@ function quickParse(
   };
 }
 
+/** A new walk over a notification's `data`. */
+function newWalk(): Walk {
+  return { issues: [], converts: false, maxBytes: 0, path: ['data'], seen: new Set() };
+}
+
 /**
  * Validates a notification for `emit()` and `match()`: scope, type (no wildcards), event, and
  * `data` that is plain JSON (no functions, BigInt, symbols, cycles, class instances or
  * non-finite numbers; objects with `toJSON`, such as `Date`, are converted) within
- * `maxBytes` when serialized. When `data` holds values with `toJSON`, the result's `data` is
- * their JSON form.
+ * `maxBytes` when serialized and {@link MAX_DATA_DEPTH} levels deep. No string in the
+ * notification may contain U+0000 (NUL): not its fields, not a `data` value, not a `data` key
+ * at any depth (issue code `null_character`, with the path, e.g. `['data', 'items', 0, 'name']`),
+ * because PostgreSQL cannot store it and every store must give the same answer. When `data`
+ * holds values with `toJSON`, the result's `data` is their JSON form, checked the same way.
  */
 export function parseNotification(
   input: Notification,
   maxBytes = DEFAULT_MAX_NOTIFICATION_BYTES,
 ): ParsedNotification {
-  const walk: Walk = { issues: [], converts: false, maxBytes: 0, path: ['data'], seen: new Set() };
+  const walk = newWalk();
   // Check the caller's own object (zod copies the top level, which would hide a cycle's start).
   const rawData =
     typeof input === 'object' && input !== null ? (input as { data?: unknown }).data : undefined;
@@ -155,7 +192,18 @@ export function parseNotification(
   const parsed = quickParse(input) ?? parseOrThrow(notificationSchema, input);
   // Exact size only when the cheap bound cannot rule out the limit (or toJSON values need it).
   const exact = walk.converts || walk.maxBytes > maxBytes;
-  const text = exact ? JSON.stringify(parsed.data) : '';
+  let text = '';
+  if (exact) {
+    try {
+      text = JSON.stringify(parsed.data);
+    } catch (error) {
+      // A toJSON that throws, or returns something JSON cannot hold.
+      throw new ValidationError(
+        [{ path: ['data'], code: 'not_json', message: 'The data cannot be written as JSON.' }],
+        { cause: error },
+      );
+    }
+  }
   if (exact && Buffer.byteLength(text, 'utf8') > maxBytes) {
     throw new ValidationError([
       {
@@ -165,13 +213,21 @@ export function parseNotification(
       },
     ]);
   }
+  let data = parsed.data;
+  if (walk.converts) {
+    // Values with toJSON (Dates, ...) are converted the way they will be sent, and what they
+    // turned into is checked like the rest (a NUL, or deep nesting, may come from toJSON).
+    data = JSON.parse(text) as Record<string, unknown>;
+    const converted = newWalk();
+    walkJson(data, converted);
+    if (converted.issues.length > 0) throw new ValidationError(converted.issues);
+  }
   return {
     id: parsed.id,
     scope: parsed.scope,
     type: parsed.type,
     event: parsed.event ?? null,
-    // Values with toJSON (Dates, ...) are converted the way they will be sent; plain data is used as is.
-    data: walk.converts ? (JSON.parse(text) as Record<string, unknown>) : parsed.data,
+    data,
     occurredAt: parsed.occurredAt,
   };
 }
