@@ -16,6 +16,38 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/**
+ * Deepest nesting of arrays and objects accepted in a request body: 64 (the webhook bodies of
+ * both dialects need 2). Deeper bodies are `invalid_json`, found by a scan of the text before
+ * parsing, so no later walk over the parsed value can exhaust the call stack.
+ */
+export const MAX_BODY_JSON_DEPTH = 64;
+
+/**
+ * Whether JSON text nests arrays and objects deeper than `limit`. One pass over the text, no
+ * recursion; brackets inside strings do not count.
+ */
+export function jsonNestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      depth++;
+      if (depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
 /** The outcome of {@link readJsonBody}. */
 export type BodyResult =
   | { kind: 'json'; value: unknown }
@@ -71,7 +103,8 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array 
  * Reads a request body as JSON, at most `limit` bytes. An empty body is `empty` whatever its
  * content type; a non-empty one must be declared as JSON (`application/json` or `+json`), which
  * also keeps cross-site form posts out (they cannot send a JSON content type without CORS).
- * A broken or aborted upload is reported as `invalid_json`.
+ * A broken or aborted upload is reported as `invalid_json`, and so is JSON nested more than
+ * {@link MAX_BODY_JSON_DEPTH} levels deep.
  */
 export async function readJsonBody(request: Request, limit: number): Promise<BodyResult> {
   let bytes: Uint8Array | null;
@@ -91,6 +124,12 @@ export async function readJsonBody(request: Request, limit: number): Promise<Bod
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     return { kind: 'invalid_json', message: 'The request body is not valid UTF-8.' };
+  }
+  if (jsonNestedDeeperThan(text, MAX_BODY_JSON_DEPTH)) {
+    return {
+      kind: 'invalid_json',
+      message: `The JSON is nested more than ${MAX_BODY_JSON_DEPTH} levels deep.`,
+    };
   }
   try {
     return { kind: 'json', value: JSON.parse(text) as unknown };

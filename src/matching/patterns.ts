@@ -48,23 +48,34 @@ export function globSegments(pattern: string): GlobSegment[] {
 }
 
 /**
- * Glob matching on segments: `*` matches exactly one segment, `**` zero or more. Memoised, so
- * patterns with several `**` stay linear in `pattern.length * type.length`.
+ * Glob matching on segments: `*` matches exactly one segment, `**` zero or more. Iterative,
+ * with backtracking to the last `**` only (the classic wildcard algorithm): linear for patterns
+ * with at most one `**`, at worst `pattern.length * type.length` steps, and no recursion, so
+ * patterns or types of any length cannot overflow the call stack.
  */
 export function matchSegments(pattern: readonly GlobSegment[], type: readonly string[]): boolean {
-  const width = type.length + 1;
-  const seen = new Uint8Array((pattern.length + 1) * width);
-  const go = (i: number, j: number): boolean => {
-    const slot = i * width + j;
-    const known = seen[slot];
-    if (known !== undefined && known !== 0) return known === 1;
-    let result: boolean;
+  let i = 0;
+  let j = 0;
+  let starI = -1;
+  let starJ = 0;
+  while (j < type.length) {
     const segment = pattern[i];
-    if (segment === undefined) result = j === type.length;
-    else if (segment === GLOBSTAR) result = go(i + 1, j) || (j < type.length && go(i, j + 1));
-    else result = j < type.length && (segment === STAR || segment === type[j]) && go(i + 1, j + 1);
-    seen[slot] = result ? 1 : 2;
-    return result;
-  };
-  return go(0, 0);
+    if (segment === GLOBSTAR) {
+      // Try matching zero segments first; come back here to let it swallow one more.
+      starI = i;
+      starJ = j;
+      i++;
+    } else if (segment !== undefined && (segment === STAR || segment === type[j])) {
+      i++;
+      j++;
+    } else if (starI !== -1) {
+      i = starI + 1;
+      starJ++;
+      j = starJ;
+    } else {
+      return false;
+    }
+  }
+  while (pattern[i] === GLOBSTAR) i++;
+  return i === pattern.length;
 }

@@ -80,27 +80,39 @@ export class GlobTrie<T extends Keyed> {
 
   /**
    * Pushes onto `into` the (sorted, non-empty) member lists of every node whose pattern matches
-   * the concrete type `segments`, each node once.
+   * the concrete type `segments`, each node once. Iterative (an explicit stack of (node,
+   * position) pairs), so a type of any number of segments cannot overflow the call stack.
    */
   collect(segments: readonly string[], into: (readonly T[])[]): void {
     const width = segments.length + 1;
     const visited = new Set<number>();
-    const visit = (node: TrieNode<T>, i: number): void => {
+    const nodes: TrieNode<T>[] = [this.root];
+    const positions: number[] = [0];
+    for (let node = nodes.pop(); node !== undefined; node = nodes.pop()) {
+      const i = positions.pop() as number;
       const key = node.serial * width + i;
-      if (visited.has(key)) return;
+      if (visited.has(key)) continue;
       visited.add(key);
       if (node.globstar !== undefined) {
-        for (let j = i; j <= segments.length; j++) visit(node.globstar, j);
+        for (let j = i; j <= segments.length; j++) {
+          nodes.push(node.globstar);
+          positions.push(j);
+        }
       }
       const segment = segments[i];
       if (segment === undefined) {
         if (node.members.length > 0) into.push(node.members);
-        return;
+        continue;
       }
       const literal = node.children.get(segment);
-      if (literal !== undefined) visit(literal, i + 1);
-      if (node.star !== undefined) visit(node.star, i + 1);
-    };
-    visit(this.root, 0);
+      if (literal !== undefined) {
+        nodes.push(literal);
+        positions.push(i + 1);
+      }
+      if (node.star !== undefined) {
+        nodes.push(node.star);
+        positions.push(i + 1);
+      }
+    }
   }
 }

@@ -375,13 +375,21 @@ function sectionChildren(token: Token): Mustache.TemplateSpans {
   return Array.isArray(children) ? children : [];
 }
 
-function depthOf(tokens: Mustache.TemplateSpans): number {
-  let max = 0;
-  for (const token of tokens) {
-    if (token[0] === '#' || token[0] === '^') max = Math.max(max, 1 + depthOf(sectionChildren(token)));
-    if (max > MAX_SECTION_DEPTH) break;
+/**
+ * Whether sections nest deeper than `limit` in a token tree. Iterative (an explicit stack), so
+ * a template of thousands of nested sections is refused instead of overflowing the call
+ * stack; the recursive compile and render steps run only on trees that passed this check.
+ */
+function sectionsDeeperThan(tokens: Mustache.TemplateSpans, limit: number): boolean {
+  const pending: { tokens: Mustache.TemplateSpans; depth: number }[] = [{ tokens, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    for (const token of next.tokens) {
+      if (token[0] !== '#' && token[0] !== '^') continue;
+      if (next.depth + 1 > limit) return true;
+      pending.push({ tokens: sectionChildren(token), depth: next.depth + 1 });
+    }
   }
-  return max;
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -435,7 +443,7 @@ export function compileTemplate(template: string): CompiledTemplate {
     return hit;
   }
   const tokens = parseTokens(template);
-  if (depthOf(tokens) > MAX_SECTION_DEPTH) {
+  if (sectionsDeeperThan(tokens, MAX_SECTION_DEPTH)) {
     const located = locateParseProblem(template) ?? { offset: 0, problem: 'sections nested too deeply' };
     throw invalid(template, located);
   }
