@@ -43,7 +43,10 @@ export function report(options: ResolvedOptions, error: unknown, request: Reques
   }
 }
 
-/** Calls `authorize`; anything but `true`, `false` or `'unauthenticated'` counts as `false`. */
+/**
+ * Calls `authorize`; anything but `true`, `false`, `'unauthenticated'` or `'invalid_token'`
+ * counts as `false`.
+ */
 export async function authorizeRequest(
   options: ResolvedOptions,
   request: Request,
@@ -51,7 +54,7 @@ export async function authorizeRequest(
   permission: Permission,
 ): Promise<AuthorizeResult> {
   const result: unknown = await options.authorize({ request, scope, permission });
-  if (result === true || result === 'unauthenticated') return result;
+  if (result === true || result === 'unauthenticated' || result === 'invalid_token') return result;
   return false;
 }
 

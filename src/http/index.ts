@@ -15,6 +15,7 @@
 
 export { BodyTooLargeError } from './body.js';
 export { combineHandlers } from './compose.js';
+export { FETCH_FORBIDDEN_METHODS, requestMethod } from './method.js';
 export { type NodeHandler, type NodeHandlerOptions, toNodeHandler } from './node.js';
 export {
   type OpenApiDocument,

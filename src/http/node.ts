@@ -3,6 +3,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError } from './body.js';
+import { standInRequest } from './method.js';
 import { isUnmatched } from './respond.js';
 import { DEFAULT_MAX_BODY_BYTES, type FetchHandler } from './types.js';
 
@@ -53,14 +54,43 @@ function requestHeaders(req: IncomingMessage): Headers {
   return headers;
 }
 
-/** A body already consumed by a framework's body parser (Express `req.body`). */
-function preParsedBody(req: IncomingMessage): Uint8Array | null {
+/**
+ * A body already consumed by a framework's body parser (Express `req.body`). A parsed value
+ * that cannot be written as JSON again (nested too deeply for `JSON.stringify`, say) becomes a
+ * stream that fails, which the dialect handlers answer as an unreadable body (400).
+ */
+function preParsedBody(req: IncomingMessage): Uint8Array | ReadableStream<Uint8Array> | null {
   const body = (req as IncomingMessage & { body?: unknown }).body;
   if (body === undefined) return null;
   if (body instanceof Uint8Array) return body;
   if (typeof body === 'string') return new TextEncoder().encode(body);
   if (typeof body === 'object' && body !== null && Object.keys(body).length === 0) return null;
-  return new TextEncoder().encode(JSON.stringify(body));
+  let text: string;
+  try {
+    text = JSON.stringify(body);
+  } catch (error) {
+    return new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.error(
+          new Error('The body parsed by a body parser cannot be written as JSON again.', { cause: error }),
+        );
+      },
+    });
+  }
+  return new TextEncoder().encode(text);
+}
+
+/**
+ * The Fetch `Request` for a Node request. A method `new Request()` refuses (`TRACE`, `TRACK`,
+ * `CONNECT`, or anything that is not a token) gets a stand-in request without a body; the
+ * handler reads the real method with `requestMethod()` and answers 405 in its own format.
+ */
+function toRequest(url: string, method: string, init: RequestInit & { duplex?: 'half' }): Request {
+  try {
+    return new Request(url, init);
+  } catch {
+    return standInRequest(url, method, init);
+  }
 }
 
 function bodyStream(req: IncomingMessage, limit: number): ReadableStream<Uint8Array> {
@@ -202,7 +232,9 @@ async function writeResponse(
  * paths) and Fastify (`reply.hijack()`, then pass `request.raw`, `reply.raw`). The body is
  * streamed into the `Request` (`duplex: 'half'`) and capped at `maxBodyBytes`; a client abort
  * aborts the request's `signal` and stops writing. If a body parser already consumed the body
- * (Express `req.body`), that body is passed on. Never rejects.
+ * (Express `req.body`), that body is passed on. A method the Fetch API refuses (`TRACE`,
+ * `TRACK`, `CONNECT`) reaches the handler as a stand-in request (see `requestMethod()`), so the
+ * dialect answers 405 in its own format instead of the adapter failing. Never rejects.
  *
  * Default: `maxBodyBytes` 1 MiB.
  *
@@ -232,13 +264,14 @@ export function toNodeHandler(handler: FetchHandler, options: NodeHandlerOptions
         const parsed = req.readableEnded ? preParsedBody(req) : null;
         if (parsed !== null) {
           init.body = parsed;
+          if (parsed instanceof ReadableStream) init.duplex = 'half';
           (init.headers as Headers).delete('content-length');
         } else if (!req.readableEnded) {
           init.body = bodyStream(req, limit);
           init.duplex = 'half';
         }
       }
-      const response = await handler(new Request(requestUrl(req), init));
+      const response = await handler(toRequest(requestUrl(req), method, init));
       if (next !== undefined && isUnmatched(response)) {
         passed = true;
         next();

@@ -14,6 +14,7 @@ import {
   scopeKnown,
 } from './common.js';
 import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from './extensions.js';
+import { requestMethod } from './method.js';
 import { pretixOpenApi } from './openapi.js';
 import { belongsTo, normalizeBasePath, pathnameOf, splitPath } from './paths.js';
 import { parsePretixBody, pretixErrorsFromIssues, toPretixWebhook } from './pretix-wire.js';
@@ -177,12 +178,10 @@ export function pretixHandler(registry: WebhookRegistry, options: PretixHandlerO
     const allow = ALLOWED[route.kind];
     const permission = readWriteSplit && isSafeMethod(method) ? 'webhooks-read' : 'webhooks-write';
     const decision = await authorizeRequest(resolved, request, route.scope, permission);
-    if (decision === 'unauthenticated') {
-      return jsonResponse(
-        401,
-        { detail: 'Authentication credentials were not provided.' },
-        { vary: 'Accept', 'www-authenticate': 'Token' },
-      );
+    if (decision === 'unauthenticated' || decision === 'invalid_token') {
+      const detail =
+        decision === 'invalid_token' ? 'Invalid token.' : 'Authentication credentials were not provided.';
+      return jsonResponse(401, { detail }, { vary: 'Accept', 'www-authenticate': 'Token' });
     }
     if (decision !== true || !(await scopeKnown(resolved, route.scope))) {
       return json(403, { detail: 'You do not have permission to perform this action.' }, allow);
@@ -323,7 +322,7 @@ export function pretixHandler(registry: WebhookRegistry, options: PretixHandlerO
   return async (request: Request): Promise<Response> => {
     const url = pathnameOf(request);
     if (url === null) return markUnmatched(json(404, NOT_FOUND));
-    const method = request.method.toUpperCase();
+    const method = requestMethod(request);
     if (resolved.openApiPath !== undefined && url.pathname === resolved.openApiPath && isSafeMethod(method)) {
       openApi ??= pretixOpenApi({ basePath });
       const response = json(200, openApi);

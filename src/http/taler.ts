@@ -7,6 +7,7 @@ import type { WebhookRegistry } from '../registry/registry.js';
 import { readJsonBody } from './body.js';
 import { lastParam, parsePageNumber, report, resolveOptions, scopeKnown } from './common.js';
 import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from './extensions.js';
+import { requestMethod } from './method.js';
 import { talerOpenApi } from './openapi.js';
 import { belongsTo, normalizeBasePath, pathnameOf, splitPath } from './paths.js';
 import { emptyResponse, jsonResponse, markUnmatched, withoutBody } from './respond.js';
@@ -294,7 +295,7 @@ export function talerHandler(registry: WebhookRegistry, options: TalerHandlerOpt
   return async (request: Request): Promise<Response> => {
     const url = pathnameOf(request);
     if (url === null) return markUnmatched(fail('GENERIC_ENDPOINT_UNKNOWN'));
-    const method = request.method.toUpperCase();
+    const method = requestMethod(request);
     if (
       resolved.openApiPath !== undefined &&
       url.pathname === resolved.openApiPath &&

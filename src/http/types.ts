@@ -6,10 +6,23 @@
 export type Permission = 'webhooks-read' | 'webhooks-write';
 
 /**
- * What `authorize` decides: `true` (allowed), `false` (authenticated but not allowed; pretix
- * answers 403, Taler 401) or `'unauthenticated'` (no or bad credentials; 401 in both dialects).
+ * What `authorize` decides:
+ *
+ * - `true`: allowed;
+ * - `false`: authenticated but not allowed (pretix 403, Taler 401 code 2015);
+ * - `'unauthenticated'`: no credentials (pretix 401 `{"detail": "Authentication credentials
+ *   were not provided."}`, Taler 401 code 2015);
+ * - `'invalid_token'`: credentials were given but the token is not known (or expired, or
+ *   revoked): pretix 401 `{"detail": "Invalid token."}`, Taler 401 code 2015.
+ *
+ * Both 401s of pretix carry `WWW-Authenticate: Token`.
+ *
+ * @example
+ * ```ts
+ * const result: AuthorizeResult = header === null ? 'unauthenticated' : 'invalid_token';
+ * ```
  */
-export type AuthorizeResult = boolean | 'unauthenticated';
+export type AuthorizeResult = boolean | 'unauthenticated' | 'invalid_token';
 
 /** What the handlers pass to `authorize`. */
 export interface AuthorizeContext {
@@ -22,15 +35,19 @@ export interface AuthorizeContext {
 }
 
 /**
- * The host's authorization callback. It may return or resolve; a throw becomes a 500 answer
- * (in the dialect's error shape), is reported to `onError` and is never shown to the client.
+ * The host's authorization callback (see {@link AuthorizeResult} for what each answer means).
+ * It may return or resolve; a throw becomes a 500 answer (in the dialect's error shape), is
+ * reported to `onError` and is never shown to the client. Anything other than the four
+ * answers counts as `false`.
  *
  * @example
  * ```ts
  * const authorize: Authorize = ({ request, scope }) => {
  *   const token = request.headers.get('authorization')?.replace(/^(Token|Bearer) /, '');
- *   if (!token) return 'unauthenticated';
- *   return tokens.get(token)?.includes(scope) ?? false;
+ *   if (!token) return 'unauthenticated'; // pretix: "Authentication credentials were not provided."
+ *   const scopes = tokens.get(token);
+ *   if (scopes === undefined) return 'invalid_token'; // pretix: "Invalid token."
+ *   return scopes.includes(scope);
  * };
  * ```
  */
@@ -41,7 +58,16 @@ export type FetchHandler = (request: Request) => Promise<Response>;
 
 /** Options both dialect handlers accept. */
 export interface HandlerOptions {
-  /** The host's authorization callback (required). */
+  /**
+   * The host's authorization callback (required): `true`, `false`, `'unauthenticated'` (no
+   * credentials) or `'invalid_token'` (a token it does not know), maybe as a promise. See
+   * {@link AuthorizeResult}.
+   *
+   * @example
+   * ```ts
+   * pretixHandler(registry, { authorize: ({ request }) => (request.headers.has('authorization') ? 'invalid_token' : 'unauthenticated') });
+   * ```
+   */
   authorize: Authorize;
   /**
    * Tells whether a scope exists (pretix: unknown organizer → 403; Taler: unknown instance →
