@@ -230,6 +230,44 @@ export class TemplateError extends HooklineError {
   }
 }
 
+/** A short description of a value for an error message: its type, and its text when short. */
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing (the option is missing)';
+  if (value === null) return 'null';
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'bigint') return `the bigint ${value}`;
+  if (typeof value === 'symbol') return 'a symbol';
+  const text = JSON.stringify(value) ?? String(value);
+  return `${typeof value} ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
+}
+
+/**
+ * Builds the `invalid_option` error for an option that is missing or has the wrong type or
+ * value: `<where>: option "<name>" must be <expected>; got <what was given>.`
+ *
+ * @example
+ * ```ts
+ * throw invalidOption('pretixHandler()', 'maxBodyBytes', 'a non-negative integer (bytes)', -1);
+ * // HooklineError invalid_option: 'pretixHandler(): option "maxBodyBytes" must be a non-negative
+ * //   integer (bytes); got number -1.'
+ * ```
+ */
+export function invalidOption(
+  where: string,
+  option: string,
+  expected: string,
+  value: unknown,
+  options: HooklineErrorOptions = {},
+): HooklineError {
+  return new HooklineError(
+    'invalid_option',
+    `${where}: option "${option}" must be ${expected}; got ${describeValue(value)}.`,
+    options,
+  );
+}
+
 /**
  * Returns true for any hookline error, including ones thrown by another copy of the package.
  *
