@@ -156,7 +156,10 @@ export type {
   AttemptResult,
   ClaimedDelivery,
   NewDelivery,
+  RecordAttemptInput,
+  RecordAttemptResult,
   Store,
+  StoreSignal,
   WebhookHealth,
 } from './storage/types.js';
 export {

@@ -1,15 +1,7 @@
 import { ConflictError, HooklineError, ValidationError } from '../errors.js';
 import type { Attempt, Delivery, DeliveryState, WebhookRecord } from '../model.js';
 import type { ClaimedDelivery, RecordAttemptInput, RecordAttemptResult, Store } from '../storage/types.js';
-import {
-  isNotificationClient,
-  isPGlite,
-  isPool,
-  isQueryable,
-  type NotificationClient,
-  type NotificationMessage,
-  type Queryable,
-} from './driver.js';
+import { isPool, isQueryable, type NotificationClient, type Queryable } from './driver.js';
 import {
   assertSchemaVersion,
   checkSchemaName,
@@ -19,6 +11,7 @@ import {
   quoteIdent,
 } from './migrations.js';
 import { sqlState, wrapError } from './sql-errors.js';
+import { createWatcher } from './watcher.js';
 
 /**
  * Options of {@link postgresStore}.
@@ -412,6 +405,11 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
   const notifySql = (condition: string) =>
     notifyOn ? `CASE WHEN ${condition} THEN pg_notify('${channel}', '') END` : 'NULL';
+  /** Tells every process's watchers of a webhook change (the row is `w`); see {@link parseSignal}. */
+  const notifyWebhookSql = (enabled: string) =>
+    notifyOn
+      ? `pg_notify('${channel}', json_build_object('s', w.scope, 'w', w.id, 'e', ${enabled})::text)`
+      : 'NULL';
 
   const watcher = notifyOn
     ? createWatcher(db, channel, notify === true ? undefined : notify.connect, schema)
@@ -460,6 +458,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
                   -- hashed scan of the whole attempts table.
                   (SELECT true FROM ${T.attempts} AS a WHERE a.delivery_id = d.id LIMIT 1) IS NOT NULL AS prior
              FROM ${T.deliveries} AS d JOIN x ON x.delivery_id = d.id
+            -- a canceled delivery never gains an attempt (see Store.recordAttempt)
+            WHERE d.state <> 'canceled'
             ORDER BY d.id
               FOR UPDATE OF d
          ), att AS (
@@ -654,11 +654,14 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
            UPDATE ${T.webhooks} SET ${sets.join(', ')} WHERE scope = $1 AND id = $2
            RETURNING ${columns(WEBHOOK_COLUMNS)}
          ), ${bumpVersion('w')}
-         SELECT * FROM w`,
+         SELECT *, ${notifyWebhookSql('w.enabled')} AS notified FROM w`,
         params,
         { scope, key: changes.key ?? null },
       );
-      return rows[0] ? toWebhook(rows[0]) : null;
+      if (!rows[0]) return null;
+      const record = toWebhook(rows[0]);
+      watcher?.signal({ type: 'webhook', scope, webhookId: record.id, enabled: record.enabled });
+      return record;
     },
 
     async webhooksVersion({ scope, tx }) {
@@ -675,11 +678,13 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       if (!Number.isSafeInteger(id)) return false;
       const rows = await run(
         'deleteWebhook',
-        `WITH w AS (DELETE FROM ${T.webhooks} WHERE scope = $1 AND id = $2 RETURNING scope), ${bumpVersion('w')}
-         SELECT 1 AS gone FROM w`,
+        `WITH w AS (DELETE FROM ${T.webhooks} WHERE scope = $1 AND id = $2 RETURNING scope, id), ${bumpVersion('w')}
+         SELECT 1 AS gone, ${notifyWebhookSql('NULL::boolean')} AS notified FROM w`,
         [scope, id],
       );
-      return rows.length > 0;
+      if (rows.length === 0) return false;
+      watcher?.signal({ type: 'webhook', scope, webhookId: id, enabled: null });
+      return true;
     },
 
     async enqueue({ scope, notificationId, deliveries, now, tx }) {
@@ -916,6 +921,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
               SET state = 'canceled', last_error = $3, next_attempt_at = NULL, lease_token = NULL, lease_until = NULL,
                   updated_at = $4::timestamptz
             WHERE scope = $1 AND webhook_id = $2 AND state = 'pending'
+              -- under a live lease it is its claimer's: in flight, or canceled by the worker itself
+              AND (lease_until IS NULL OR lease_until <= $4::timestamptz)
             RETURNING 1 AS canceled
          )
          SELECT count(*) AS count FROM canceled`,
@@ -959,196 +966,4 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   };
   if (watcher) store.watch = (listener) => watcher.watch(listener);
   return store;
-}
-
-interface Watcher {
-  watch(listener: () => void): Promise<() => Promise<void>>;
-  close(): Promise<void>;
-}
-
-/** Reconnect delays after a lost LISTEN connection: 100 ms doubling up to 5 s. */
-const RECONNECT_MIN_MS = 100;
-const RECONNECT_MAX_MS = 5_000;
-
-function callAll(listeners: Iterable<() => void>): void {
-  for (const listener of listeners) {
-    try {
-      listener();
-    } catch {
-      // A listener's failure must not stop the others.
-    }
-  }
-}
-
-/**
- * LISTEN on one connection shared by every watcher of the store. PGlite: its own
- * `listen()`. pg: a dedicated client (from `connect`, `pool.connect()`, or `db` itself when it
- * is a single client); when that connection dies it reconnects with backoff and wakes every
- * listener once, since notifications may have been missed meanwhile.
- */
-function createWatcher(
-  db: Queryable,
-  channel: string,
-  connect: (() => Promise<NotificationClient>) | undefined,
-  schema: string,
-): Watcher {
-  const listeners = new Set<() => void>();
-  let closed = false;
-
-  if (!connect && isPGlite(db)) {
-    const pglite = db;
-    const stops = new Set<() => Promise<void>>();
-    return {
-      async watch(listener) {
-        try {
-          const unlisten = await pglite.listen(channel, () => listener());
-          let stopped = false;
-          const stop = async () => {
-            if (stopped) return;
-            stopped = true;
-            stops.delete(stop);
-            await unlisten();
-          };
-          stops.add(stop);
-          return stop;
-        } catch (error) {
-          throw wrapError(error, { schema, operation: 'watch' });
-        }
-      },
-      async close() {
-        closed = true;
-        for (const stop of [...stops]) await stop().catch(() => undefined);
-      },
-    };
-  }
-
-  const shared = !connect && !isPool(db) && isNotificationClient(db) ? db : undefined;
-  let client: NotificationClient | undefined;
-  let connecting: Promise<void> | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let delay = RECONNECT_MIN_MS;
-
-  const onNotification = (message: NotificationMessage) => {
-    if (message.channel === channel) callAll(listeners);
-  };
-  const onError = (error: Error) => lost(error);
-  const onEnd = () => lost(new Error('The LISTEN connection ended.'));
-
-  const detach = (c: NotificationClient) => {
-    c.removeListener('notification', onNotification);
-    c.removeListener('error', onError);
-    c.removeListener('end', onEnd);
-  };
-
-  const giveBack = (c: NotificationClient, error?: Error) => {
-    if (c === shared) return;
-    if (typeof c.release === 'function') c.release(error ?? undefined);
-    else void c.end?.().catch(() => undefined);
-  };
-
-  const lost = (error: Error) => {
-    const c = client;
-    if (!c) return;
-    client = undefined;
-    detach(c);
-    // Keep an error listener: a dying pg client may still emit one, and an unhandled one crashes.
-    if (c !== shared) c.on('error', () => undefined);
-    giveBack(c, error);
-    scheduleReconnect();
-  };
-
-  const scheduleReconnect = () => {
-    if (closed || listeners.size === 0 || timer) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      open().then(
-        () => {
-          delay = RECONNECT_MIN_MS;
-          callAll(listeners);
-        },
-        () => {
-          delay = Math.min(delay * 2, RECONNECT_MAX_MS);
-          scheduleReconnect();
-        },
-      );
-    }, delay);
-    timer.unref?.();
-  };
-
-  const open = (): Promise<void> => {
-    if (client) return Promise.resolve();
-    connecting ??= (async () => {
-      let c: NotificationClient | undefined;
-      try {
-        if (shared) c = shared;
-        else if (connect) c = await connect();
-        else if (isPool(db)) c = (await db.connect()) as unknown as NotificationClient;
-        else {
-          throw new HooklineError(
-            'store_failed',
-            'watch() needs a connection that can LISTEN: pass a pg.Pool, a pg.Client, or notify: { connect }.',
-          );
-        }
-        c.on('notification', onNotification);
-        c.on('error', onError);
-        c.on('end', onEnd);
-        await c.query(`LISTEN ${quoteIdent(channel)}`);
-        if (closed || listeners.size === 0) {
-          detach(c);
-          await c.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => undefined);
-          giveBack(c);
-          return;
-        }
-        client = c;
-      } catch (error) {
-        if (c) {
-          detach(c);
-          if (c !== shared) c.on('error', () => undefined);
-          giveBack(c, error instanceof Error ? error : new Error(String(error)));
-        }
-        throw wrapError(error, { schema, operation: 'watch' });
-      } finally {
-        connecting = undefined;
-      }
-    })();
-    return connecting;
-  };
-
-  const shutdown = async () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    const c = client;
-    client = undefined;
-    if (!c) return;
-    detach(c);
-    if (c !== shared) c.on('error', () => undefined);
-    await c.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => undefined);
-    giveBack(c);
-  };
-
-  return {
-    async watch(listener) {
-      const entry = () => listener();
-      listeners.add(entry);
-      try {
-        await open();
-      } catch (error) {
-        listeners.delete(entry);
-        throw error;
-      }
-      let stopped = false;
-      return async () => {
-        if (stopped) return;
-        stopped = true;
-        listeners.delete(entry);
-        if (listeners.size === 0) await shutdown();
-      };
-    },
-    async close() {
-      closed = true;
-      listeners.clear();
-      await connecting?.catch(() => undefined);
-      await shutdown();
-    },
-  };
 }

@@ -7,6 +7,7 @@ import type {
   RecordAttemptInput,
   RecordAttemptResult,
   Store,
+  StoreSignal,
   WebhookHealth,
 } from './types.js';
 
@@ -45,6 +46,8 @@ function copyWebhook(r: WebhookRecord): WebhookRecord {
   copy.updatedAt = new Date(r.updatedAt.getTime());
   return copy;
 }
+
+const DUE: StoreSignal = Object.freeze({ type: 'due' });
 
 /** The health of a webhook whose last attempt succeeded: shared, as most records return it. */
 const HEALTHY: WebhookHealth = Object.freeze({ failingSince: null, consecutiveFailures: 0 });
@@ -178,9 +181,20 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     if (d.state !== 'pending' && state === 'pending') pendingCount++;
     d.state = state;
   };
-  const listeners = new Set<() => void>();
+  const listeners = new Set<(signal: StoreSignal) => void>();
   const wake = () => {
-    for (const listener of listeners) queueMicrotask(listener);
+    for (const listener of listeners) queueMicrotask(() => listener(DUE));
+  };
+  /** Tells watchers of a webhook change at once, before the write's promise resolves. */
+  const webhookChanged = (scope: string, webhookId: number, enabled: boolean | null) => {
+    const signal: StoreSignal = { type: 'webhook', scope, webhookId, enabled };
+    for (const listener of listeners) {
+      try {
+        listener(signal);
+      } catch {
+        // A listener's failure must not stop the write or the other listeners.
+      }
+    }
   };
 
   const scopedDelivery = (scope: string, id: string): StoredDelivery | undefined => {
@@ -218,7 +232,8 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     now,
   }: RecordAttemptInput): RecordAttemptResult => {
     const delivery = deliveries.get(deliveryId);
-    if (!delivery) return { applied: false, health: null };
+    // A canceled delivery never gains an attempt (see Store.recordAttempt).
+    if (!delivery || delivery.state === 'canceled') return { applied: false, health: null };
     if (delivery.attempts === null) delivery.attempts = [];
     const log = delivery.attempts;
     // Field by field: spreading `attempt` and then adding keys takes V8's slow path, about
@@ -323,12 +338,16 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       const next: WebhookRecord = { ...current, ...structuredClone(changes), updatedAt: new Date(now) };
       map.set(id, next);
       bump(scope);
+      webhookChanged(scope, id, next.enabled);
       return copyWebhook(next);
     },
 
     async deleteWebhook({ scope, id }) {
       const deleted = scopes.get(scope)?.delete(id) ?? false;
-      if (deleted) bump(scope);
+      if (deleted) {
+        bump(scope);
+        webhookChanged(scope, id, null);
+      }
       return deleted;
     },
 
@@ -503,6 +522,8 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       let count = 0;
       for (const d of deliveries.values()) {
         if (d.scope !== scope || d.webhookId !== webhookId || d.state !== 'pending') continue;
+        // Under a live lease it is its claimer's: in flight, or canceled by the worker itself.
+        if (d.leaseUntil !== null && d.leaseUntil > now.getTime()) continue;
         setState(d, 'canceled');
         Object.assign(d, {
           lastError: reason,

@@ -24,9 +24,15 @@ import type {
  *   deliveries are stored or none, and a second enqueue of the same id stores nothing.
  * - `claimDue` never hands one delivery to two claimers while its lease is alive, also when
  *   called concurrently; once the lease has expired the delivery can be claimed again.
- * - `recordAttempt` always stores the attempt; it moves the delivery only while the caller's
- *   lease token is still the delivery's current one (a worker whose lease expired and was
- *   taken over cannot overwrite the new owner's outcome).
+ * - `recordAttempt` stores the attempt unless the delivery is `canceled` (a canceled delivery
+ *   never gains an attempt); it moves the delivery only while the caller's lease token is
+ *   still the delivery's current one (a worker whose lease expired and was taken over cannot
+ *   overwrite the new owner's outcome).
+ * - `cancelPending` leaves deliveries under a live lease to their claimer, which either has
+ *   the request in flight (its attempt is recorded) or cancels it with `cancelClaimed`.
+ * - `watch`, when a store has it, signals every webhook update and delete (`{ type: 'webhook' }`),
+ *   by this process or any other sharing the store, so workers drop claims of a webhook that
+ *   was disabled or removed; a watch that cannot keep its promise says `lost`, then `restored`.
  * - lists of deliveries and attempts are newest first.
  *
  * A third-party adapter (MySQL, DynamoDB, ...) implements this interface and runs
@@ -169,7 +175,12 @@ export interface Store {
    */
   redeliver(input: { scope: string; id: string; now: Date }): Promise<Delivery | null>;
 
-  /** Cancels every pending delivery of a webhook (claimed ones included); returns how many. */
+  /**
+   * Cancels every pending delivery of a webhook that is not under a live lease at `now`;
+   * returns how many. Leased ones belong to their claimer: the worker cancels those it still
+   * holds when it learns of the change (see {@link Store.watch}), or when it is about to send
+   * them, and records the attempt of one already in flight.
+   */
   cancelPending(input: { scope: string; webhookId: number; reason: string; now: Date }): Promise<number>;
 
   /** Deletes attempts that started before `before`; returns how many. */
@@ -182,15 +193,48 @@ export interface Store {
   outboxSummary(input: { now: Date }): Promise<{ due: number; pending: number; nextAttemptAt: Date | null }>;
 
   /**
-   * Optional wake-up: calls `listener` soon after deliveries are enqueued or redelivered (by
-   * any process sharing the store), so workers start at once instead of at their next poll.
-   * Resolves to a function that stops listening. Stores without it are polled.
+   * Optional wake-ups and webhook changes, from this process and every other one sharing the
+   * store: `{ type: 'due' }` soon after deliveries are enqueued, released or redelivered (so
+   * workers start at once instead of at their next poll); `{ type: 'webhook' }` after every
+   * `updateWebhook` and `deleteWebhook` (with the webhook's `enabled` afterwards, `null` when it
+   * was deleted), to this store object's own listeners before the write's promise resolves;
+   * `{ type: 'lost' }` when the store can no longer promise those signals (a dropped LISTEN
+   * connection) and `{ type: 'restored' }` once it can again (signals may have been missed in
+   * between). Resolves to a function that stops listening; rejects when it cannot start
+   * (workers then retry with backoff). Stores without it are polled, and workers check a
+   * claimed delivery's webhook again before sending it.
+   *
+   * @example
+   * ```ts
+   * const stop = await store.watch?.((signal) => {
+   *   if (signal.type === 'webhook' && signal.enabled !== true) dropClaimsOf(signal.scope, signal.webhookId);
+   * });
+   * ```
    */
-  watch?(listener: () => void): Promise<() => Promise<void>>;
+  watch?(listener: (signal: StoreSignal) => void): Promise<() => Promise<void>>;
 
   /** Releases connections or timers the store holds. Safe to call twice. */
   close?(): Promise<void>;
 }
+
+/**
+ * What a store's {@link Store.watch} tells its listeners.
+ *
+ * - `due`: deliveries may be due now.
+ * - `webhook`: a webhook was updated (`enabled` as it is now) or deleted (`enabled: null`).
+ * - `lost`: signals can no longer be promised (e.g. the LISTEN connection dropped); `error` says why.
+ * - `restored`: signals flow again; some may have been missed while they were lost.
+ *
+ * @example
+ * ```ts
+ * const signal: StoreSignal = { type: 'webhook', scope: 'acme', webhookId: 1, enabled: false };
+ * ```
+ */
+export type StoreSignal =
+  | { type: 'due' }
+  | { type: 'webhook'; scope: string; webhookId: number; enabled: boolean | null }
+  | { type: 'lost'; error: Error }
+  | { type: 'restored' };
 
 /** A delivery to store with `enqueue`. */
 export interface NewDelivery {

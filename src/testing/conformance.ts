@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../errors.js';
 import type { OutgoingRequest, WebhookFields } from '../model.js';
-import type { AttemptResult, NewDelivery, Store } from '../storage/types.js';
+import type { AttemptResult, NewDelivery, Store, StoreSignal } from '../storage/types.js';
 
 /** Options of {@link storeConformance}. */
 export interface StoreConformanceOptions {
@@ -848,38 +848,42 @@ export function storeConformance(options: StoreConformanceOptions): void {
       );
 
       it(
-        "cancels a webhook's pending deliveries, claimed ones included, and nothing else",
+        "cancels a webhook's pending deliveries, leaves live claims to their claimer, and nothing else",
         withStore(async (store) => {
           const webhookId = await setup(store);
           const otherHook = await setup(store);
           const a = newDelivery(webhookId);
           const b = newDelivery(webhookId);
           const c = newDelivery(otherHook);
+          const d = newDelivery(webhookId);
           await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: [a, b, c], now: at(0) });
-          const claims = await store.claimDue({ limit: 1, leaseMs: 60_000, now: at(0) });
+          await store.enqueue({ scope: 'acme', notificationId: 'm', deliveries: [d], now: at(5) });
+          // `a` (first due) under a live lease, `b` under one that has expired by `at(1000)`.
+          const [live] = await store.claimDue({ limit: 1, leaseMs: 60_000, now: at(0) });
+          expect(live?.id).toBe(a.id);
+          const [expired] = await store.claimDue({ limit: 1, leaseMs: 100, now: at(1) });
+          expect(expired?.id).toBe(b.id);
           const count = await store.cancelPending({
             scope: 'acme',
             webhookId,
             reason: 'webhook disabled',
-            now: at(1),
+            now: at(1000),
           });
-          expect(count).toBe(2);
+          expect(count).toBe(2); // b and d
           expect(
-            await store.cancelPending({ scope: 'other', webhookId: otherHook, reason: 'x', now: at(1) }),
+            await store.cancelPending({ scope: 'other', webhookId: otherHook, reason: 'x', now: at(1000) }),
           ).toBe(0);
           expect((await store.getDelivery({ scope: 'acme', id: c.id }))?.state).toBe('pending');
-          const claimed = claims[0]!;
-          if (claimed.webhookId === webhookId) {
-            const result = await store.recordAttempt({
-              deliveryId: claimed.id,
-              leaseToken: claimed.leaseToken,
-              attempt: attemptResult(at(2)),
-              outcome: { state: 'succeeded' },
-              now: at(2),
-            });
-            expect(result.applied).toBe(false);
-            expect((await store.getDelivery({ scope: 'acme', id: claimed.id }))?.state).toBe('canceled');
-          }
+          expect((await store.getDelivery({ scope: 'acme', id: a.id }))?.state).toBe('pending');
+          // The live claim is its claimer's to finish: cancel it (not sent), or record its attempt.
+          expect(
+            await store.cancelClaimed({
+              deliveryId: a.id,
+              leaseToken: live!.leaseToken,
+              reason: 'webhook disabled',
+              now: at(1001),
+            }),
+          ).toBe(true);
           const canceled = await store.listDeliveries({
             scope: 'acme',
             webhookId,
@@ -887,7 +891,82 @@ export function storeConformance(options: StoreConformanceOptions): void {
             offset: 0,
             limit: null,
           });
-          expect(canceled.count).toBe(2);
+          expect(canceled.count).toBe(3);
+          expect((await store.getDelivery({ scope: 'acme', id: b.id }))?.lastError).toBe('webhook disabled');
+        }),
+      );
+
+      it(
+        'never adds an attempt to a canceled delivery',
+        withStore(async (store) => {
+          const webhookId = await setup(store);
+          const d = newDelivery(webhookId);
+          await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: [d], now: at(0) });
+          // A worker whose lease ran out: the delivery was canceled after it expired.
+          const [claim] = await store.claimDue({ limit: 1, leaseMs: 100, now: at(0) });
+          expect(
+            await store.cancelPending({ scope: 'acme', webhookId, reason: 'webhook removed', now: at(500) }),
+          ).toBe(1);
+          const [late] = await store.recordAttempts({
+            items: [
+              {
+                deliveryId: d.id,
+                leaseToken: claim!.leaseToken,
+                attempt: attemptResult(at(600)),
+                outcome: { state: 'succeeded' },
+                now: at(600),
+              },
+            ],
+          });
+          expect(late?.applied).toBe(false);
+          expect((await store.getDelivery({ scope: 'acme', id: d.id }))?.state).toBe('canceled');
+          const log = await store.listAttempts({ scope: 'acme', deliveryId: d.id, offset: 0, limit: null });
+          expect(log.count).toBe(0);
+        }),
+      );
+
+      it(
+        'tells its watchers of every webhook update and delete before the write resolves (when it has watch)',
+        withStore(async (store) => {
+          if (!store.watch) return; // optional: workers then read a parked claim's webhook again
+          const signals: StoreSignal[] = [];
+          const stop = await store.watch((signal) => {
+            if (signal.type === 'webhook') signals.push(signal);
+          });
+          try {
+            const hook = await store.insertWebhook({ scope: 'acme', fields: webhookFields(), now: T0 });
+            // Each write's own signal is there when it resolves (other processes' come later).
+            const signalsOf = async (write: () => Promise<unknown>) => {
+              const from = signals.length;
+              await write();
+              return signals.slice(from);
+            };
+            expect(
+              await signalsOf(() =>
+                store.updateWebhook({ scope: 'acme', id: hook.id, changes: { enabled: false }, now: T1 }),
+              ),
+            ).toContainEqual({ type: 'webhook', scope: 'acme', webhookId: hook.id, enabled: false });
+            expect(
+              await signalsOf(() =>
+                store.updateWebhook({ scope: 'acme', id: hook.id, changes: { comment: 'x' }, now: T1 }),
+              ),
+            ).toContainEqual({ type: 'webhook', scope: 'acme', webhookId: hook.id, enabled: false });
+            expect(
+              await signalsOf(() =>
+                store.updateWebhook({ scope: 'acme', id: hook.id, changes: { enabled: true }, now: T1 }),
+              ),
+            ).toContainEqual({ type: 'webhook', scope: 'acme', webhookId: hook.id, enabled: true });
+            expect(await signalsOf(() => store.deleteWebhook({ scope: 'acme', id: hook.id }))).toContainEqual(
+              {
+                type: 'webhook',
+                scope: 'acme',
+                webhookId: hook.id,
+                enabled: null,
+              },
+            );
+          } finally {
+            await stop();
+          }
         }),
       );
 
