@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../clock.js';
 import { HooklineError } from '../errors.js';
 import { type Delivery, deliveryFields, type WebhookRecord } from '../model.js';
-import type { ClaimedDelivery, Store } from '../storage/types.js';
+import type { ClaimedDelivery, Store, StoreSignal } from '../storage/types.js';
 import { claimBatcher } from './claim-batcher.js';
 import { nextAttemptDelay } from './classify.js';
 import { type DeliverOptions, type DeliveryResult, deliver } from './deliver.js';
@@ -49,6 +49,12 @@ export interface WorkerOptions {
   clock?: Clock;
   /** Random numbers in [0, 1) for retry jitter. Default `Math.random`. */
   random?: () => number;
+  /**
+   * Whether a started worker keeps the Node process alive until `stop()`, as a listening
+   * server does (retries may be due hours from now). Default `true`; `false` lets the process
+   * exit when nothing else keeps it up.
+   */
+  keepAlive?: boolean;
 }
 
 /** What the worker needs from the registry (kept narrow so the worker can be tested alone). */
@@ -74,8 +80,12 @@ export interface WorkerEvents {
   'delivery.canceled': { delivery: Delivery; reason: string };
   /** The worker disabled a webhook: `gone` (410) or `failing` (auto-disable thresholds). */
   'webhook.disabled': { scope: string; webhookId: number; reason: 'gone' | 'failing' };
-  /** Something went wrong in the worker itself (store unreachable, ...). It backs off and goes on. */
-  error: { error: HooklineError; during: 'claim' | 'record' | 'purge' | 'disable' };
+  /**
+   * Something went wrong in the worker itself (store unreachable, the store's wake-ups lost,
+   * ...). It backs off and goes on; `watch` errors mean wake-ups are late (the worker polls and
+   * checks each claimed delivery's webhook before sending) until the store's watch is back.
+   */
+  error: { error: HooklineError; during: 'claim' | 'record' | 'purge' | 'disable' | 'watch' };
 }
 
 /** Options of {@link WebhookWorker.stop}. */
@@ -92,10 +102,33 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 function positiveInt(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 1)
-    throw new HooklineError('worker_state', `${name} must be a positive integer.`);
+  if (!Number.isSafeInteger(v) || v < 1) {
+    throw new HooklineError(
+      'invalid_option',
+      `Worker option ${name} must be a positive integer (got ${String(value)}).`,
+    );
+  }
   return v;
 }
+
+/** A positive number of milliseconds, or `Infinity` where that turns a limit off. */
+function positiveMs(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || Number.isNaN(v) || v <= 0) {
+    throw new HooklineError(
+      'invalid_option',
+      `Worker option ${name} must be a positive number of milliseconds or Infinity (got ${String(value)}).`,
+    );
+  }
+  return v;
+}
+
+/** Watch retry delays: 100 ms doubling up to 30 s. */
+const WATCH_RETRY_MIN_MS = 100;
+const WATCH_RETRY_MAX_MS = 30_000;
+/** Longest delay `setInterval` takes; the keep-alive handle never fires in practice. */
+const KEEP_ALIVE_MS = 2 ** 31 - 1;
+const noop = () => undefined;
 
 function asHooklineError(error: unknown, message: string): HooklineError {
   return error instanceof HooklineError
@@ -136,6 +169,7 @@ export class WebhookWorker {
   readonly #autoDisable: Required<AutoDisableOptions> | false;
   readonly #retentionMs: number;
   readonly #random: () => number;
+  readonly #keepAliveOption: boolean;
   readonly #listeners = new Map<keyof WorkerEvents, Set<(payload: never) => void>>();
 
   #running = false;
@@ -148,6 +182,28 @@ export class WebhookWorker {
   #failures = 0;
   #lastPurge = 0;
   #unwatch: (() => Promise<void>) | undefined;
+  /** Keeps the process alive while started (see `keepAlive`). */
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
+  /** The store's watch is set up and has not been lost since: parked claims can trust their snapshot. */
+  #watchLive = false;
+  /** Bumped whenever #watchLive changes: a claim made across a change cannot trust its snapshot. */
+  #watchEpoch = 0;
+  #watchFailures = 0;
+  #watchTimer: unknown;
+  /**
+   * Parked claims whose webhook snapshot may be stale (parked while no watch promised to tell
+   * of webhook changes): their webhook is read again just before sending.
+   */
+  readonly #unverified = new Set<ClaimedDelivery>();
+  /** Bumped by every revocation (a webhook disabled or removed) this worker hears of. */
+  #revocations = 0;
+  /** Webhook key → #revocations at its revocation, kept while a claim call is in flight. */
+  readonly #revokedAt = new Map<string, number>();
+  #claimsInFlight = 0;
+  /** Cancellations of parked claims whose webhook was disabled or removed. */
+  readonly #chores = new Set<Promise<void>>();
+  /** True while the tick starts the claims it just got (their snapshot is as fresh as any read). */
+  #freshPass = false;
   readonly #inFlight = new Map<string, { claim: ClaimedDelivery; done: Promise<void> }>();
   readonly #perWebhookInFlight = new Map<string, number>();
   /** Claimed deliveries waiting for a free slot of their webhook (at most perWebhookConcurrency each). */
@@ -177,22 +233,40 @@ export class WebhookWorker {
     this.#leaseMs = positiveInt(options.leaseMs, Math.max(120_000, this.#timeoutMs * 4), 'leaseMs');
     if (this.#leaseMs <= this.#timeoutMs * 3) {
       throw new HooklineError(
-        'worker_state',
-        'leaseMs must be more than three times timeoutMs (a claimed delivery may wait for a free slot and for one attempt of its webhook before its own), or two workers could send one delivery.',
+        'invalid_option',
+        `Worker option leaseMs (${this.#leaseMs}) must be more than three times timeoutMs (${this.#timeoutMs}): a claimed delivery may wait for a free slot and for one attempt of its webhook before its own, and a shorter lease would let two workers send one delivery.`,
       );
     }
     this.#maxResponseBytes = positiveInt(options.maxResponseBytes, 65_536, 'maxResponseBytes');
     this.#ownTransport = options.transport === undefined;
     this.#transport = options.transport ?? undiciTransport(options.ssrf ? { ssrf: options.ssrf } : {});
+    if (options.transport !== undefined && typeof options.transport?.send !== 'function') {
+      throw new HooklineError(
+        'invalid_option',
+        'Worker option transport must be a Transport ({ name, send(request) }), e.g. undiciTransport() or kyTransport().',
+      );
+    }
     this.#autoDisable =
       options.autoDisable === false
         ? false
         : {
-            afterConsecutiveFailures: options.autoDisable?.afterConsecutiveFailures ?? 10,
-            afterFailingForMs: options.autoDisable?.afterFailingForMs ?? 5 * DAY_MS,
+            afterConsecutiveFailures: positiveMs(
+              options.autoDisable?.afterConsecutiveFailures,
+              10,
+              'autoDisable.afterConsecutiveFailures',
+            ),
+            afterFailingForMs: positiveMs(
+              options.autoDisable?.afterFailingForMs,
+              5 * DAY_MS,
+              'autoDisable.afterFailingForMs',
+            ),
           };
-    this.#retentionMs = options.attemptRetentionMs ?? 30 * DAY_MS;
+    this.#retentionMs = positiveMs(options.attemptRetentionMs, 30 * DAY_MS, 'attemptRetentionMs');
+    if (options.random !== undefined && typeof options.random !== 'function') {
+      throw new HooklineError('invalid_option', 'Worker option random must be a function returning [0, 1).');
+    }
     this.#random = options.random ?? Math.random;
+    this.#keepAliveOption = options.keepAlive ?? true;
   }
 
   /** Whether the worker is started and not stopping. */
@@ -236,16 +310,124 @@ export class WebhookWorker {
     if (this.#running) return;
     if (this.#stopping) throw new HooklineError('worker_state', 'This worker was stopped; create a new one.');
     this.#running = true;
-    this.#store
-      .watch?.(() => this.#wake())
+    if (this.#keepAliveOption) this.#keepAlive = setInterval(noop, KEEP_ALIVE_MS);
+    this.#watchStore();
+    this.#wake();
+  }
+
+  /** Sets up the store's watch; retries with backoff (and says so) while it cannot. */
+  #watchStore(): void {
+    const store = this.#store;
+    if (!store.watch || !this.#running) return;
+    store
+      .watch((signal) => this.#onSignal(signal))
       .then(
         (unwatch) => {
-          if (this.#running) this.#unwatch = unwatch;
-          else void unwatch();
+          if (!this.#running) {
+            void unwatch();
+            return;
+          }
+          this.#unwatch = unwatch;
+          this.#watchFailures = 0;
+          this.#setWatchLive(true);
+          // Anything enqueued before the watch was up woke nobody.
+          this.#wake();
         },
-        (error: unknown) => this.#emitError(asHooklineError(error, 'Could not watch the store.'), 'claim'),
+        (error: unknown) => {
+          this.#watchFailures += 1;
+          this.#emitError(
+            asHooklineError(error, 'Could not watch the store for wake-ups; polling meanwhile and retrying.'),
+            'watch',
+          );
+          if (!this.#running) return;
+          const delay = Math.min(
+            WATCH_RETRY_MAX_MS,
+            WATCH_RETRY_MIN_MS * 2 ** Math.min(this.#watchFailures - 1, 16),
+          );
+          this.#watchTimer = this.#clock.setTimeout(() => {
+            this.#watchTimer = undefined;
+            this.#watchStore();
+          }, delay);
+        },
       );
-    this.#wake();
+  }
+
+  #setWatchLive(live: boolean): void {
+    if (!live) {
+      // Webhook changes may be missed from now on: what is parked is checked again before sending.
+      for (const claim of this.#ready) this.#unverified.add(claim);
+      for (const claims of this.#waiting.values()) for (const claim of claims) this.#unverified.add(claim);
+    }
+    this.#watchLive = live;
+    this.#watchEpoch += 1;
+  }
+
+  #onSignal(signal: StoreSignal | undefined): void {
+    // A store written against the older contract calls its listener without a signal: a wake-up.
+    if (signal === undefined || signal.type === 'due') {
+      this.#wake();
+    } else if (signal.type === 'webhook') {
+      if (signal.enabled !== true) {
+        this.#revoke(
+          signal.scope,
+          signal.webhookId,
+          signal.enabled === null ? 'webhook removed' : 'webhook disabled',
+        );
+      }
+    } else if (signal.type === 'lost') {
+      if (this.#watchLive) this.#setWatchLive(false);
+      this.#emitError(asHooklineError(signal.error, 'The store lost its wake-ups.'), 'watch');
+    } else if (signal.type === 'restored') {
+      if (!this.#watchLive && this.#unwatch) this.#setWatchLive(true);
+      this.#wake();
+    }
+  }
+
+  /**
+   * A webhook was disabled or removed: its parked claims are canceled, not sent (those in flight
+   * finish and are recorded), and a claim call in flight drops its deliveries when it returns.
+   */
+  #revoke(scope: string, webhookId: number, reason: string): void {
+    const key = `${scope}\u0000${webhookId}`;
+    this.#revocations += 1;
+    if (this.#claimsInFlight > 0) this.#revokedAt.set(key, this.#revocations);
+    const dropped = this.#waiting.get(key) ?? [];
+    if (dropped.length > 0) {
+      this.#waiting.delete(key);
+      this.#waitingCount -= dropped.length;
+    }
+    let kept = 0;
+    for (const claim of this.#ready) {
+      if (claim.scope === scope && claim.webhookId === webhookId) dropped.push(claim);
+      else this.#ready[kept++] = claim;
+    }
+    this.#ready.length = kept;
+    for (const claim of dropped) this.#cancel(claim, reason);
+  }
+
+  /** Cancels a claim this worker holds and will not send. */
+  #cancel(claim: ClaimedDelivery, reason: string): void {
+    this.#unverified.delete(claim);
+    const chore = this.#store
+      .cancelClaimed({
+        deliveryId: claim.id,
+        leaseToken: claim.leaseToken,
+        reason,
+        now: new Date(this.#clock.now()),
+      })
+      .then(
+        (canceled) => {
+          if (canceled) this.#emit('delivery.canceled', { delivery: deliveryFields(claim), reason });
+        },
+        (error: unknown) =>
+          // Still leased: after the lease, a worker claims it and cancels it then.
+          this.#emitError(asHooklineError(error, `Canceling delivery ${claim.id} failed.`), 'record'),
+      )
+      .finally(() => {
+        this.#chores.delete(chore);
+        if (this.#inFlight.size === 0 && this.#chores.size === 0) this.#notifyIdle();
+      });
+    this.#chores.add(chore);
   }
 
   /**
@@ -276,9 +458,9 @@ export class WebhookWorker {
     if (!this.#running && !this.#stopping) this.start();
     else this.#wake();
     for (;;) {
-      if (this.#inFlight.size === 0 && !this.#ticking) {
+      if (this.#inFlight.size === 0 && this.#chores.size === 0 && !this.#ticking) {
         const summary = await this.#store.outboxSummary({ now: new Date(this.#clock.now()) });
-        if (summary.due === 0 && this.#inFlight.size === 0) return;
+        if (summary.due === 0 && this.#inFlight.size === 0 && this.#chores.size === 0) return;
       }
       if (!this.#running) return;
       await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
@@ -289,8 +471,11 @@ export class WebhookWorker {
     this.#running = false;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#watchTimer !== undefined) this.#clock.clearTimeout(this.#watchTimer);
+    this.#watchTimer = undefined;
     const unwatch = this.#unwatch;
     this.#unwatch = undefined;
+    this.#watchLive = false;
     await unwatch?.();
     await this.#tickDone;
     const graceful = options.graceful ?? true;
@@ -310,7 +495,11 @@ export class WebhookWorker {
       clearTimeout(timer);
     }
     await Promise.all([...this.#inFlight.values()].map((f) => this.#release(f.claim)));
+    await Promise.all(this.#chores);
+    this.#unverified.clear();
     if (this.#ownTransport) await this.#transport.close?.();
+    clearInterval(this.#keepAlive);
+    this.#keepAlive = undefined;
     this.#notifyIdle();
   }
 
@@ -357,15 +546,32 @@ export class WebhookWorker {
         const limit = this.#concurrency;
         if (2 * this.#concurrency - held < limit) break;
         const now = new Date(this.#clock.now());
-        const claims = await this.#claimer.claim({ limit, leaseMs: this.#leaseMs, now, group: this.#clock });
+        const revocations = this.#revocations;
+        const epoch = this.#watchEpoch;
+        let claims: ClaimedDelivery[];
+        this.#claimsInFlight += 1;
+        try {
+          claims = await this.#claimer.claim({ limit, leaseMs: this.#leaseMs, now, group: this.#clock });
+        } finally {
+          this.#claimsInFlight -= 1;
+        }
         this.#failures = 0;
         if (!this.#running) {
           // stop() was called while claiming: give these back at once.
           await Promise.all(claims.map((claim) => this.#release(claim)));
           break;
         }
+        if (revocations !== this.#revocations) claims = this.#dropRevoked(claims, revocations);
+        if (this.#claimsInFlight === 0) this.#revokedAt.clear();
+        // Without a live watch all along, a webhook change since the claim could go unheard:
+        // what waits is checked again before sending (what starts now is as fresh as a read).
+        if (!this.#watchLive || epoch !== this.#watchEpoch)
+          for (const claim of claims) this.#unverified.add(claim);
         this.#ready.push(...claims);
-        await this.#pump();
+        this.#freshPass = true;
+        const pumping = this.#pump();
+        this.#freshPass = false;
+        await pumping;
         if (claims.length === limit) this.#tickAgain = true;
         else {
           const summary = await this.#store.outboxSummary({ now: new Date(this.#clock.now()) });
@@ -410,6 +616,7 @@ export class WebhookWorker {
         waiting.push(claim);
         this.#waiting.set(key, waiting);
         this.#waitingCount += 1;
+        if (!this.#watchLive) this.#unverified.add(claim);
         return undefined;
       }
       // This webhook has enough in flight and waiting: give the delivery back for a little
@@ -422,6 +629,7 @@ export class WebhookWorker {
   }
 
   #start(key: string, claim: ClaimedDelivery): void {
+    if (this.#freshPass) this.#unverified.delete(claim);
     this.#perWebhookInFlight.set(key, (this.#perWebhookInFlight.get(key) ?? 0) + 1);
     this.#inFlight.set(claim.id, { claim, done: this.#run(key, claim) });
   }
@@ -451,9 +659,29 @@ export class WebhookWorker {
     }
   }
 
+  /** Cancels the claims (of a claim call that started before `since`) whose webhook was revoked meanwhile. */
+  #dropRevoked(claims: ClaimedDelivery[], since: number): ClaimedDelivery[] {
+    return claims.filter((claim) => {
+      const at = this.#revokedAt.get(`${claim.scope}\u0000${claim.webhookId}`);
+      if (at === undefined || at <= since) return true;
+      this.#cancel(claim, 'webhook disabled');
+      return false;
+    });
+  }
+
   async #process(claim: ClaimedDelivery): Promise<void> {
     const store = this.#store;
-    const webhook = claim.webhook;
+    let webhook = claim.webhook;
+    if (this.#unverified.size > 0 && this.#unverified.delete(claim) && webhook?.enabled) {
+      // Parked while webhook changes could go unheard: read the webhook as it is now.
+      try {
+        webhook = await store.getWebhook({ scope: claim.scope, id: claim.webhookId });
+      } catch (error) {
+        // Not sent unchecked: given back, it is claimed again (and checked) later.
+        await this.#release(claim);
+        throw error;
+      }
+    }
     if (!webhook?.enabled) {
       const reason = webhook ? 'webhook disabled' : 'webhook removed';
       const now = new Date(this.#clock.now());
@@ -573,6 +801,8 @@ export class WebhookWorker {
   async #disable(webhook: WebhookRecord, reason: 'gone' | 'failing'): Promise<void> {
     try {
       await this.#host.disableForWorker(webhook, reason);
+      // Stores with a watch have told us already; this covers those without one.
+      this.#revoke(webhook.scope, webhook.id, 'webhook disabled');
       this.#emit('webhook.disabled', { scope: webhook.scope, webhookId: webhook.id, reason });
     } catch (error) {
       this.#emitError(asHooklineError(error, `Disabling webhook ${webhook.id} failed.`), 'disable');

@@ -1,0 +1,330 @@
+import type http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  HooklineError,
+  memoryStore,
+  type Store,
+  type StoreSignal,
+  WebhookRegistry,
+  type WorkerOptions,
+} from '../../src/index.js';
+import { createFakeClock } from '../../src/testing/index.js';
+import { type Receiver, startReceiver } from './receiver.js';
+
+// Once a webhook is disabled or removed, no request of it starts later; what the worker had
+// claimed ahead and parked is canceled, not sent; a canceled delivery never gains an attempt.
+
+let receiver: Receiver;
+/** Requests to /hold wait here until the test answers them. */
+let held: { res: http.ServerResponse; arrived: number }[] = [];
+let arrivals: (() => void)[] = [];
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+  receiver.route('/gone', (_req, res) => {
+    res.writeHead(410);
+    res.end('gone');
+  });
+  receiver.route('/hold', (_req, res) => {
+    held.push({ res, arrived: Date.now() });
+    for (const resolve of arrivals.splice(0)) resolve();
+  });
+});
+afterAll(() => receiver.close());
+
+/** Resolves once `n` requests are held at /hold. */
+async function heldCount(n: number): Promise<void> {
+  while (held.length < n) await new Promise<void>((resolve) => arrivals.push(resolve));
+}
+
+function answerHeld(status = 200): void {
+  for (const { res } of held.splice(0)) {
+    res.writeHead(status);
+    res.end('ok');
+  }
+}
+
+function setup(options: { store?: Store; workerStore?: Store; worker?: WorkerOptions } = {}) {
+  held = [];
+  arrivals = [];
+  const clock = createFakeClock({ now: Date.now() });
+  const store = options.store ?? memoryStore();
+  const registry = new WebhookRegistry({ store, clock });
+  const workerRegistry =
+    options.workerStore === undefined ? registry : new WebhookRegistry({ store: options.workerStore, clock });
+  const worker = workerRegistry.worker({
+    ssrf: { allow: ['127.0.0.1'] },
+    timeoutMs: 5_000,
+    concurrency: 1,
+    perWebhookConcurrency: 1,
+    ...options.worker,
+  });
+  const canceled: { id: string; reason: string }[] = [];
+  worker.on('delivery.canceled', ({ delivery, reason }) => canceled.push({ id: delivery.id, reason }));
+  return { clock, store, registry, worker, canceled };
+}
+
+async function emitThree(registry: WebhookRegistry): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { deliveryIds } = await registry.emit({ scope: 'acme', type: 'pay', data: { n: i } });
+    ids.push(...deliveryIds);
+  }
+  return ids;
+}
+
+async function states(registry: WebhookRegistry, ids: string[]) {
+  return Promise.all(
+    ids.map(async (id) => {
+      const delivery = await registry.getDelivery('acme', id);
+      const attempts = await registry.attempts('acme', id);
+      return [delivery.state, attempts.count] as const;
+    }),
+  );
+}
+
+describe('claimed work does not outlive a disable', () => {
+  it('410 on the first of three queued deliveries: the parked and queued ones are canceled, never sent', async () => {
+    const { registry, worker, canceled } = setup();
+    await registry.create('acme', { url: receiver.url('/gone'), eventTypes: ['pay'] });
+    const before = receiver.hits('/gone');
+    const ids = await emitThree(registry);
+    await worker.drain();
+    await worker.stop();
+    expect(receiver.hits('/gone') - before).toBe(1);
+    expect(await states(registry, ids)).toEqual([
+      ['failed', 1],
+      ['canceled', 0],
+      ['canceled', 0],
+    ]);
+    // The second was claimed ahead and parked in the worker: the worker canceled it.
+    expect(canceled.map((c) => c.id)).toContain(ids[1]);
+  });
+
+  it.each([
+    ['disable()', (r: WebhookRegistry, id: number) => r.disable('acme', id), 'webhook disabled'],
+    [
+      'update({ enabled: false })',
+      (r: WebhookRegistry, id: number) => r.update('acme', id, { enabled: false }),
+      'webhook disabled',
+    ],
+    ['remove()', (r: WebhookRegistry, id: number) => r.remove('acme', id), 'webhook removed'],
+  ] as const)(
+    '%s while deliveries are claimed: the one in flight is recorded, the parked one is canceled',
+    async (_name, change, reason) => {
+      const { registry, worker, canceled } = setup();
+      const hook = await registry.create('acme', { url: receiver.url('/hold'), eventTypes: ['pay'] });
+      const before = receiver.hits('/hold');
+      const ids = await emitThree(registry);
+      worker.start();
+      await heldCount(1);
+      await change(registry, hook.id);
+      answerHeld(200);
+      await worker.drain();
+      await worker.stop();
+      expect(receiver.hits('/hold') - before).toBe(1);
+      expect(await states(registry, ids)).toEqual([
+        ['succeeded', 1],
+        ['canceled', 0],
+        ['canceled', 0],
+      ]);
+      expect(canceled).toContainEqual({ id: ids[1], reason });
+    },
+  );
+
+  it('cancels claims parked behind a busy webhook slot too, and what was given back for later', async () => {
+    const { clock, registry, worker } = setup({ worker: { concurrency: 4, perWebhookConcurrency: 1 } });
+    const hook = await registry.create('acme', { url: receiver.url('/hold'), eventTypes: ['pay'] });
+    const before = receiver.hits('/hold');
+    const ids = await emitThree(registry);
+    worker.start();
+    await heldCount(1);
+    await registry.disable('acme', hook.id);
+    answerHeld(200);
+    await worker.drain();
+    clock.advance(60_000); // the delivery given back "for a little later" comes due
+    await worker.drain();
+    await worker.stop();
+    expect(receiver.hits('/hold') - before).toBe(1);
+    expect((await states(registry, ids)).map(([state]) => state)).toEqual([
+      'succeeded',
+      'canceled',
+      'canceled',
+    ]);
+  });
+
+  it('a claim call in flight when the webhook is disabled drops what it returns', async () => {
+    const inner = memoryStore();
+    let claimCalls = 0;
+    let secondClaim: () => void = () => undefined;
+    const secondClaimed = new Promise<void>((resolve) => {
+      secondClaim = resolve;
+    });
+    let openGate: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    const store: Store = {
+      ...inner,
+      async claimDue(input) {
+        claimCalls += 1;
+        const claims = await inner.claimDue(input);
+        if (claimCalls === 2) {
+          secondClaim();
+          await gate; // the snapshot in these claims says "enabled"
+        }
+        return claims;
+      },
+    };
+    const { registry, worker } = setup({ store });
+    const hook = await registry.create('acme', { url: receiver.url('/hold'), eventTypes: ['pay'] });
+    const before = receiver.hits('/hold');
+    const ids = await emitThree(registry);
+    worker.start();
+    await heldCount(1);
+    await secondClaimed;
+    await registry.disable('acme', hook.id);
+    openGate();
+    answerHeld(200);
+    await worker.drain();
+    await worker.stop();
+    expect(receiver.hits('/hold') - before).toBe(1);
+    expect((await states(registry, ids)).map(([state]) => state)).toEqual([
+      'succeeded',
+      'canceled',
+      'canceled',
+    ]);
+  });
+});
+
+describe('when the worker cannot hear of webhook changes', () => {
+  /** The same store without `watch`, as a worker in another process sees it (no wake-ups, no signals). */
+  function blind(store: Store, reads: { count: number }): Store {
+    const copy: Store = {
+      ...store,
+      async getWebhook(input) {
+        reads.count += 1;
+        return store.getWebhook(input);
+      },
+    };
+    delete copy.watch;
+    return copy;
+  }
+
+  it('a store without watch: parked claims are checked again just before sending, fresh ones are not', async () => {
+    const store = memoryStore();
+    const reads = { count: 0 };
+    const { registry, worker, canceled } = setup({ store, workerStore: blind(store, reads) });
+    const hook = await registry.create('acme', { url: receiver.url('/hold'), eventTypes: ['pay'] });
+    const before = receiver.hits('/hold');
+    const ids = await emitThree(registry);
+    worker.start();
+    await heldCount(1);
+    expect(reads.count).toBe(0); // the first one started straight from its claim
+    await registry.disable('acme', hook.id); // the worker is not told
+    answerHeld(200);
+    await worker.drain();
+    await worker.stop();
+    expect(receiver.hits('/hold') - before).toBe(1);
+    expect(await states(registry, ids)).toEqual([
+      ['succeeded', 1],
+      ['canceled', 0],
+      ['canceled', 0],
+    ]);
+    expect(reads.count).toBe(1); // only the parked one was read again
+    expect(canceled).toContainEqual({ id: ids[1], reason: 'webhook disabled' });
+  });
+
+  it('a lost watch: what was parked is checked again, and the loss is reported', async () => {
+    const inner = memoryStore();
+    let tell: (signal: StoreSignal) => void = () => undefined;
+    const reads = { count: 0 };
+    // The worker hears only what the test tells it.
+    const store: Store = {
+      ...blind(inner, reads),
+      async watch(listener) {
+        tell = listener;
+        return async () => undefined;
+      },
+    };
+    const { registry, worker } = setup({ store: inner, workerStore: store });
+    const errors: { code: string; during: string }[] = [];
+    worker.on('error', ({ error, during }) => errors.push({ code: error.code, during }));
+    const hook = await registry.create('acme', { url: receiver.url('/hold'), eventTypes: ['pay'] });
+    const before = receiver.hits('/hold');
+    const ids = await emitThree(registry);
+    worker.start();
+    await heldCount(1);
+    tell({ type: 'lost', error: new HooklineError('store_failed', 'LISTEN connection lost') });
+    expect(errors).toEqual([{ code: 'store_failed', during: 'watch' }]);
+    await registry.disable('acme', hook.id);
+    answerHeld(200);
+    await worker.drain();
+    await worker.stop();
+    expect(receiver.hits('/hold') - before).toBe(1);
+    expect((await states(registry, ids)).map(([state]) => state)).toEqual([
+      'succeeded',
+      'canceled',
+      'canceled',
+    ]);
+    expect(reads.count).toBe(1);
+  });
+
+  it('a live watch is trusted: parked claims are not read again', async () => {
+    const inner = memoryStore();
+    const reads = { count: 0 };
+    const store: Store = { ...blind(inner, reads), watch: inner.watch! };
+    const { registry, worker } = setup({ store: inner, workerStore: store });
+    await registry.create('acme', { url: receiver.url('/hold'), eventTypes: ['pay'] });
+    const before = receiver.hits('/hold');
+    await emitThree(registry);
+    worker.start();
+    for (let n = 1; n <= 3; n++) {
+      await heldCount(1);
+      answerHeld(200);
+    }
+    await worker.drain();
+    await worker.stop();
+    expect(receiver.hits('/hold') - before).toBe(3);
+    expect(reads.count).toBe(0);
+  });
+});
+
+describe('setting up the watch', () => {
+  it('retries a watch that fails at start with backoff, reporting each failure, until it is up', async () => {
+    const inner = memoryStore();
+    let failures = 2;
+    let watching = 0;
+    const store: Store = {
+      ...inner,
+      async watch(listener) {
+        if (failures > 0) {
+          failures -= 1;
+          throw new HooklineError('store_failed', 'database is down');
+        }
+        watching += 1;
+        return inner.watch!(listener);
+      },
+    };
+    const clock = createFakeClock();
+    const registry = new WebhookRegistry({ store, clock });
+    const worker = registry.worker({ pollIntervalMs: 60_000 });
+    const errors: string[] = [];
+    worker.on('error', ({ during }) => errors.push(during));
+    worker.start();
+    await worker.drain();
+    await Promise.resolve();
+    expect(errors).toEqual(['watch']);
+    clock.advance(100);
+    await worker.drain();
+    await Promise.resolve();
+    expect(errors).toEqual(['watch', 'watch']);
+    expect(watching).toBe(0);
+    clock.advance(200);
+    await worker.drain();
+    await Promise.resolve();
+    expect(watching).toBe(1);
+    expect(errors).toHaveLength(2);
+    await worker.stop();
+  });
+});
