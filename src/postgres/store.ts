@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConflictError, HooklineError, ValidationError } from '../errors.js';
 import type { Attempt, Delivery, DeliveryState, WebhookRecord } from '../model.js';
 import type { ClaimedDelivery, RecordAttemptInput, RecordAttemptResult, Store } from '../storage/types.js';
@@ -223,6 +224,14 @@ interface NamedQueryable {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 
+/**
+ * The prepared-statement name of a statement text: `hookline_` and 40 hex digits of its SHA-256,
+ * within PostgreSQL's 63-byte identifiers. Equal texts share a name; different texts never do.
+ */
+export function preparedStatementName(text: string): string {
+  return `hookline_${createHash('sha256').update(text).digest('hex').slice(0, 40)}`;
+}
+
 function acceptsNamedQueries(q: Queryable): boolean {
   return isPool(q) || (typeof q === 'object' && q !== null && 'connectionParameters' in q);
 }
@@ -356,14 +365,16 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
   /**
    * Hot statements with fixed text run as named prepared statements on `pg` (planned once per
-   * connection instead of on every call). PGlite and other drivers get plain queries.
+   * connection instead of on every call). PGlite and other drivers get plain queries. A name is
+   * derived from the statement's text alone (which includes the schema), so any number of stores,
+   * schemas and processes can share pools and connections: one name never stands for two texts.
    */
   const statementNames = new Map<string, string>();
   const statementName = (target: Queryable, text: string): string | undefined => {
     if (!acceptsNamedQueries(target)) return undefined;
     let name = statementNames.get(text);
     if (!name && statementNames.size < 64) {
-      name = `hookline_${schema}_${statementNames.size + 1}`;
+      name = preparedStatementName(text);
       statementNames.set(text, name);
     }
     return name;
