@@ -2,7 +2,9 @@
  * Runs a Fetch handler under `node:http`, Express or Fastify.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { invalidOption } from '../errors.js';
 import { BodyTooLargeError } from './body.js';
+import { checkOptionalByteCount } from './common.js';
 import { standInRequest } from './method.js';
 import { isUnmatched } from './respond.js';
 import { DEFAULT_MAX_BODY_BYTES, type FetchHandler } from './types.js';
@@ -236,7 +238,8 @@ async function writeResponse(
  * `TRACK`, `CONNECT`) reaches the handler as a stand-in request (see `requestMethod()`), so the
  * dialect answers 405 in its own format instead of the adapter failing. Never rejects.
  *
- * Default: `maxBodyBytes` 1 MiB.
+ * Default: `maxBodyBytes` 1 MiB. A handler that is not a function or a `maxBodyBytes` that is
+ * not a non-negative integer throws a `HooklineError` with code `invalid_option`.
  *
  * @example
  * ```ts
@@ -245,6 +248,12 @@ async function writeResponse(
  * ```
  */
 export function toNodeHandler(handler: FetchHandler, options: NodeHandlerOptions = {}): NodeHandler {
+  const where = 'toNodeHandler()';
+  if (typeof handler !== 'function')
+    throw invalidOption(where, 'handler', 'a Fetch handler (a function)', handler);
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption(where, 'options', 'an object', options);
+  checkOptionalByteCount(where, 'maxBodyBytes', options.maxBodyBytes);
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return async (req, res, next) => {
     const controller = new AbortController();

@@ -2,6 +2,8 @@
  * OpenAPI 3.1 documents of both dialects, generated from the zod wire schemas.
  */
 import { z } from 'zod';
+import { invalidOption } from '../errors.js';
+import { checkOptionalString } from './common.js';
 import { normalizeBasePath } from './paths.js';
 import {
   attemptSchema,
@@ -44,6 +46,15 @@ export interface TalerOpenApiOptions {
 
 type Json = Record<string, unknown>;
 
+/** Throws `invalid_option` for options that are not an object or a `basePath`/`version` that is not a string. */
+function checkDocumentOptions(where: string, options: unknown): void {
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption(where, 'options', 'an object', options);
+  const { basePath, version } = options as { basePath?: unknown; version?: unknown };
+  checkOptionalString(where, 'basePath', basePath);
+  checkOptionalString(where, 'version', version);
+}
+
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io }) as Json;
   return rest;
@@ -82,6 +93,7 @@ const EXTENSION = { tags: ['hookline extensions'], 'x-hookline-extension': true 
  * ```
  */
 export function pretixOpenApi(options: PretixOpenApiOptions = {}): OpenApiDocument {
+  checkDocumentOptions('pretixOpenApi()', options);
   const base = normalizeBasePath(options.basePath ?? '/api/v1');
   const organizer = pathParam('organizer', 'The slug of the organizer (the scope).');
   const id = pathParam('id', 'The id of the webhook.', 'integer');
@@ -358,6 +370,8 @@ function talerPaths(prefix: string, scopeParam: Json | null, suffix: string): Js
  * ```
  */
 export function talerOpenApi(options: TalerOpenApiOptions = {}): OpenApiDocument {
+  checkDocumentOptions('talerOpenApi()', options);
+  checkOptionalString('talerOpenApi()', 'defaultScope', options.defaultScope);
   const base = normalizeBasePath(options.basePath ?? '');
   const instance = pathParam('instance', 'The instance id (the scope).');
   return {

@@ -6,6 +6,8 @@ import type { WebhookRegistry } from '../registry/registry.js';
 import { readJsonBody } from './body.js';
 import {
   authorizeRequest,
+  checkOptionalBoolean,
+  checkOptionalString,
   isSafeMethod,
   lastParam,
   parsePageNumber,
@@ -158,6 +160,8 @@ function parseEnabled(raw: string | null): boolean | undefined {
  * `GET .../webhook-deliveries/{deliveryId}/attempts/`, `POST .../webhook-deliveries/{deliveryId}/redeliver/`.
  *
  * Defaults: `basePath` `/api/v1`, `readWriteSplit` false, `maxBodyBytes` 1 MiB, every scope exists.
+ * A missing `authorize` or an option of the wrong type throws a `HooklineError` with code
+ * `invalid_option` when the handler is built.
  *
  * @example
  * ```ts
@@ -169,7 +173,10 @@ function parseEnabled(raw: string | null): boolean | undefined {
  * ```
  */
 export function pretixHandler(registry: WebhookRegistry, options: PretixHandlerOptions): FetchHandler {
-  const resolved = resolveOptions(options);
+  const where = 'pretixHandler()';
+  const resolved = resolveOptions(options, where);
+  checkOptionalString(where, 'basePath', options.basePath);
+  checkOptionalBoolean(where, 'readWriteSplit', options.readWriteSplit);
   const basePath = normalizeBasePath(options.basePath ?? '/api/v1');
   const readWriteSplit = options.readWriteSplit ?? false;
   let openApi: unknown;

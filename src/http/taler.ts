@@ -1,11 +1,18 @@
 /**
  * The GNU Taler merchant webhook API (instance-scoped) as a Fetch handler.
  */
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import type { Webhook } from '../model.js';
+import { ConflictError, invalidOption, NotFoundError, ValidationError } from '../errors.js';
+import { scopeSchema, type Webhook } from '../model.js';
 import type { WebhookRegistry } from '../registry/registry.js';
 import { readJsonBody } from './body.js';
-import { lastParam, parsePageNumber, report, resolveOptions, scopeKnown } from './common.js';
+import {
+  checkOptionalString,
+  lastParam,
+  parsePageNumber,
+  report,
+  resolveOptions,
+  scopeKnown,
+} from './common.js';
 import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from './extensions.js';
 import { requestMethod } from './method.js';
 import { talerOpenApi } from './openapi.js';
@@ -96,10 +103,12 @@ function sameContent(webhook: Webhook, body: TalerWebhookBody): boolean {
  * `POST .../webhooks/{id}/ping`, `GET .../webhook-deliveries/{deliveryId}/attempts`,
  * `POST .../webhook-deliveries/{deliveryId}/redeliver`.
  *
- * Authorization: GET needs `webhooks-read`, the rest `webhooks-write`; `false` and
- * `'unauthenticated'` both answer 401 code 2015 (Taler has no 403 here).
+ * Authorization: GET needs `webhooks-read`, the rest `webhooks-write`; `false`,
+ * `'unauthenticated'` and `'invalid_token'` all answer 401 code 2015 (Taler has no 403 here).
  *
  * Defaults: `basePath` `''`, `defaultScope` `default`, `maxBodyBytes` 1 MiB, every scope exists.
+ * A missing `authorize` or an option of the wrong type (or a `defaultScope` that is not a valid
+ * scope name) throws a `HooklineError` with code `invalid_option` when the handler is built.
  *
  * @example
  * ```ts
@@ -109,7 +118,17 @@ function sameContent(webhook: Webhook, body: TalerWebhookBody): boolean {
  * ```
  */
 export function talerHandler(registry: WebhookRegistry, options: TalerHandlerOptions): FetchHandler {
-  const resolved = resolveOptions(options);
+  const where = 'talerHandler()';
+  const resolved = resolveOptions(options, where);
+  checkOptionalString(where, 'basePath', options.basePath);
+  if (options.defaultScope !== undefined && !scopeSchema.safeParse(options.defaultScope).success) {
+    throw invalidOption(
+      where,
+      'defaultScope',
+      'a scope name (1 to 200 characters, no control characters)',
+      options.defaultScope,
+    );
+  }
   const basePath = normalizeBasePath(options.basePath ?? '');
   const defaultScope = options.defaultScope ?? 'default';
   let openApi: unknown;
