@@ -3,7 +3,13 @@ import { createId } from '../delivery/ids.js';
 import { type RetryPolicy, retryPolicies } from '../delivery/retry.js';
 import { checkSigningSecret } from '../delivery/signing.js';
 import { WebhookWorker, type WorkerOptions } from '../delivery/worker.js';
-import { NotFoundError, TemplateError, ValidationError, type ValidationIssue } from '../errors.js';
+import {
+  invalidOption,
+  NotFoundError,
+  TemplateError,
+  ValidationError,
+  type ValidationIssue,
+} from '../errors.js';
 import type { EventCatalog } from '../matching/index.js';
 import { createMatchIndex, type MatchIndex, validateEventTypes } from '../matching/index.js';
 import {
@@ -132,6 +138,96 @@ export interface WebhookPage {
   items: Webhook[];
 }
 
+/** The store methods the registry itself calls (the worker checks the ones it needs). */
+const REGISTRY_STORE_METHODS = [
+  'insertWebhook',
+  'getWebhook',
+  'getWebhookByKey',
+  'listWebhooks',
+  'updateWebhook',
+  'deleteWebhook',
+  'enqueue',
+  'cancelPending',
+  'getDelivery',
+  'listDeliveries',
+  'listAttempts',
+  'redeliver',
+] as const;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/**
+ * Checks the constructor options of {@link WebhookRegistry}: a mistyped or out-of-range option
+ * throws a `HooklineError` with code `invalid_option` naming it, instead of failing later
+ * (or silently falling back to a default) in the middle of a request.
+ */
+function checkRegistryOptions(options: unknown): void {
+  const where = 'new WebhookRegistry()';
+  if (!isObject(options)) throw invalidOption(where, 'options', 'an object', options);
+  const o = options as Record<keyof WebhookRegistryOptions, unknown>;
+  if (o.store !== undefined) {
+    const store = o.store;
+    const missing = isObject(store)
+      ? REGISTRY_STORE_METHODS.filter((name) => typeof store[name] !== 'function')
+      : REGISTRY_STORE_METHODS;
+    if (missing.length > 0) {
+      throw invalidOption(
+        where,
+        'store',
+        `a Store (memoryStore(), postgresStore(), ...); this one has no ${missing.join(', ')}`,
+        store,
+      );
+    }
+  }
+  if (o.catalog !== undefined) {
+    const catalog = o.catalog;
+    if (!isObject(catalog) || typeof catalog.has !== 'function' || typeof catalog.resolve !== 'function') {
+      throw invalidOption(
+        where,
+        'catalog',
+        'an EventCatalog (createCatalog(), pretixCatalog, talerCatalog)',
+        catalog,
+      );
+    }
+  }
+  if (o.eventExists !== undefined && typeof o.eventExists !== 'function') {
+    throw invalidOption(where, 'eventExists', 'a function (scope, slug) => boolean', o.eventExists);
+  }
+  if (o.allowUrlCredentials !== undefined && typeof o.allowUrlCredentials !== 'boolean') {
+    throw invalidOption(where, 'allowUrlCredentials', '`true` or `false`', o.allowUrlCredentials);
+  }
+  for (const name of ['maxTemplateBytes', 'maxNotificationBytes'] as const) {
+    const value = o[name];
+    if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) {
+      throw invalidOption(where, name, 'a positive integer (bytes)', value);
+    }
+  }
+  if (o.payloadStyle !== undefined && o.payloadStyle !== 'generic' && o.payloadStyle !== 'pretix') {
+    throw invalidOption(where, 'payloadStyle', "'generic' or 'pretix'", o.payloadStyle);
+  }
+  if (o.templateEscape !== undefined && o.templateEscape !== 'html' && o.templateEscape !== 'json') {
+    throw invalidOption(where, 'templateEscape', "'html' or 'json'", o.templateEscape);
+  }
+  const retry = o.retryPolicy;
+  if (
+    retry !== undefined &&
+    typeof retry !== 'function' &&
+    !(isObject(retry) && Array.isArray(retry.delaysMs))
+  ) {
+    throw invalidOption(
+      where,
+      'retryPolicy',
+      'a RetryPolicy ({ name, delaysMs, ... }, e.g. retryPolicies.pretix) or a function choosing one per webhook',
+      retry,
+    );
+  }
+  if (o.clock !== undefined && !(isObject(o.clock) && typeof o.clock.now === 'function')) {
+    throw invalidOption(where, 'clock', 'a Clock ({ now, setTimeout, clearTimeout })', o.clock);
+  }
+}
+
 function requireId(id: unknown): number {
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) {
     throw new ValidationError([
@@ -183,7 +279,17 @@ export class WebhookRegistry {
     { index: Promise<MatchIndex<WebhookRecord>>; version: string | undefined }
   >();
 
+  /**
+   * Creates a registry. Throws a `HooklineError` with code `invalid_option` for an option of
+   * the wrong type or out of range (see {@link WebhookRegistryOptions}).
+   *
+   * @example
+   * ```ts
+   * const registry = new WebhookRegistry({ store: memoryStore(), catalog: pretixCatalog });
+   * ```
+   */
   constructor(options: WebhookRegistryOptions = {}) {
+    checkRegistryOptions(options);
     this.#options = options;
     this.store = options.store ?? memoryStore();
     this.catalog = options.catalog;
