@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { invalidOption } from '../errors.js';
 import type { TemplateEscape } from '../model.js';
 
 const HTML_TEST = /[&<>"]/;
@@ -56,7 +57,19 @@ export function escapeJson(text: string): string {
     : inner;
 }
 
-/** The escaper used for `{{x}}` in the given mode. */
+/**
+ * Throws a `HooklineError` with code `invalid_option` unless `value` is `undefined`, `'html'`
+ * or `'json'`; `where` names the function, `option` the option.
+ */
+export function checkEscapeOption(where: string, option: string, value: unknown): void {
+  if (value !== undefined && value !== 'html' && value !== 'json') {
+    throw invalidOption(where, option, "'html' or 'json'", value);
+  }
+}
+
+/** The escaper used for `{{x}}` in the given mode (`'html'` or `'json'`). */
 export function escaperFor(mode: TemplateEscape): (text: string) => string {
-  return mode === 'json' ? escapeJson : escapeHtml;
+  if (mode === 'json') return escapeJson;
+  if (mode === 'html') return escapeHtml;
+  throw invalidOption('hookline templates', 'escape', "'html' or 'json'", mode);
 }

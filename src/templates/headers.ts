@@ -7,7 +7,7 @@
 import { TemplateError } from '../errors.js';
 import type { TemplateEscape } from '../model.js';
 import { compileTemplate, type RenderState, runTemplate } from './compile.js';
-import { escaperFor } from './escape.js';
+import { checkEscapeOption, escaperFor } from './escape.js';
 
 /**
  * Header names a header template may not set (compared case-insensitively): hop-by-hop and
@@ -108,6 +108,7 @@ function guard(inserted: string, name: string): void {
  *
  * @throws {TemplateError} `template_invalid` when the template does not parse;
  *   `template_render_failed` for any of the problems above.
+ * @throws {HooklineError} `invalid_option` for an `escape` other than `'html'` or `'json'`.
  *
  * @example
  * ```ts
@@ -121,6 +122,7 @@ export function renderHeaders(
   data: unknown,
   options: RenderHeadersOptions = {},
 ): Record<string, string> {
+  checkEscapeOption('renderHeaders()', 'escape', options.escape);
   const compiled = compileTemplate(template);
   const state: RenderState = { stack: [data], escape: escaperFor(options.escape ?? 'html'), guard };
   const rendered = runTemplate(compiled, state);

@@ -5,7 +5,7 @@
  */
 import type { TemplateEscape } from '../model.js';
 import { compileTemplate, type RenderState, runTemplate } from './compile.js';
-import { escaperFor } from './escape.js';
+import { checkEscapeOption, escaperFor } from './escape.js';
 
 /** Options of {@link renderTemplate}. */
 export interface RenderTemplateOptions {
@@ -33,6 +33,7 @@ export interface RenderTemplateOptions {
  *
  * @throws {TemplateError} `template_invalid` with `position` when the template does not parse;
  *   `template_render_failed` when a value cannot be printed (e.g. a cyclic object).
+ * @throws {HooklineError} `invalid_option` for an `escape` other than `'html'` or `'json'`.
  *
  * @example
  * ```ts
@@ -43,6 +44,7 @@ export interface RenderTemplateOptions {
  * ```
  */
 export function renderTemplate(template: string, data: unknown, options: RenderTemplateOptions = {}): string {
+  checkEscapeOption('renderTemplate()', 'escape', options.escape);
   const compiled = compileTemplate(template);
   const state: RenderState = {
     stack: [data],

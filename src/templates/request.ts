@@ -3,8 +3,9 @@
  *
  * @module
  */
-import { TemplateError } from '../errors.js';
+import { invalidOption, TemplateError } from '../errors.js';
 import type { Notification, OutgoingRequest, TemplateEscape, WebhookRecord } from '../model.js';
+import { checkEscapeOption } from './escape.js';
 import { renderHeaders } from './headers.js';
 import { renderTemplate } from './render.js';
 import { DEFAULT_MAX_TEMPLATE_BYTES, exceedsBytes } from './validate.js';
@@ -48,6 +49,19 @@ export const PRETIX_FIXED_KEYS: readonly string[] = Object.freeze([
   'action',
 ]);
 
+/** Throws `invalid_option` unless `style` is `undefined`, `'generic'` or `'pretix'`. */
+function checkPayloadStyle(where: string, option: string, style: unknown): void {
+  if (style !== undefined && style !== 'generic' && style !== 'pretix') {
+    throw invalidOption(where, option, "'generic' or 'pretix'", style);
+  }
+}
+
+/** Throws `invalid_option` unless `id` is a string (the notification id). */
+function checkNotificationId(where: string, id: unknown): void {
+  if (typeof id !== 'string')
+    throw invalidOption(where, 'notificationId', 'a string (the notification id)', id);
+}
+
 /** The last time written by {@link isoString}: emits in one millisecond share it. */
 let isoMs = Number.NaN;
 let isoText = '';
@@ -81,11 +95,16 @@ function isoString(date: Date): string {
  *   { notificationId: '17', style: 'pretix' });
  * // { notification_id: '17', organizer: 'acme', event: 'democon', code: 'AB12C', action: 'pretix.event.order.paid' }
  * ```
+ *
+ * @throws {HooklineError} `invalid_option` for a `style` other than `'generic'` or `'pretix'`
+ *   or a `notificationId` that is not a string.
  */
 export function defaultPayload(
   notification: Notification,
   options: DefaultPayloadOptions,
 ): Record<string, unknown> {
+  checkNotificationId('defaultPayload()', options?.notificationId);
+  checkPayloadStyle('defaultPayload()', 'style', options.style);
   const data = notification.data ?? {};
   const event = notification.event ?? null;
   if (options.style === 'pretix') {
@@ -175,6 +194,7 @@ function checkSize(template: string, field: string, limit: number): void {
  *
  * @throws {TemplateError} `template_invalid` (template does not parse or is over the size
  *   limit) or `template_render_failed` (unsafe header, unprintable value).
+ * @throws {HooklineError} `invalid_option` for an option of the wrong type or value.
  *
  * @example
  * ```ts
@@ -194,6 +214,17 @@ export function renderRequest(
   notification: Notification,
   options: RenderRequestOptions,
 ): OutgoingRequest {
+  const where = 'renderRequest()';
+  checkNotificationId(where, options?.notificationId);
+  checkPayloadStyle(where, 'payloadStyle', options.payloadStyle);
+  checkEscapeOption(where, 'defaultEscape', options.defaultEscape);
+  const max = options.maxTemplateBytes;
+  if (max !== undefined && !(Number.isSafeInteger(max) && max > 0)) {
+    throw invalidOption(where, 'maxTemplateBytes', 'a positive integer (bytes)', max);
+  }
+  if (options.now !== undefined && !(options.now instanceof Date)) {
+    throw invalidOption(where, 'now', 'a Date', options.now);
+  }
   const limit = options.maxTemplateBytes ?? DEFAULT_MAX_TEMPLATE_BYTES;
   const escapeMode = webhook.templateEscape ?? options.defaultEscape ?? 'html';
   const data = notification.data ?? {};

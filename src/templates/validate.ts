@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { TemplateError, type ValidationIssue } from '../errors.js';
+import { invalidOption, TemplateError, type ValidationIssue } from '../errors.js';
 import { type CompiledTemplate, compileTemplate, positionAt } from './compile.js';
 import { checkHeaderLine, HEADER_NAME, isForbiddenHeaderName } from './headers.js';
 
@@ -28,6 +28,13 @@ export interface ValidateTemplateOptions {
    * `'body'`.
    */
   kind?: 'body' | 'headers';
+}
+
+/** Throws `invalid_option` unless `value` is `undefined` or a positive integer. */
+function checkMaxBytes(where: string, value: unknown): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) {
+    throw invalidOption(where, 'maxBytes', 'a positive integer (bytes)', value);
+  }
 }
 
 /** UTF-8 size of a string, computed only when the string could be over `limit`. */
@@ -61,8 +68,19 @@ export function exceedsBytes(text: string, limit: number): boolean {
  * // [{ path: ['headerTemplate'], code: 'header_forbidden',
  *    message: 'Header template line 1, column 1: the line sets "Host", which a template may not set.' }]
  * ```
+ *
+ * @throws {HooklineError} `invalid_option` for a missing `field`, a `maxBytes` that is not a
+ *   positive integer or an unknown `kind`.
  */
 export function validateTemplate(template: string, options: ValidateTemplateOptions): ValidationIssue[] {
+  const where = 'validateTemplate()';
+  if (typeof options?.field !== 'string') {
+    throw invalidOption(where, 'field', "a string naming the field, e.g. 'bodyTemplate'", options?.field);
+  }
+  checkMaxBytes(where, options.maxBytes);
+  if (options.kind !== undefined && options.kind !== 'body' && options.kind !== 'headers') {
+    throw invalidOption(where, 'kind', "'body' or 'headers'", options.kind);
+  }
   const { field } = options;
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_TEMPLATE_BYTES;
   if (exceedsBytes(template, maxBytes)) {
@@ -84,7 +102,10 @@ export function validateTemplate(template: string, options: ValidateTemplateOpti
   return options.kind === 'headers' ? checkHeaderTemplate(compiled, field) : [];
 }
 
-/** Marks the characters of the template that are literal text (not inside any tag). */
+/**
+ * Marks the characters of the template that are literal text (not inside any tag). Recursive,
+ * but only over compiled templates, whose sections nest at most `MAX_SECTION_DEPTH` (256) deep.
+ */
 function literalMask(compiled: CompiledTemplate): Uint8Array {
   const mask = new Uint8Array(compiled.source.length);
   const walk = (tokens: CompiledTemplate['tokens']): void => {
@@ -173,6 +194,7 @@ export function validateWebhookTemplates(
   webhook: { headerTemplate?: string | null | undefined; bodyTemplate?: string | null | undefined },
   options: ValidateWebhookTemplatesOptions = {},
 ): ValidationIssue[] {
+  checkMaxBytes('validateWebhookTemplates()', options.maxBytes);
   const limits = options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes };
   const issues: ValidationIssue[] = [];
   if (typeof webhook.headerTemplate === 'string') {
