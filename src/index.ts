@@ -35,6 +35,7 @@ export {
   type RetryPolicyName,
   retryPolicies,
 } from './delivery/retry.js';
+export { fetchHonoursDispatcher, undiciDispatcherSupported } from './delivery/runtime.js';
 export {
   checkSigningSecret,
   generateKeyPair,
@@ -69,7 +70,9 @@ export type {
   TransportRequest,
   TransportResult,
 } from './delivery/transport.js';
-export { type KyTransportOptions, kyTransport } from './delivery/transport-ky.js';
+export { type DefaultTransportOptions, defaultTransport } from './delivery/transport-default.js';
+export { type KyTransport, type KyTransportOptions, kyTransport } from './delivery/transport-ky.js';
+export { type NodeTransportOptions, nodeTransport } from './delivery/transport-node.js';
 export { type UndiciTransportOptions, undiciTransport } from './delivery/transport-undici.js';
 export {
   type AutoDisableOptions,

@@ -8,6 +8,7 @@ export {
   type DeliveryResult,
   deliver,
 } from './deliver.js';
+export { fetchHonoursDispatcher, undiciDispatcherSupported } from './runtime.js';
 export { type SignInput, signWebhook } from './signing.js';
 export {
   checkAddress,
@@ -26,7 +27,9 @@ export {
   type TransportRequest,
   type TransportResult,
 } from './transport.js';
-export { type KyTransportOptions, kyTransport } from './transport-ky.js';
+export { type DefaultTransportOptions, defaultTransport } from './transport-default.js';
+export { type KyTransport, type KyTransportOptions, kyTransport } from './transport-ky.js';
+export { type NodeTransportOptions, nodeTransport } from './transport-node.js';
 export {
   createGuardedAgent,
   type GuardedAgentOptions,

@@ -1,4 +1,6 @@
 import ky, { type Hooks, type KyInstance, type Options as KyOptions } from 'ky';
+import type { Agent } from 'undici';
+import { type FetchFunction, fetchHonoursDispatcher, undiciDispatcherSupported } from './runtime.js';
 import {
   BodyCollector,
   failure,
@@ -6,11 +8,13 @@ import {
   pickResponseHeaders,
   redirectError,
   startDeadline,
+  type Transport,
   type TransportRequest,
   type TransportResult,
   toTransportError,
 } from './transport.js';
-import { createGuardedAgent, type GuardedAgentOptions, type PooledTransport } from './transport-undici.js';
+import { createGuardedFetch, type NodeTransportOptions } from './transport-node.js';
+import { createGuardedAgent, type GuardedAgentOptions } from './transport-undici.js';
 
 /** Options of {@link kyTransport}. */
 export interface KyTransportOptions extends GuardedAgentOptions {
@@ -24,11 +28,32 @@ export interface KyTransportOptions extends GuardedAgentOptions {
   hooks?: Hooks;
 }
 
+/** What {@link kyTransport} returns. */
+export interface KyTransport extends Transport {
+  /**
+   * The guarded undici `Agent` handed to fetch as its `dispatcher`, or `undefined` where the
+   * loaded undici has no dispatcher API (Bun). Where fetch ignores `dispatcher` (Bun, Deno) ky
+   * sends through hookline's guarded `node:http` fetch instead, and this agent is not used.
+   */
+  readonly dispatcher: Agent | undefined;
+  /** Closes pooled connections. */
+  close(): Promise<void>;
+}
+
 /**
  * The ky transport (the default of `deliver()`): ky with its own retry off, no redirects, HTTP
  * errors returned rather than thrown, and hookline's deadline (an `AbortSignal` covering connect,
- * headers and body). Connections go through a guarded undici `Agent` passed to fetch as its
- * `dispatcher`, so the SSRF check runs on the connected address.
+ * headers and body).
+ *
+ * The SSRF guard is never off. Before the first attempt the transport checks, once per fetch
+ * function, whether the fetch ky will call (your ky instance's `fetch`, else the global one)
+ * sends through the undici dispatcher it is given (see `fetchHonoursDispatcher()`):
+ * - yes (Node): connections go through a guarded undici `Agent` passed as fetch's `dispatcher`,
+ *   so the check runs on the connected address;
+ * - no (Bun, Deno, or a `fetch` of yours that drops `dispatcher`): ky is given hookline's guarded
+ *   fetch instead, which resolves the name, checks every address and connects to the checked
+ *   one over `node:http`/`node:https` (see `nodeTransport()`); your instance's `fetch` is then
+ *   not called. Hooks and headers of your instance still apply.
  *
  * Defaults: SSRF guard on, the default ky instance, no extra hooks, connect timeout 10 s.
  *
@@ -38,16 +63,42 @@ export interface KyTransportOptions extends GuardedAgentOptions {
  * const result = await deliver(request, { transport });
  * ```
  */
-export function kyTransport(options: KyTransportOptions = {}): PooledTransport {
-  const agent = createGuardedAgent(options);
-  const client = (options.ky ?? ky).extend({
-    retry: 0,
-    throwHttpErrors: false,
-    redirect: 'manual',
-    timeout: false,
-    prefixUrl: '',
-    ...(options.hooks ? { hooks: options.hooks } : {}),
+export function kyTransport(options: KyTransportOptions = {}): KyTransport {
+  const agent = undiciDispatcherSupported() ? createGuardedAgent(options) : undefined;
+  let instanceFetch: FetchFunction | undefined;
+  const base = (options.ky ?? ky).extend((parent) => {
+    instanceFetch = parent.fetch;
+    return {
+      retry: 0,
+      throwHttpErrors: false,
+      redirect: 'manual',
+      timeout: false,
+      prefixUrl: '',
+      ...(options.hooks ? { hooks: options.hooks } : {}),
+    };
   });
+  let client: KyInstance | undefined;
+  let choosing: Promise<KyInstance> | undefined;
+  let useDispatcher = false;
+  let guarded: ReturnType<typeof createGuardedFetch> | undefined;
+
+  // Pins the fetch ky calls to the one probed, so a global fetch swapped later cannot bypass
+  // the guard.
+  async function choose(): Promise<KyInstance> {
+    const fetchFn: FetchFunction = instanceFetch ?? globalThis.fetch.bind(globalThis);
+    const probed = instanceFetch ?? globalThis.fetch;
+    if (agent !== undefined && (await fetchHonoursDispatcher(probed))) {
+      useDispatcher = true;
+      return base.extend({ fetch: fetchFn });
+    }
+    const nodeOptions: NodeTransportOptions = {};
+    if (options.ssrf !== undefined) nodeOptions.ssrf = options.ssrf;
+    if (options.connections !== undefined) nodeOptions.connections = options.connections;
+    if (options.connectTimeoutMs !== undefined) nodeOptions.connectTimeoutMs = options.connectTimeoutMs;
+    if (options.keepAliveTimeoutMs !== undefined) nodeOptions.keepAliveTimeoutMs = options.keepAliveTimeoutMs;
+    guarded = createGuardedFetch(nodeOptions);
+    return base.extend({ fetch: guarded.fetch });
+  }
 
   async function send(req: TransportRequest): Promise<TransportResult> {
     const target = parseTarget(req.url);
@@ -57,10 +108,14 @@ export function kyTransport(options: KyTransportOptions = {}): PooledTransport {
       : req.headers;
     const deadline = startDeadline(req.timeoutMs);
     try {
+      if (client === undefined) {
+        choosing ??= choose();
+        client = await choosing;
+      }
       const init: KyOptions = { method: req.method, headers, body: req.body, signal: deadline.signal };
       // `dispatcher` is not a ky option: ky hands unknown options to fetch, and Node's fetch takes
       // it. (Node 20's bundled undici accepts the installed undici 7 Agent; see docs/delivery.md.)
-      Object.assign(init, { dispatcher: agent });
+      if (useDispatcher) Object.assign(init, { dispatcher: agent });
       const res = await client(target.url, init);
       const picked = pickResponseHeaders((name) => res.headers.get(name));
       const collector = new BodyCollector(req.maxResponseBytes);
@@ -91,5 +146,13 @@ export function kyTransport(options: KyTransportOptions = {}): PooledTransport {
     }
   }
 
-  return { name: 'ky', dispatcher: agent, send, close: () => agent.close() };
+  return {
+    name: 'ky',
+    dispatcher: agent,
+    send,
+    close: async () => {
+      guarded?.close();
+      await agent?.close();
+    },
+  };
 }

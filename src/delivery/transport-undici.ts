@@ -1,4 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
+import { HooklineError } from '../errors.js';
+import { undiciDispatcherSupported } from './runtime.js';
 import { createSsrfGuard, type SsrfGuard, type SsrfOptions } from './ssrf.js';
 import {
   BodyCollector,
@@ -37,7 +39,12 @@ function isGuard(value: SsrfOptions | SsrfGuard | undefined): value is SsrfGuard
 
 /**
  * An undici `Agent` whose connections go through the SSRF guard (checked on the resolved
- * address, IP literals included). Shared by both built-in transports.
+ * address, IP literals included). Used by the undici and ky transports.
+ *
+ * It guards only what is sent through it: undici's own `request`/`fetch`, and the global fetch
+ * on Node. Deno's and Bun's global fetch ignore `dispatcher` (see `fetchHonoursDispatcher()`).
+ * Throws a `HooklineError` (`invalid_option`) where the loaded undici has no dispatcher API
+ * (Bun), rather than return an agent that would guard nothing; use `nodeTransport()` there.
  *
  * @example
  * ```ts
@@ -46,6 +53,15 @@ function isGuard(value: SsrfOptions | SsrfGuard | undefined): value is SsrfGuard
  * ```
  */
 export function createGuardedAgent(options: GuardedAgentOptions = {}): Agent {
+  if (!undiciDispatcherSupported()) {
+    throw new HooklineError(
+      'invalid_option',
+      "The SSRF-guarded undici Agent (undiciTransport(), createGuardedAgent()) cannot run here: this runtime's " +
+        '`undici` has no dispatcher API (Bun replaces undici with a shim whose Agent has no dispatch or close), ' +
+        'so no connection would go through the guard. Use defaultTransport() or nodeTransport(), which resolve ' +
+        'the name, check every address and connect to the checked one.',
+    );
+  }
   const guard = isGuard(options.ssrf) ? options.ssrf : createSsrfGuard(options.ssrf ?? {});
   return new Agent({
     connect: guard.connector({ timeout: options.connectTimeoutMs ?? 10_000 }),
@@ -68,7 +84,9 @@ export interface PooledTransport extends Transport {
 /**
  * The fastest transport on Node: undici's dispatcher API (`Agent.request()`), keep-alive
  * connection reuse, the response body streamed and cut at the cap, `headersTimeout`/`bodyTimeout`
- * plus one overall deadline, no redirects, SSRF guard at connect time. The worker's default.
+ * plus one overall deadline, no redirects, SSRF guard at connect time. The worker's default on
+ * Node and Deno (see `defaultTransport()`). Throws a `HooklineError` (`invalid_option`) on Bun,
+ * whose undici shim has no dispatcher API; use `nodeTransport()` there.
  *
  * Defaults: SSRF guard on (block every non-public address), unlimited connections per origin,
  * no pipelining, connect timeout 10 s, idle keep-alive 4 s.

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import ky from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SsrfOptions } from '../../src/delivery/ssrf.js';
 import {
@@ -7,7 +8,9 @@ import {
   type TransportRequest,
 } from '../../src/delivery/transport.js';
 import { kyTransport } from '../../src/delivery/transport-ky.js';
+import { nodeTransport } from '../../src/delivery/transport-node.js';
 import { undiciTransport } from '../../src/delivery/transport-undici.js';
+import { fetchIgnoringDispatcher } from './fetch-ignoring-dispatcher.js';
 import { closedPort, type Receiver, startReceiver } from './receiver.js';
 
 type TransportFactory = (options: { ssrf?: SsrfOptions }) => Transport;
@@ -291,6 +294,12 @@ function transportConformance(name: string, factory: TransportFactory): void {
 
 transportConformance('undici', (options) => undiciTransport(options));
 transportConformance('ky', (options) => kyTransport(options));
+transportConformance('node', (options) => nodeTransport(options));
+// A fetch that drops `dispatcher`, as Bun's and Deno's do: kyTransport must notice and send
+// through its guarded node:http fetch instead.
+transportConformance('ky, fetch ignoring dispatcher', (options) =>
+  kyTransport({ ...options, ky: ky.create({ fetch: fetchIgnoringDispatcher }) }),
+);
 
 describe('pickRawResponseHeaders', () => {
   const raw = (...pairs: string[]) => pairs.map((p) => Buffer.from(p, 'latin1'));
