@@ -16,7 +16,7 @@ import { type Receiver, startReceiver } from './receiver.js';
 
 let receiver: Receiver;
 /** Requests to /hold wait here until the test answers them. */
-let held: { res: http.ServerResponse; arrived: number }[] = [];
+let held: { res: http.ServerResponse }[] = [];
 let arrivals: (() => void)[] = [];
 
 beforeAll(async () => {
@@ -26,7 +26,7 @@ beforeAll(async () => {
     res.end('gone');
   });
   receiver.route('/hold', (_req, res) => {
-    held.push({ res, arrived: Date.now() });
+    held.push({ res });
     for (const resolve of arrivals.splice(0)) resolve();
   });
 });

@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { HooklineError, memoryStore, WebhookRegistry, type WorkerOptions } from '../../src/index.js';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/keep-alive.ts', import.meta.url));
+
+async function run(keepAlive: boolean): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, String(keepAlive)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  expect(code).toBe(0);
+  return out;
+}
+
+describe('a started worker and the process', () => {
+  it('keeps the process alive while retries are pending, until stop()', async () => {
+    const out = await run(true);
+    expect(out).toContain('retry scheduled');
+    expect(out).toContain('stopped by the host');
+    expect(out).not.toContain('exited with the worker running');
+  });
+
+  it('lets the process exit with keepAlive: false', async () => {
+    const out = await run(false);
+    expect(out).toContain('exited with the worker running (retrying: true)');
+    expect(out).not.toContain('stopped by the host');
+  });
+});
+
+describe('worker options are checked', () => {
+  const registry = new WebhookRegistry({ store: memoryStore() });
+  it.each<[string, WorkerOptions, RegExp]>([
+    ['concurrency 0', { concurrency: 0 }, /concurrency must be a positive integer/],
+    ['concurrency 1.5', { concurrency: 1.5 }, /concurrency/],
+    ['perWebhookConcurrency -1', { perWebhookConcurrency: -1 }, /perWebhookConcurrency/],
+    [
+      'a lease too short for the timeout',
+      { leaseMs: 10_000, timeoutMs: 5_000 },
+      /leaseMs \(10000\).*timeoutMs \(5000\)/,
+    ],
+    ['attemptRetentionMs 0', { attemptRetentionMs: 0 }, /attemptRetentionMs/],
+    [
+      'a negative auto-disable threshold',
+      { autoDisable: { afterConsecutiveFailures: -1 } },
+      /afterConsecutiveFailures/,
+    ],
+    [
+      'a transport without send',
+      { transport: { name: 'x' } as unknown as WorkerOptions['transport'] },
+      /transport/,
+    ],
+  ])('%s is an invalid_option error naming the option', (_name, options, message) => {
+    let caught: unknown;
+    try {
+      registry.worker(options);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(HooklineError);
+    expect(caught).toMatchObject({ code: 'invalid_option' });
+    expect((caught as Error).message).toMatch(message);
+  });
+
+  it('accepts Infinity to turn an auto-disable threshold off', () => {
+    expect(() =>
+      registry.worker({ autoDisable: { afterConsecutiveFailures: Number.POSITIVE_INFINITY } }),
+    ).not.toThrow();
+  });
+});
