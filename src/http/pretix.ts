@@ -234,7 +234,11 @@ export function pretixHandler(registry: WebhookRegistry, options: PretixHandlerO
       }
     } catch (error) {
       if (error instanceof NotFoundError) return json(404, NOT_FOUND, allow);
-      if (error instanceof ValidationError) return json(400, pretixErrorsFromIssues(error.issues), allow);
+      if (error instanceof ValidationError) {
+        // A delivery id in the path that cannot exist (too long, ...) is simply not found.
+        if (error.issues.every((issue) => issue.path[0] === 'deliveryId')) return json(404, NOT_FOUND, allow);
+        return json(400, pretixErrorsFromIssues(error.issues), allow);
+      }
       if (error instanceof ConflictError) return json(409, { detail: error.message }, allow);
       throw error;
     }

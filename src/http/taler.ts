@@ -78,6 +78,11 @@ function matchRoute(segments: readonly string[], defaultScope: string): Route | 
   return null;
 }
 
+/** Issue paths naming an id taken from the request path (a webhook key or a delivery id). */
+function isPathId(field: string | number | undefined): boolean {
+  return field === 'key' || field === 'deliveryId';
+}
+
 function fail(name: TalerErrorName, extra: { detail?: string; field?: string } = {}, headers = {}): Response {
   return jsonResponse(TALER_ERRORS[name].status, talerError(name, extra), headers);
 }
@@ -294,9 +299,11 @@ export function talerHandler(registry: WebhookRegistry, options: TalerHandlerOpt
         });
       }
       if (error instanceof ValidationError) {
-        // An id that cannot exist (too long, control characters) is simply unknown.
-        if (error.issues.some((issue) => issue.path[0] === 'key') && method !== 'POST') {
-          return fail('MERCHANT_GENERIC_WEBHOOK_UNKNOWN', { detail: 'key' in route ? route.key : '' });
+        // An id in the path that cannot exist (too long, ...) is simply unknown; a bad
+        // `webhook_id` in a POST body is a malformed parameter.
+        if (route.kind !== 'collection' && error.issues.some((issue) => isPathId(issue.path[0]))) {
+          const detail = 'key' in route ? route.key : 'deliveryId' in route ? route.deliveryId : '';
+          return fail('MERCHANT_GENERIC_WEBHOOK_UNKNOWN', { detail });
         }
         return validationFailure(error);
       }
