@@ -492,7 +492,11 @@ export class WebhookRegistry {
    * or the default JSON body) and stores one delivery per match in the outbox, in one atomic
    * step. The worker sends them. Emitting an `id` the scope has seen before stores nothing new
    * (`created: false`). Throws `ValidationError` for a bad notification (blank scope or type,
-   * data that is not JSON, data over `maxNotificationBytes`).
+   * data that is not JSON, data over `maxNotificationBytes` or nested more than 256 levels,
+   * code `too_deep`), and for U+0000 (NUL) in any string of it: a field (`scope`, `type`,
+   * `event`, `id`) or a `data` value or key at any depth, code `null_character` with the path,
+   * e.g. `['data', 'items', 0, 'name']`. PostgreSQL cannot store NUL, so every store refuses it
+   * the same way, before anything is stored.
    *
    * A webhook whose template cannot be rendered for this data (say a header value with a line
    * break) still gets its delivery, stored as `failed` with the reason, so nothing is lost
