@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '../clock.js';
-import { HooklineError } from '../errors.js';
+import { HooklineError, invalidOption } from '../errors.js';
 import { type Delivery, deliveryFields, type WebhookRecord } from '../model.js';
 import type { ClaimedDelivery, Store, StoreSignal } from '../storage/types.js';
 import { claimBatcher } from './claim-batcher.js';
@@ -102,12 +102,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 function positiveInt(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 1) {
-    throw new HooklineError(
-      'invalid_option',
-      `Worker option ${name} must be a positive integer (got ${String(value)}).`,
-    );
-  }
+  if (!Number.isSafeInteger(v) || v < 1) throw invalidOption(WHERE, name, 'a positive integer', value);
   return v;
 }
 
@@ -115,13 +110,12 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
 function positiveMs(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || Number.isNaN(v) || v <= 0) {
-    throw new HooklineError(
-      'invalid_option',
-      `Worker option ${name} must be a positive number of milliseconds or Infinity (got ${String(value)}).`,
-    );
+    throw invalidOption(WHERE, name, 'a positive number (or Infinity to turn it off)', value);
   }
   return v;
 }
+
+const WHERE = 'registry.worker()';
 
 /** Watch retry delays: 100 ms doubling up to 30 s. */
 const WATCH_RETRY_MIN_MS = 100;
@@ -232,18 +226,22 @@ export class WebhookWorker {
     this.#timeoutMs = positiveInt(options.timeoutMs, 30_000, 'timeoutMs');
     this.#leaseMs = positiveInt(options.leaseMs, Math.max(120_000, this.#timeoutMs * 4), 'leaseMs');
     if (this.#leaseMs <= this.#timeoutMs * 3) {
-      throw new HooklineError(
-        'invalid_option',
-        `Worker option leaseMs (${this.#leaseMs}) must be more than three times timeoutMs (${this.#timeoutMs}): a claimed delivery may wait for a free slot and for one attempt of its webhook before its own, and a shorter lease would let two workers send one delivery.`,
+      throw invalidOption(
+        WHERE,
+        'leaseMs',
+        `more than three times timeoutMs (${this.#timeoutMs}): a claimed delivery may wait for a free slot and for one attempt of its webhook before its own, and a shorter lease would let two workers send one delivery`,
+        this.#leaseMs,
       );
     }
     this.#maxResponseBytes = positiveInt(options.maxResponseBytes, 65_536, 'maxResponseBytes');
     this.#ownTransport = options.transport === undefined;
     this.#transport = options.transport ?? undiciTransport(options.ssrf ? { ssrf: options.ssrf } : {});
     if (options.transport !== undefined && typeof options.transport?.send !== 'function') {
-      throw new HooklineError(
-        'invalid_option',
-        'Worker option transport must be a Transport ({ name, send(request) }), e.g. undiciTransport() or kyTransport().',
+      throw invalidOption(
+        WHERE,
+        'transport',
+        'a Transport ({ name, send(request) }), e.g. undiciTransport()',
+        options.transport,
       );
     }
     this.#autoDisable =
@@ -263,7 +261,7 @@ export class WebhookWorker {
           };
     this.#retentionMs = positiveMs(options.attemptRetentionMs, 30 * DAY_MS, 'attemptRetentionMs');
     if (options.random !== undefined && typeof options.random !== 'function') {
-      throw new HooklineError('invalid_option', 'Worker option random must be a function returning [0, 1).');
+      throw invalidOption(WHERE, 'random', 'a function returning numbers in [0, 1)', options.random);
     }
     this.#random = options.random ?? Math.random;
     this.#keepAliveOption = options.keepAlive ?? true;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { HooklineError, memoryStore, WebhookRegistry, type WorkerOptions } from '../../src/index.js';
+import { HooklineError, memoryStore, type Transport, WebhookRegistry, type WorkerOptions } from '../../src/index.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/keep-alive.ts', import.meta.url));
 
@@ -36,13 +36,13 @@ describe('a started worker and the process', () => {
 describe('worker options are checked', () => {
   const registry = new WebhookRegistry({ store: memoryStore() });
   it.each<[string, WorkerOptions, RegExp]>([
-    ['concurrency 0', { concurrency: 0 }, /concurrency must be a positive integer/],
+    ['concurrency 0', { concurrency: 0 }, /"concurrency" must be a positive integer; got number 0/],
     ['concurrency 1.5', { concurrency: 1.5 }, /concurrency/],
     ['perWebhookConcurrency -1', { perWebhookConcurrency: -1 }, /perWebhookConcurrency/],
     [
       'a lease too short for the timeout',
       { leaseMs: 10_000, timeoutMs: 5_000 },
-      /leaseMs \(10000\).*timeoutMs \(5000\)/,
+      /"leaseMs" must be more than three times timeoutMs \(5000\).*got number 10000/,
     ],
     ['attemptRetentionMs 0', { attemptRetentionMs: 0 }, /attemptRetentionMs/],
     [
@@ -52,7 +52,7 @@ describe('worker options are checked', () => {
     ],
     [
       'a transport without send',
-      { transport: { name: 'x' } as unknown as WorkerOptions['transport'] },
+      { transport: { name: 'x' } as unknown as Transport },
       /transport/,
     ],
   ])('%s is an invalid_option error naming the option', (_name, options, message) => {
