@@ -557,3 +557,48 @@ describe('pretix: methods, paths and limits', () => {
     expect(() => pretixHandler(new WebhookRegistry(), {} as PretixHandlerOptions)).toThrow(/authorize/);
   });
 });
+
+describe('pretix: invalid tokens and ids that cannot exist', () => {
+  /** Knows one token; any other is invalid, no header is unauthenticated. */
+  const tokenAuthorize: PretixHandlerOptions['authorize'] = ({ request }) => {
+    const header = request.headers.get('authorization');
+    if (header === null) return 'unauthenticated';
+    return header === 'Token good' ? true : 'invalid_token';
+  };
+
+  it('\'invalid_token\' → 401 {"detail": "Invalid token."} with WWW-Authenticate, for every method', async () => {
+    const { handler } = setup({ authorize: tokenAuthorize });
+    for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'FOO']) {
+      const result = await call(handler, method, `${BASE}/1/`, { token: 'unknown' });
+      expectBody(result, 401, { detail: 'Invalid token.' });
+      expect(result.headers.get('www-authenticate')).toBe('Token');
+    }
+    const missing = await call(handler, 'GET', `${BASE}/`, { token: null });
+    expectBody(missing, 401, { detail: 'Authentication credentials were not provided.' });
+    expect((await call(handler, 'GET', `${BASE}/`, { token: 'good' })).status).toBe(200);
+  });
+
+  it("an async 'invalid_token' works the same", async () => {
+    const { handler } = setup({ authorize: async () => 'invalid_token' });
+    expectBody(await call(handler, 'GET', `${BASE}/`), 401, { detail: 'Invalid token.' });
+  });
+
+  it('a delivery id over 200 characters is 404, not 400', async () => {
+    const { handler } = setup();
+    const id = 'x'.repeat(250);
+    expectBody(
+      await call(handler, 'GET', `/api/v1/organizers/orga/webhook-deliveries/${id}/attempts/`),
+      404,
+      {
+        detail: 'Not found.',
+      },
+    );
+    expectBody(
+      await call(handler, 'POST', `/api/v1/organizers/orga/webhook-deliveries/${id}/redeliver/`),
+      404,
+      {
+        detail: 'Not found.',
+      },
+    );
+  });
+});

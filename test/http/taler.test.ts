@@ -333,3 +333,37 @@ describe('taler: errors', () => {
     expect(onError).toHaveBeenCalledOnce();
   });
 });
+
+describe('taler: invalid tokens and ids that cannot exist', () => {
+  it("'invalid_token' → 401 code 2015, as for any refusal", async () => {
+    const { call } = setup({ authorize: () => 'invalid_token' });
+    expectBody(await call('GET', PATH), 401, {
+      code: 2015,
+      hint: HINTS[2015],
+      detail: "Check 'Authorization' header",
+    });
+  });
+
+  it('ids over 200 characters in the path are unknown webhooks (404 code 2019) on every route', async () => {
+    const { call } = setup();
+    const id = 'x'.repeat(250);
+    for (const [method, path] of [
+      ['GET', `${PATH}/${id}`],
+      ['GET', `${PATH}/${id}/deliveries`],
+      ['POST', `${PATH}/${id}/ping`],
+      ['GET', `/private/webhook-deliveries/${id}/attempts`],
+      ['POST', `/private/webhook-deliveries/${id}/redeliver`],
+    ] as const) {
+      expectBody(await call(method, path), 404, { code: 2019, hint: HINTS[2019], detail: id });
+    }
+  });
+
+  it('a webhook_id over 200 characters in a POST body is a malformed parameter (400 code 26)', async () => {
+    const { call } = setup();
+    expectBody(await call('POST', PATH, { body: { ...HOOK, webhook_id: 'x'.repeat(250) } }), 400, {
+      code: 26,
+      hint: HINTS[26],
+      detail: 'webhook_id',
+    });
+  });
+});
