@@ -9,7 +9,7 @@ import { recordBatcher } from './record-batcher.js';
 import type { RetryPolicy } from './retry.js';
 import type { SsrfOptions } from './ssrf.js';
 import type { Transport } from './transport.js';
-import { undiciTransport } from './transport-undici.js';
+import { defaultTransport } from './transport-default.js';
 
 /** When the worker disables a webhook that keeps failing. `false` turns it off. */
 export interface AutoDisableOptions {
@@ -37,7 +37,11 @@ export interface WorkerOptions {
   timeoutMs?: number;
   /** Response body bytes kept per attempt. Default 65 536. */
   maxResponseBytes?: number;
-  /** How to send. Default: hookline's undici transport with the SSRF guard (`ssrf` options). */
+  /**
+   * How to send. Default: `defaultTransport()` with the SSRF guard (`ssrf` options): hookline's
+   * undici transport, or on runtimes whose undici has no working dispatcher (Bun) the
+   * `node:http` transport that connects only to the address it checked.
+   */
   transport?: Transport;
   /** SSRF guard options for the default transport. Default: block every non-public address. */
   ssrf?: SsrfOptions;
@@ -235,7 +239,7 @@ export class WebhookWorker {
     }
     this.#maxResponseBytes = positiveInt(options.maxResponseBytes, 65_536, 'maxResponseBytes');
     this.#ownTransport = options.transport === undefined;
-    this.#transport = options.transport ?? undiciTransport(options.ssrf ? { ssrf: options.ssrf } : {});
+    this.#transport = options.transport ?? defaultTransport(options.ssrf ? { ssrf: options.ssrf } : {});
     if (options.transport !== undefined && typeof options.transport?.send !== 'function') {
       throw invalidOption(
         WHERE,
