@@ -579,7 +579,7 @@ describe('pretix: invalid tokens and ids that cannot exist', () => {
   });
 
   it("an async 'invalid_token' works the same", async () => {
-    const { handler } = setup({ authorize: async () => 'invalid_token' });
+    const { handler } = setup({ authorize: async () => 'invalid_token' as const });
     expectBody(await call(handler, 'GET', `${BASE}/`), 401, { detail: 'Invalid token.' });
   });
 
