@@ -13,6 +13,7 @@ import {
   type TransportResult,
   toTransportError,
 } from './transport.js';
+import { createDispatcherFetch } from './transport-fetch.js';
 import { createGuardedFetch, type NodeTransportOptions } from './transport-node.js';
 import { createGuardedAgent, type GuardedAgentOptions } from './transport-undici.js';
 
@@ -32,8 +33,8 @@ export interface KyTransportOptions extends GuardedAgentOptions {
 export interface KyTransport extends Transport {
   /**
    * The guarded undici `Agent` handed to fetch as its `dispatcher`, or `undefined` where the
-   * loaded undici has no dispatcher API (Bun). Where fetch ignores `dispatcher` (Bun, Deno) ky
-   * sends through hookline's guarded `node:http` fetch instead, and this agent is not used.
+   * loaded undici has no dispatcher API (Bun, where ky sends through hookline's guarded
+   * `node:http` fetch instead).
    */
   readonly dispatcher: Agent | undefined;
   /** Closes pooled connections. */
@@ -50,10 +51,12 @@ export interface KyTransport extends Transport {
  * sends through the undici dispatcher it is given (see `fetchHonoursDispatcher()`):
  * - yes (Node): connections go through a guarded undici `Agent` passed as fetch's `dispatcher`,
  *   so the check runs on the connected address;
- * - no (Bun, Deno, or a `fetch` of yours that drops `dispatcher`): ky is given hookline's guarded
- *   fetch instead, which resolves the name, checks every address and connects to the checked
- *   one over `node:http`/`node:https` (see `nodeTransport()`); your instance's `fetch` is then
- *   not called. Hooks and headers of your instance still apply.
+ * - no (Deno, or a `fetch` of yours that drops `dispatcher`): ky is given a fetch that sends
+ *   through the same guarded `Agent` with undici's own API (`agent.request()`);
+ * - no undici dispatcher API at all (Bun): ky is given hookline's guarded `node:http` fetch,
+ *   which resolves the name, checks every address and connects to the checked one (see
+ *   `nodeTransport()`).
+ * In the last two cases your instance's `fetch` is not called; its hooks and headers still apply.
  *
  * Defaults: SSRF guard on, the default ky instance, no extra hooks, connect timeout 10 s.
  *
@@ -87,9 +90,13 @@ export function kyTransport(options: KyTransportOptions = {}): KyTransport {
   async function choose(): Promise<KyInstance> {
     const fetchFn: FetchFunction = instanceFetch ?? globalThis.fetch.bind(globalThis);
     const probed = instanceFetch ?? globalThis.fetch;
-    if (agent !== undefined && (await fetchHonoursDispatcher(probed))) {
-      useDispatcher = true;
-      return base.extend({ fetch: fetchFn });
+    if (agent !== undefined) {
+      if (await fetchHonoursDispatcher(probed)) {
+        useDispatcher = true;
+        return base.extend({ fetch: fetchFn });
+      }
+      // Deno: the real undici with a fetch that ignores it; send through the agent's own API.
+      return base.extend({ fetch: createDispatcherFetch(agent) });
     }
     const nodeOptions: NodeTransportOptions = {};
     if (options.ssrf !== undefined) nodeOptions.ssrf = options.ssrf;

@@ -14,6 +14,7 @@ import {
   type TransportResult,
   toTransportError,
 } from './transport.js';
+import { coded, fetchFailed, readFetchRequest, toFetchResponse } from './transport-fetch.js';
 
 /**
  * The guarded `node:http` path: resolve the hostname, check every address with the SSRF guard,
@@ -50,13 +51,6 @@ function isGuard(value: SsrfOptions | SsrfGuard | undefined): value is SsrfGuard
 interface Exchange {
   req: http.ClientRequest;
   res: http.IncomingMessage;
-}
-
-/** An error with a Node-style `code`, so `toTransportError` classifies it. */
-function coded(code: string, message: string): NodeJS.ErrnoException {
-  const err: NodeJS.ErrnoException = new Error(message);
-  err.code = code;
-  return err;
 }
 
 const NO_BODY_METHODS = new Set(['GET', 'HEAD']);
@@ -308,93 +302,18 @@ export function createGuardedFetch(options: NodeTransportOptions = {}): {
   const connector = new GuardedConnector(options);
 
   async function guardedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    const request = new Request(input, init);
-    const signal = request.signal;
-    const target = parseTarget(request.url);
-    if (!('url' in target)) {
-      throw new TypeError(`fetch failed: ${target.message}`, { cause: coded(target.code, target.message) });
-    }
-    const method = request.method;
-    const body = NO_BODY_METHODS.has(method)
-      ? new Uint8Array(0)
-      : new Uint8Array(await request.arrayBuffer());
-    const headers: Record<string, string> = {};
-    request.headers.forEach((value, key) => {
-      headers[key] = value;
-    });
-    if (target.authorization && headers.authorization === undefined)
-      headers.authorization = target.authorization;
-
+    const { target, method, headers, body, signal } = await readFetchRequest(input, init);
     let exchange: Exchange;
     try {
       exchange = await connector.open(target, method, headers, body, signal);
     } catch (err) {
-      if (signal.aborted) throw signal.reason;
-      throw new TypeError('fetch failed', { cause: err });
+      throw fetchFailed(err, signal);
     }
     const { res } = exchange;
-    const status = res.statusCode ?? 0;
-    if (status < 200 || status > 599) {
-      res.destroy();
-      throw new TypeError('fetch failed', {
-        cause: coded('HPE_INVALID_STATUS', `Invalid HTTP status ${status} in the response.`),
-      });
-    }
-    const responseHeaders = new Headers();
     const raw = res.rawHeaders;
-    for (let i = 0; i + 1 < raw.length; i += 2) {
-      try {
-        responseHeaders.append(raw[i] as string, raw[i + 1] as string);
-      } catch {
-        // A header value fetch cannot represent is dropped, as fetch would refuse it.
-      }
-    }
-    const init2: ResponseInit = { status, statusText: res.statusMessage ?? '', headers: responseHeaders };
-    if (method === 'HEAD' || status === 204 || status === 205 || status === 304) {
-      res.resume();
-      return new Response(null, init2);
-    }
-    let done = false;
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        const end = (err?: unknown): void => {
-          if (done) return;
-          done = true;
-          signal.removeEventListener('abort', onAbort);
-          if (err === undefined) controller.close();
-          else controller.error(err);
-        };
-        const onAbort = (): void => {
-          end(signal.reason);
-          res.destroy();
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        res.on('data', (chunk: Buffer) => {
-          if (done) return;
-          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          if ((controller.desiredSize ?? 1) <= 0) res.pause();
-        });
-        res.on('end', () => end());
-        res.on('error', (err) => end(new TypeError('terminated', { cause: err })));
-        res.on('close', () => {
-          if (!res.complete) {
-            end(
-              new TypeError('terminated', {
-                cause: coded('ECONNRESET', 'The connection closed mid-response.'),
-              }),
-            );
-          }
-        });
-      },
-      pull() {
-        res.resume();
-      },
-      cancel() {
-        done = true;
-        res.destroy();
-      },
-    });
-    return new Response(stream, init2);
+    const pairs: [string, string][] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i] as string, raw[i + 1] as string]);
+    return toFetchResponse(method, res.statusCode ?? 0, res.statusMessage ?? '', pairs, res, signal);
   }
 
   return { fetch: guardedFetch, close: () => connector.close() };
