@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidOption } from '../errors.js';
 import { BodyTooLargeError } from './body.js';
 import { checkOptionalByteCount } from './common.js';
-import { standInRequest } from './method.js';
+import { FETCH_FORBIDDEN_METHODS, standInRequest } from './method.js';
 import { isUnmatched } from './respond.js';
 import { DEFAULT_MAX_BODY_BYTES, type FetchHandler } from './types.js';
 
@@ -88,6 +88,7 @@ function preParsedBody(req: IncomingMessage): Uint8Array | ReadableStream<Uint8A
  * handler reads the real method with `requestMethod()` and answers 405 in its own format.
  */
 function toRequest(url: string, method: string, init: RequestInit & { duplex?: 'half' }): Request {
+  if (FETCH_FORBIDDEN_METHODS.includes(method)) return standInRequest(url, method, init);
   try {
     return new Request(url, init);
   } catch {
