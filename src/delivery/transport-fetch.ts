@@ -20,7 +20,8 @@ export interface FetchRequestParts {
   signal: AbortSignal;
 }
 
-const NO_BODY_METHODS = new Set(['GET', 'HEAD']);
+/** Methods sent without a body when none is given. */
+export const NO_BODY_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 
 /** An error with a Node-style `code`, so `toTransportError` classifies it. */
 export function coded(code: string, message: string): NodeJS.ErrnoException {

@@ -14,7 +14,7 @@ import {
   type TransportResult,
   toTransportError,
 } from './transport.js';
-import { coded, fetchFailed, readFetchRequest, toFetchResponse } from './transport-fetch.js';
+import { coded, fetchFailed, NO_BODY_METHODS, readFetchRequest, toFetchResponse } from './transport-fetch.js';
 
 /**
  * The guarded `node:http` path: resolve the hostname, check every address with the SSRF guard,
@@ -52,8 +52,6 @@ interface Exchange {
   req: http.ClientRequest;
   res: http.IncomingMessage;
 }
-
-const NO_BODY_METHODS = new Set(['GET', 'HEAD']);
 
 /**
  * Opens guarded exchanges through keep-alive `node:http`/`node:https` agents. Connections are
@@ -286,7 +284,7 @@ export function nodeTransport(options: NodeTransportOptions = {}): Transport & {
  * resolve, check, connect to the checked address. Redirects are returned, never followed. The
  * request body is read whole before sending; the response body streams. Rejects like fetch
  * (a `TypeError` whose `cause` is the guard's `SsrfBlockedError`, a DNS or a connection error).
- * `kyTransport()` gives it to ky on runtimes whose fetch ignores undici's `dispatcher`.
+ * `kyTransport()` gives it to ky where the loaded undici has no dispatcher API (Bun).
  *
  * @example
  * ```ts
