@@ -125,6 +125,8 @@ export {
   type JsonValue,
   MAX_COMMENT_LENGTH,
   MAX_URL_LENGTH,
+  NULL_CHARACTER_CODE,
+  NULL_CHARACTER_MESSAGE,
   type Notification,
   notificationSchema,
   type OutgoingRequest,
@@ -139,7 +141,7 @@ export {
   webhookFieldsSchema,
   webhookPatchSchema,
 } from './model.js';
-export { DEFAULT_MAX_NOTIFICATION_BYTES } from './registry/notification.js';
+export { DEFAULT_MAX_NOTIFICATION_BYTES, MAX_DATA_DEPTH } from './registry/notification.js';
 export {
   DEFAULT_PAGE_SIZE,
   type EmitOptions,
