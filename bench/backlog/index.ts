@@ -1,0 +1,162 @@
+/**
+ * bench/backlog: the memory store at scale. 100 000 notifications, each matching one of 10
+ * signed webhooks (bodies of about 600 bytes, as in bench/pipeline), are emitted first, then a
+ * worker (concurrency 64, the memory store, auto-disable off) sends them to a receiver that is
+ * down (a loopback port nothing listens on: every attempt is a refused connection). The retry
+ * policy makes two attempts 10 ms apart, so the run ends with 100 000 `failed` deliveries and
+ * 200 000 stored attempts, everything a memory store keeps for a backlog to a dead receiver.
+ *
+ * Reports: RSS after emitting, peak RSS of the whole process (the kernel's maxrss, which also
+ * covers moments between samples), and the live heap after a forced collection at the end, with
+ * the store and all its deliveries still referenced. Target: peak RSS under 300 MB (issue 14;
+ * this workload measured 707 MB peak and 192 MB live before the memory store's attempts were
+ * compacted).
+ *
+ * Run: npx tsx --expose-gc bench/backlog/index.ts [--quick] [--snapshot]
+ *   (`npm run bench backlog` passes --expose-gc; without it the live heap is not collected
+ *   first.) --quick: 20 000 notifications. --snapshot: writes a heap snapshot of the end state
+ *   (backlog-*.heapsnapshot in the working directory) for a look at what is retained. --trace:
+ *   prints the process's memory figures about every half second.
+ */
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { writeHeapSnapshot } from 'node:v8';
+import { defineRetryPolicy, memoryStore, WebhookRegistry } from '../../src/index.js';
+
+const quick = process.argv.includes('--quick');
+const snapshot = process.argv.includes('--snapshot');
+const N = quick ? 20_000 : 100_000;
+const WEBHOOKS = 10;
+const CONCURRENCY = 64;
+const GAP_MS = 10;
+const MB = 1024 * 1024;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const collect = () => {
+  gc?.();
+  gc?.();
+};
+
+const trace = process.argv.includes('--trace');
+let peakSampled = 0;
+let ticks = 0;
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  peakSampled = Math.max(peakSampled, m.rss);
+  if (trace && ++ticks % 100 === 0) {
+    const f = (b: number) => (b / MB).toFixed(0).padStart(4);
+    console.log(
+      `  [trace] rss ${f(m.rss)}  heapTotal ${f(m.heapTotal)}  heapUsed ${f(m.heapUsed)}  external ${f(m.external)}  arrayBuffers ${f(m.arrayBuffers)}  failed ${failed}  retried ${retried}`,
+    );
+  }
+}, 5);
+
+/** A loopback port with nothing listening: connections to it are refused at once. */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+collect();
+const baseHeap = process.memoryUsage().heapUsed;
+const baseRss = process.memoryUsage().rss;
+let failed = 0;
+let retried = 0;
+const port = await deadPort();
+const store = memoryStore();
+const registry = new WebhookRegistry({
+  store,
+  retryPolicy: defineRetryPolicy({ name: 'two-attempts', delaysMs: [GAP_MS] }),
+});
+for (let i = 0; i < WEBHOOKS; i++) {
+  await registry.create('bench', {
+    url: `http://127.0.0.1:${port}/hook`,
+    eventTypes: [`backlog.type${i}`],
+    secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+  });
+}
+
+const started = performance.now();
+for (let i = 0; i < N; i++) {
+  await registry.emit({
+    scope: 'bench',
+    type: `backlog.type${i % WEBHOOKS}`,
+    data: {
+      order: `ORDER-${i}`,
+      amount: 'EUR:12.50',
+      items: [{ sku: 'tee', qty: 2 }],
+      note: 'x'.repeat(300),
+    },
+  });
+}
+const emitSeconds = (performance.now() - started) / 1000;
+const emittedRss = process.memoryUsage().rss;
+collect();
+const queuedHeap = process.memoryUsage().heapUsed;
+
+const worker = registry.worker({
+  concurrency: CONCURRENCY,
+  perWebhookConcurrency: CONCURRENCY,
+  ssrf: { allow: ['127.0.0.1'] },
+  autoDisable: false,
+});
+const done = new Promise<void>((resolve) => {
+  worker.on('delivery.failed', () => {
+    if (++failed === N) resolve();
+  });
+  worker.on('delivery.retrying', () => {
+    retried++;
+  });
+  worker.on('delivery.succeeded', () => {
+    throw new Error('a delivery to a closed port succeeded');
+  });
+});
+const deliverStarted = performance.now();
+worker.start();
+await done;
+const deliverSeconds = (performance.now() - deliverStarted) / 1000;
+await worker.stop();
+clearInterval(sampler);
+
+const summary = await store.outboxSummary({ now: new Date() });
+const sample = await registry.deliveries('bench', 1, { pageSize: 1 });
+const sampleAttempts = sample.items[0] ? await registry.attempts('bench', sample.items[0].id) : undefined;
+if (retried !== N || summary.pending !== 0 || sampleAttempts?.count !== 2) {
+  throw new Error(
+    `expected ${N} retries, nothing pending and 2 attempts per delivery; got ${retried}, ${summary.pending}, ${sampleAttempts?.count}`,
+  );
+}
+collect();
+const liveHeap = process.memoryUsage().heapUsed;
+const endRss = process.memoryUsage().rss;
+const maxRss = process.resourceUsage().maxRSS * 1024; // kilobytes on Linux and macOS
+const peak = Math.max(maxRss, peakSampled);
+if (snapshot)
+  console.log(`  heap snapshot written to ${writeHeapSnapshot(`backlog-${process.pid}.heapsnapshot`)}`);
+
+const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
+const perDelivery = (bytes: number) => `${((bytes - baseHeap) / N).toFixed(0)} B/delivery`;
+console.log(
+  `bench/backlog: ${N} notifications -> ${N} signed deliveries to a refused loopback port, 2 attempts ${GAP_MS} ms apart, ${WEBHOOKS} webhooks, concurrency ${CONCURRENCY}, memory store`,
+);
+console.log(`  emit                         ${(N / emitSeconds).toFixed(0).padStart(7)} notifications/s`);
+console.log(
+  `  deliver                      ${((2 * N) / deliverSeconds).toFixed(0).padStart(7)} attempts/s (${deliverSeconds.toFixed(1)} s)`,
+);
+console.log(`  RSS at start                 ${mb(baseRss)}`);
+console.log(`  RSS after emitting           ${mb(emittedRss)}`);
+console.log(
+  `  live heap, ${N} queued       ${mb(queuedHeap)}${gc ? ` (${perDelivery(queuedHeap)})` : ' (not collected: run with --expose-gc)'}`,
+);
+console.log(
+  `  live heap, ${N} failed       ${mb(liveHeap)}${gc ? ` (${perDelivery(liveHeap)}, 2 attempts each)` : ' (not collected: run with --expose-gc)'}`,
+);
+console.log(`  RSS at the end               ${mb(endRss)}`);
+console.log(
+  `  peak RSS                     ${mb(peak)}  (target < 300 MB)  ${peak < 300 * MB ? 'PASS' : 'FAIL'}`,
+);
