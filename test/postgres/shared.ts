@@ -50,6 +50,24 @@ export function sharedBehaviour(
     return table;
   };
 
+  it(
+    'answers a value PostgreSQL cannot store (a NUL, given to the store directly) with a ValidationError',
+    withStore(async (store) => {
+      const attempt = store.insertWebhook({
+        scope: 'a',
+        fields: webhookFields({ comment: 'a\u0000b' }),
+        now: T0,
+      });
+      await expect(attempt).rejects.toBeInstanceOf(ValidationError);
+      await expect(attempt).rejects.toMatchObject({ issues: [{ code: 'not_storable' }] });
+      const hook = await store.insertWebhook({ scope: 'a', fields: webhookFields(), now: T0 });
+      const bad = { ...newDelivery(hook.id), type: 'x\u0000' };
+      await expect(
+        store.enqueue({ scope: 'a', notificationId: 'n', deliveries: [bad], now: T0 }),
+      ).rejects.toMatchObject({ code: 'validation_failed' });
+    }),
+  );
+
   it('migrates once, records the version, and is idempotent', async () => {
     const schema = uniqueSchema();
     try {
