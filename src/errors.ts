@@ -31,6 +31,9 @@ const BRAND = Symbol.for('hookline.error.kinds');
  * - `invalid_option`: an option given to a hookline function or constructor is missing or has
  *   the wrong type or value (a programming error in the host, not bad client input); the
  *   message names the option and says what is expected.
+ * - `transport_unsupported`: a transport cannot keep its promises on this runtime (e.g. the
+ *   undici-based SSRF guard on Bun, whose undici has no dispatcher); it refuses rather than
+ *   send unguarded. `defaultTransport()` picks one that works.
  */
 export type HooklineErrorCode =
   | 'validation_failed'
@@ -42,7 +45,8 @@ export type HooklineErrorCode =
   | 'ssrf_blocked'
   | 'store_failed'
   | 'worker_state'
-  | 'invalid_option';
+  | 'invalid_option'
+  | 'transport_unsupported';
 
 /** Options accepted by every hookline error constructor. */
 export interface HooklineErrorOptions {

@@ -43,7 +43,7 @@ function isGuard(value: SsrfOptions | SsrfGuard | undefined): value is SsrfGuard
  *
  * It guards only what is sent through it: undici's own `request`/`fetch`, and the global fetch
  * on Node. Deno's and Bun's global fetch ignore `dispatcher` (see `fetchHonoursDispatcher()`).
- * Throws a `HooklineError` (`invalid_option`) where the loaded undici has no dispatcher API
+ * Throws a `HooklineError` (`transport_unsupported`) where the loaded undici has no dispatcher API
  * (Bun), rather than return an agent that would guard nothing; use `nodeTransport()` there.
  *
  * @example
@@ -55,7 +55,7 @@ function isGuard(value: SsrfOptions | SsrfGuard | undefined): value is SsrfGuard
 export function createGuardedAgent(options: GuardedAgentOptions = {}): Agent {
   if (!undiciDispatcherSupported()) {
     throw new HooklineError(
-      'invalid_option',
+      'transport_unsupported',
       "The SSRF-guarded undici Agent (undiciTransport(), createGuardedAgent()) cannot run here: this runtime's " +
         '`undici` has no dispatcher API (Bun replaces undici with a shim whose Agent has no dispatch or close), ' +
         'so no connection would go through the guard. Use defaultTransport() or nodeTransport(), which resolve ' +
@@ -85,7 +85,7 @@ export interface PooledTransport extends Transport {
  * The fastest transport on Node: undici's dispatcher API (`Agent.request()`), keep-alive
  * connection reuse, the response body streamed and cut at the cap, `headersTimeout`/`bodyTimeout`
  * plus one overall deadline, no redirects, SSRF guard at connect time. The worker's default on
- * Node and Deno (see `defaultTransport()`). Throws a `HooklineError` (`invalid_option`) on Bun,
+ * Node and Deno (see `defaultTransport()`). Throws a `HooklineError` (`transport_unsupported`) on Bun,
  * whose undici shim has no dispatcher API; use `nodeTransport()` there.
  *
  * Defaults: SSRF guard on (block every non-public address), unlimited connections per origin,

@@ -22,7 +22,7 @@ describe('where undici has no dispatcher API (Bun)', () => {
     await transport.close();
   });
 
-  it('undiciTransport() and createGuardedAgent() refuse with invalid_option instead of guarding nothing', () => {
+  it('undiciTransport() and createGuardedAgent() refuse with transport_unsupported instead of guarding nothing', () => {
     for (const make of [() => undiciTransport(), () => createGuardedAgent()]) {
       let thrown: unknown;
       try {
@@ -31,7 +31,7 @@ describe('where undici has no dispatcher API (Bun)', () => {
         thrown = err;
       }
       expect(thrown).toBeInstanceOf(HooklineError);
-      expect((thrown as HooklineError).code).toBe('invalid_option');
+      expect((thrown as HooklineError).code).toBe('transport_unsupported');
       expect((thrown as HooklineError).message).toMatch(/no dispatcher API.*nodeTransport\(\)/);
     }
   });
