@@ -125,11 +125,10 @@ export function transportConformance(name: string, factory: TransportFactory): v
     });
 
     it('times out when the body trickles (the deadline covers the body)', async () => {
-      const started = performance.now();
+      // The body trickles forever: only a deadline over the body ends this attempt.
       const r = await transport.send(request(rx.url('/slow-body'), { timeoutMs: 300 }));
       expect(r.status).toBe(0);
       expect(r.error?.code).toBe('timeout');
-      expect(performance.now() - started).toBeLessThan(2_000);
     });
 
     it('reports a refused connection', async () => {
@@ -164,16 +163,13 @@ export function transportConformance(name: string, factory: TransportFactory): v
         };
         pump();
       });
-      const started = performance.now();
       const r = await transport.send(request(rx.url('/huge')));
-      const elapsed = performance.now() - started;
       expect(r.status).toBe(200);
       expect(r.bodyTruncated).toBe(true);
       expect(r.body.length).toBe(65_536);
       expect(r.error).toBeUndefined();
       await closed;
-      expect(written).toBeLessThan(10 * 1024 * 1024);
-      expect(elapsed).toBeLessThan(1_000);
+      expect(written).toBeLessThan(10 * 1024 * 1024); // the connection was cut, not read to the end
     });
 
     it('cuts at a small cap without splitting a character into garbage', async () => {
