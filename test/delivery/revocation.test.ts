@@ -83,6 +83,38 @@ async function states(registry: WebhookRegistry, ids: string[]) {
   );
 }
 
+/** The first delivery sent and recorded; the other two canceled without an attempt. */
+const ONE_SENT = [
+  ['succeeded', 1],
+  ['canceled', 0],
+  ['canceled', 0],
+] as const;
+
+/**
+ * The common story: a webhook at /hold and three deliveries to it; the worker sends the first
+ * and has claimed the next one ahead. While the first is in flight, `duringFirst` runs (it
+ * disables or removes the webhook, or hides that from the worker); then the first is answered
+ * and the worker drains (`afterDrain` may move the clock and drain again). Returns the
+ * deliveries' ids, their states with attempt counts, and how many requests reached /hold.
+ */
+async function whileFirstInFlight(
+  { registry, worker }: ReturnType<typeof setup>,
+  duringFirst: (webhookId: number) => Promise<unknown>,
+  afterDrain: () => Promise<void> = async () => undefined,
+) {
+  const hook = await registry.create('acme', { url: receiver.url('/hold'), eventTypes: ['pay'] });
+  const before = receiver.hits('/hold');
+  const ids = await emitThree(registry);
+  worker.start();
+  await heldCount(1);
+  await duringFirst(hook.id);
+  answerHeld(200);
+  await worker.drain();
+  await afterDrain();
+  await worker.stop();
+  return { ids, states: await states(registry, ids), sent: receiver.hits('/hold') - before };
+}
+
 describe('claimed work does not outlive a disable', () => {
   it('410 on the first of three queued deliveries: the parked and queued ones are canceled, never sent', async () => {
     const { registry, worker, canceled } = setup();
@@ -112,45 +144,26 @@ describe('claimed work does not outlive a disable', () => {
   ] as const)(
     '%s while deliveries are claimed: the one in flight is recorded, the parked one is canceled',
     async (_name, change, reason) => {
-      const { registry, worker, canceled } = setup();
-      const hook = await registry.create('acme', { url: receiver.url('/hold'), eventTypes: ['pay'] });
-      const before = receiver.hits('/hold');
-      const ids = await emitThree(registry);
-      worker.start();
-      await heldCount(1);
-      await change(registry, hook.id);
-      answerHeld(200);
-      await worker.drain();
-      await worker.stop();
-      expect(receiver.hits('/hold') - before).toBe(1);
-      expect(await states(registry, ids)).toEqual([
-        ['succeeded', 1],
-        ['canceled', 0],
-        ['canceled', 0],
-      ]);
-      expect(canceled).toContainEqual({ id: ids[1], reason });
+      const ctx = setup();
+      const { ids, states, sent } = await whileFirstInFlight(ctx, (id) => change(ctx.registry, id));
+      expect(sent).toBe(1);
+      expect(states).toEqual(ONE_SENT);
+      expect(ctx.canceled).toContainEqual({ id: ids[1], reason });
     },
   );
 
   it('cancels claims parked behind a busy webhook slot too, and what was given back for later', async () => {
-    const { clock, registry, worker } = setup({ worker: { concurrency: 4, perWebhookConcurrency: 1 } });
-    const hook = await registry.create('acme', { url: receiver.url('/hold'), eventTypes: ['pay'] });
-    const before = receiver.hits('/hold');
-    const ids = await emitThree(registry);
-    worker.start();
-    await heldCount(1);
-    await registry.disable('acme', hook.id);
-    answerHeld(200);
-    await worker.drain();
-    clock.advance(60_000); // the delivery given back "for a little later" comes due
-    await worker.drain();
-    await worker.stop();
-    expect(receiver.hits('/hold') - before).toBe(1);
-    expect((await states(registry, ids)).map(([state]) => state)).toEqual([
-      'succeeded',
-      'canceled',
-      'canceled',
-    ]);
+    const ctx = setup({ worker: { concurrency: 4, perWebhookConcurrency: 1 } });
+    const { states, sent } = await whileFirstInFlight(
+      ctx,
+      (id) => ctx.registry.disable('acme', id),
+      async () => {
+        ctx.clock.advance(60_000); // the delivery given back "for a little later" comes due
+        await ctx.worker.drain();
+      },
+    );
+    expect(sent).toBe(1);
+    expect(states).toEqual(ONE_SENT);
   });
 
   it('a claim call in flight when the webhook is disabled drops what it returns', async () => {
@@ -176,24 +189,14 @@ describe('claimed work does not outlive a disable', () => {
         return claims;
       },
     };
-    const { registry, worker } = setup({ store });
-    const hook = await registry.create('acme', { url: receiver.url('/hold'), eventTypes: ['pay'] });
-    const before = receiver.hits('/hold');
-    const ids = await emitThree(registry);
-    worker.start();
-    await heldCount(1);
-    await secondClaimed;
-    await registry.disable('acme', hook.id);
-    openGate();
-    answerHeld(200);
-    await worker.drain();
-    await worker.stop();
-    expect(receiver.hits('/hold') - before).toBe(1);
-    expect((await states(registry, ids)).map(([state]) => state)).toEqual([
-      'succeeded',
-      'canceled',
-      'canceled',
-    ]);
+    const ctx = setup({ store });
+    const { states, sent } = await whileFirstInFlight(ctx, async (id) => {
+      await secondClaimed;
+      await ctx.registry.disable('acme', id);
+      openGate();
+    });
+    expect(sent).toBe(1);
+    expect(states).toEqual(ONE_SENT);
   });
 });
 
@@ -214,25 +217,15 @@ describe('when the worker cannot hear of webhook changes', () => {
   it('a store without watch: parked claims are checked again just before sending, fresh ones are not', async () => {
     const store = memoryStore();
     const reads = { count: 0 };
-    const { registry, worker, canceled } = setup({ store, workerStore: blind(store, reads) });
-    const hook = await registry.create('acme', { url: receiver.url('/hold'), eventTypes: ['pay'] });
-    const before = receiver.hits('/hold');
-    const ids = await emitThree(registry);
-    worker.start();
-    await heldCount(1);
-    expect(reads.count).toBe(0); // the first one started straight from its claim
-    await registry.disable('acme', hook.id); // the worker is not told
-    answerHeld(200);
-    await worker.drain();
-    await worker.stop();
-    expect(receiver.hits('/hold') - before).toBe(1);
-    expect(await states(registry, ids)).toEqual([
-      ['succeeded', 1],
-      ['canceled', 0],
-      ['canceled', 0],
-    ]);
+    const ctx = setup({ store, workerStore: blind(store, reads) });
+    const { ids, states, sent } = await whileFirstInFlight(ctx, async (id) => {
+      expect(reads.count).toBe(0); // the first one started straight from its claim
+      await ctx.registry.disable('acme', id); // the worker is not told
+    });
+    expect(sent).toBe(1);
+    expect(states).toEqual(ONE_SENT);
     expect(reads.count).toBe(1); // only the parked one was read again
-    expect(canceled).toContainEqual({ id: ids[1], reason: 'webhook disabled' });
+    expect(ctx.canceled).toContainEqual({ id: ids[1], reason: 'webhook disabled' });
   });
 
   it('a lost watch: what was parked is checked again, and the loss is reported', async () => {
@@ -247,26 +240,16 @@ describe('when the worker cannot hear of webhook changes', () => {
         return async () => undefined;
       },
     };
-    const { registry, worker } = setup({ store: inner, workerStore: store });
+    const ctx = setup({ store: inner, workerStore: store });
     const errors: { code: string; during: string }[] = [];
-    worker.on('error', ({ error, during }) => errors.push({ code: error.code, during }));
-    const hook = await registry.create('acme', { url: receiver.url('/hold'), eventTypes: ['pay'] });
-    const before = receiver.hits('/hold');
-    const ids = await emitThree(registry);
-    worker.start();
-    await heldCount(1);
-    tell({ type: 'lost', error: new HooklineError('store_failed', 'LISTEN connection lost') });
-    expect(errors).toEqual([{ code: 'store_failed', during: 'watch' }]);
-    await registry.disable('acme', hook.id);
-    answerHeld(200);
-    await worker.drain();
-    await worker.stop();
-    expect(receiver.hits('/hold') - before).toBe(1);
-    expect((await states(registry, ids)).map(([state]) => state)).toEqual([
-      'succeeded',
-      'canceled',
-      'canceled',
-    ]);
+    ctx.worker.on('error', ({ error, during }) => errors.push({ code: error.code, during }));
+    const { states, sent } = await whileFirstInFlight(ctx, async (id) => {
+      tell({ type: 'lost', error: new HooklineError('store_failed', 'LISTEN connection lost') });
+      expect(errors).toEqual([{ code: 'store_failed', during: 'watch' }]);
+      await ctx.registry.disable('acme', id);
+    });
+    expect(sent).toBe(1);
+    expect(states).toEqual(ONE_SENT);
     expect(reads.count).toBe(1);
   });
 
