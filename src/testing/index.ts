@@ -1,13 +1,20 @@
 /**
- * `hookline/testing`: tools for testing code that uses hookline (a fake clock, a capture
- * transport, a helper that waits for a delivery's outcome) and for testing storage adapters
- * (the store conformance suite). The conformance suite imports vitest; use it from test files.
+ * `hookline/testing`: tools for testing code that uses hookline, with any test runner (vitest,
+ * Jest, `node:test`): a fake clock, a capture transport, and a helper that waits for a
+ * delivery's outcome. Nothing here imports a test framework.
+ *
+ * The store conformance suite for storage adapters needs vitest and has its own entry point,
+ * `hookline/testing/conformance`.
  *
  * @example
  * ```ts
- * import { captureTransport, createFakeClock, storeConformance } from 'hookline/testing';
- * storeConformance({ name: 'my-store', createStore: () => myStore() });
+ * import { captureTransport, createFakeClock } from 'hookline/testing';
+ * const clock = createFakeClock();
+ * const registry = new WebhookRegistry({ clock });
+ * const worker = registry.worker({ transport: captureTransport() });
  * ```
+ *
+ * @module
  */
 export {
   type CapturedRequest,
@@ -16,10 +23,4 @@ export {
   captureTransport,
 } from './capture.js';
 export { createFakeClock, type FakeClock } from './clock.js';
-export {
-  newDelivery,
-  type StoreConformanceOptions,
-  storeConformance,
-  webhookFields,
-} from './conformance.js';
 export { type WaitForDeliveryOptions, waitForDelivery } from './wait.js';

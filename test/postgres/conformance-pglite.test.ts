@@ -1,7 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll } from 'vitest';
 import type { PostgresStore } from '../../src/postgres/index.js';
-import { storeConformance } from '../../src/testing/index.js';
+import { storeConformance } from '../../src/testing/conformance-index.js';
 import { destroyStore, freshStore, newPGlite } from './helpers.js';
 
 let db: PGlite;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import type { PostgresStore } from '../../src/postgres/index.js';
-import { storeConformance } from '../../src/testing/index.js';
+import { storeConformance } from '../../src/testing/conformance-index.js';
 import { describeServer, destroyStore, dropRunSchemas, freshStore, serverPool } from './helpers.js';
 
 describeServer('postgres on the real server', () => {

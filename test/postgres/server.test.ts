@@ -11,7 +11,7 @@ import {
   type Queryable,
   withTransaction,
 } from '../../src/postgres/index.js';
-import { newDelivery, webhookFields } from '../../src/testing/index.js';
+import { newDelivery, webhookFields } from '../../src/testing/conformance-index.js';
 import {
   DATABASE_URL,
   describeServer,

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postgresStore } from '../../src/postgres/index.js';
 import { preparedStatementName } from '../../src/postgres/store.js';
-import { newDelivery, webhookFields } from '../../src/testing/index.js';
+import { newDelivery, webhookFields } from '../../src/testing/conformance-index.js';
 import { describeServer, dropSchema, serverPool, uniqueSchema } from './helpers.js';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');

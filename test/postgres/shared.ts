@@ -10,7 +10,7 @@ import {
   type Queryable,
   withTransaction,
 } from '../../src/postgres/index.js';
-import { newDelivery, webhookFields } from '../../src/testing/index.js';
+import { newDelivery, webhookFields } from '../../src/testing/conformance-index.js';
 import { destroyStore, dropSchema, freshStore, sleep, uniqueSchema } from './helpers.js';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');

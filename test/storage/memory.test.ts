@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoryStore } from '../../src/index.js';
-import { newDelivery, storeConformance, webhookFields } from '../../src/testing/index.js';
+import { newDelivery, storeConformance, webhookFields } from '../../src/testing/conformance-index.js';
 
 storeConformance({ name: 'memory', createStore: () => memoryStore() });
 
