@@ -88,6 +88,10 @@ export class HooklineError extends Error {
     Object.defineProperty(this, BRAND, { value: Object.freeze(kinds), enumerable: false });
   }
 
+  /**
+   * `instanceof` by class identity (`kind`), so it also holds for an error made by another copy
+   * of hookline (two versions in one `node_modules`, or the ESM and the CJS build side by side).
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
     // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being tested against
     return hasKind(value, this.kind);

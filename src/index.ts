@@ -7,6 +7,8 @@
  * const registry = new WebhookRegistry({ catalog: pretixCatalog });
  * await registry.create('acme', { url: 'https://example.com/hook', eventTypes: ['pretix.event.order.paid'] });
  * ```
+ *
+ * @module hookline
  */
 
 export { type Clock, systemClock } from './clock.js';
@@ -125,9 +127,9 @@ export {
   type JsonValue,
   MAX_COMMENT_LENGTH,
   MAX_URL_LENGTH,
+  type Notification,
   NULL_CHARACTER_CODE,
   NULL_CHARACTER_MESSAGE,
-  type Notification,
   notificationSchema,
   type OutgoingRequest,
   TEMPLATE_ESCAPES,

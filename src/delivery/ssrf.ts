@@ -370,8 +370,8 @@ export interface SsrfGuard {
    */
   checkHostname(hostname: string): SsrfCheck;
   /**
-   * Resolves `hostname` and checks every address it resolves to; rejects with
-   * {@link SsrfBlockedError} if any of them is blocked (a name that resolves to one public and
+   * Resolves `hostname` and checks every address it resolves to; rejects with a
+   * `HooklineError` of code `ssrf_blocked` if any of them is blocked (a name that resolves to one public and
    * one private address is refused, whichever would have been picked).
    */
   resolve(hostname: string): Promise<LookupAddress[]>;

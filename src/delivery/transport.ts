@@ -49,7 +49,11 @@ export interface TransportError {
 export interface TransportResult {
   /** HTTP status, or `0` when no complete response arrived (timeout, reset, refused, blocked…). */
   status: number;
-  /** The safe subset of response headers ({@link SAFE_RESPONSE_HEADERS}), lowercased. */
+  /**
+   * The safe subset of response headers, lowercased: `content-type`, `content-length`,
+   * `content-encoding`, `retry-after`, `date`, `location`, `x-request-id`, `x-correlation-id`,
+   * `request-id`.
+   */
   headers: Record<string, string>;
   /** The response body, at most `maxResponseBytes` bytes, decoded as UTF-8. */
   body: string;

@@ -11,6 +11,8 @@
  * );
  * createServer(toNodeHandler(handler)).listen(3000);
  * ```
+ *
+ * @module hookline/http
  */
 
 export { BodyTooLargeError } from './body.js';

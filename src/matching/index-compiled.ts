@@ -64,7 +64,7 @@ const TYPE_CACHE_LIMIT = 10_000;
 /**
  * Creates a compiled match index for one scope.
  *
- * - Catalog mode (`catalog` given): per catalog key, a {@link Bucket} of the enabled webhooks
+ * - Catalog mode (`catalog` given): per catalog key, a bucket of the enabled webhooks
  *   listing that key. A query resolves the type (memoised by the catalog) and reads one bucket.
  * - Glob mode (default): literal patterns in an exact-type map, wildcard patterns in a trie over
  *   `.`-separated segments (`*` one segment, `**` zero or more, `*` alone every type). The

@@ -18,6 +18,8 @@
  *   await registry.emit({ scope: 'acme', type: 'order.paid', data: { id: 42 } }, { tx });
  * });
  * ```
+ *
+ * @module hookline/postgres
  */
 
 export {

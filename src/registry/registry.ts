@@ -43,6 +43,7 @@ import { parseOrThrow, sortedUnique, throwIfIssues, unique } from './validation.
 
 /** Default and maximum page sizes of {@link WebhookRegistry.list}. */
 export const DEFAULT_PAGE_SIZE = 50;
+/** The largest `pageSize` the paged reads accept: 1000. A larger one is a `ValidationError`. */
 export const MAX_PAGE_SIZE = 1000;
 
 /** Options of {@link WebhookRegistry}. */

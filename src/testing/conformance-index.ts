@@ -12,6 +12,6 @@
  * storeConformance({ name: 'my-store', createStore: () => myStore() });
  * ```
  *
- * @module
+ * @module hookline/testing/conformance
  */
 export { newDelivery, type StoreConformanceOptions, storeConformance, webhookFields } from './conformance.js';

@@ -14,7 +14,7 @@
  * const worker = registry.worker({ transport: captureTransport() });
  * ```
  *
- * @module
+ * @module hookline/testing
  */
 export {
   type CapturedRequest,
