@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DueQueue } from '../../src/storage/due-queue.js';
+import { type DueEntry, DueQueue } from '../../src/storage/due-queue.js';
 
 /** A tiny seeded generator, so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -59,5 +59,53 @@ describe('DueQueue', () => {
     expect(queue.pop()?.item).toBe(-1);
     for (let i = 4_000; i < 6_000; i++) expect(queue.pop()?.item).toBe(i);
     expect(queue.size).toBe(0);
+  });
+
+  it('moves and removes entries in place: one entry per item, in order, whatever the moves', () => {
+    for (const seed of [11, 12, 13, 14, 15]) {
+      const rnd = random(seed);
+      const queue = new DueQueue<number>();
+      /** item → its entry (queued or not). */
+      const entries = new Map<number, DueEntry<number>>();
+      /** item → [at, order of its last push or move] while queued. */
+      const queued = new Map<number, [number, number]>();
+      let order = 0;
+      let now = 1_000;
+      const earliest = () =>
+        [...queued].sort((a, b) => a[1][0] - b[1][0] || a[1][1] - b[1][1])[0]?.[0] ?? undefined;
+      for (let step = 0; step < 4_000; step++) {
+        const r = rnd();
+        const item = Math.floor(rnd() * 200);
+        const at = rnd() < 0.5 ? now : now + Math.floor(rnd() * 5_000) - 1_000;
+        const entry = entries.get(item);
+        if (r < 0.45) {
+          // A claim, an attempt, a release: the item's one entry moves (or is queued again).
+          if (entry) queue.move(entry, at);
+          else entries.set(item, queue.push(item, at));
+          queued.set(item, [at, order++]);
+        } else if (r < 0.6) {
+          if (entry) queue.remove(entry);
+          queued.delete(item);
+        } else {
+          const top = queue.pop();
+          expect(top?.item).toBe(earliest());
+          if (top) {
+            expect(top.at).toBe(queued.get(top.item)?.[0]);
+            expect(top.index).toBe(-1);
+            queued.delete(top.item);
+          }
+        }
+        if (rnd() < 0.3) now += Math.floor(rnd() * 10);
+        expect(queue.size).toBe(queued.size);
+        expect(queue.peek()?.item).toBe(earliest());
+      }
+      expect(queue.entries().every((e, i) => e.index === i)).toBe(true);
+      while (queued.size > 0) {
+        const item = earliest();
+        expect(queue.pop()?.item).toBe(item);
+        queued.delete(item as number);
+      }
+      expect(queue.pop()).toBeUndefined();
+    }
   });
 });
