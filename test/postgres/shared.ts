@@ -144,8 +144,10 @@ export function sharedBehaviour(
   it(
     'wraps other database errors as store_failed with the cause',
     withStore(async (store) => {
+      // A database fault, not the caller's value: the table is gone.
+      await db().query(`DROP TABLE "${store.schema}".webhooks CASCADE`);
       const error = await store
-        .insertWebhook({ scope: 'a', fields: webhookFields({ comment: 'x\u0000y' }), now: T0 })
+        .insertWebhook({ scope: 'a', fields: webhookFields(), now: T0 })
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HooklineError);
       expect(error).toMatchObject({
