@@ -12,7 +12,7 @@ import type {
  * object argument and is scoped: a method given `scope: 'a'` never reads, changes or reveals
  * anything of scope `'b'`.
  *
- * Promises every adapter keeps (the conformance suite in `hookline/testing` checks each):
+ * Promises every adapter keeps (the conformance suite in `hookline/testing/conformance` checks each):
  * - `insertWebhook` assigns a positive integer `id`, strictly greater than every id it assigned
  *   before (across all scopes), and rejects a duplicate non-null `key` in the same scope with a
  *   `ConflictError` (field `key`), also when two inserts race.
@@ -36,7 +36,7 @@ import type {
  * - lists of deliveries and attempts are newest first.
  *
  * A third-party adapter (MySQL, DynamoDB, ...) implements this interface and runs
- * `storeConformance` from `hookline/testing` in its own test suite.
+ * `storeConformance` from `hookline/testing/conformance` in its own test suite.
  *
  * @example
  * ```ts

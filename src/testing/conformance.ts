@@ -81,7 +81,7 @@ const at = (ms: number) => new Date(T0.getTime() + ms);
  * @example
  * ```ts
  * // my-store.test.ts
- * import { storeConformance } from 'hookline/testing';
+ * import { storeConformance } from 'hookline/testing/conformance';
  * storeConformance({ name: 'mysql', createStore: () => mysqlStore({ pool }) });
  * ```
  */
