@@ -95,6 +95,52 @@ describe('the snippet convention', () => {
     expect(Object.keys(ENTRY_POINTS).sort()).toEqual(subpaths.sort());
   });
 
+  it(
+    'runs a block with loopback only, and a service until SIGTERM',
+    async () => {
+      const md = [
+        '```ts',
+        "import assert from 'node:assert/strict';",
+        "import { once } from 'node:events';",
+        "import { createServer } from 'node:http';",
+        "import { lookup } from 'node:dns/promises';",
+        "import type { AddressInfo } from 'node:net';",
+        "import { deliver } from 'hookline';",
+        'const refused = /may only reach loopback/;',
+        "await assert.rejects(fetch('http://192.0.2.1/'), (e: Error) => refused.test(String(e.cause)));",
+        "await assert.rejects(lookup('example.com'), refused);",
+        "const result = await deliver({ id: 'd1', url: 'https://example.com/', method: 'POST', headers: {}, body: '' });",
+        'assert.match(result.error?.message ?? String(result.status), refused);',
+        "const server = createServer((_req, res) => res.end('ok')).listen(0, '127.0.0.1');",
+        "await once(server, 'listening');",
+        'const { port } = server.address() as AddressInfo;',
+        "assert.equal(await (await fetch('http://127.0.0.1:' + port + '/')).text(), 'ok');",
+        "assert.equal(await (await fetch('http://localhost:' + port + '/')).text(), 'ok');",
+        'server.close();',
+        '```',
+        '<!-- snippet: service -->',
+        '```ts',
+        "console.log('no SIGTERM handler');",
+        '```',
+      ].join('\n');
+      const [guarded, service] = extractSnippets('guard.md', md);
+      if (!guarded || !service) throw new Error('two blocks expected');
+      const scratchProject = await writeScratchProject([guarded, service]);
+      try {
+        const runs = await Promise.all(
+          [guarded, service].map((s) =>
+            limit(() => runSnippet(scratchProject, s, { timeoutMs: RUN_TIMEOUT_MS })),
+          ),
+        );
+        expect(runs[0], runs[0]?.output).toMatchObject({ code: 0, signal: null });
+        expect(runs[1], runs[1]?.output).toMatchObject({ code: null, signal: 'SIGTERM' });
+      } finally {
+        await scratchProject.remove();
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
+
   it('the documentation has blocks to test', () => {
     expect(snippets.length).toBeGreaterThan(20);
     expect(runnable.length).toBeGreaterThan(5);
@@ -143,8 +189,8 @@ const needsServer = runnable.filter((s) => s.postgres);
 if (needsServer.length > 0) {
   describeServer('documentation snippets run on PostgreSQL', () => {
     const database = `hookline_snippets_${process.pid}_${randomBytes(3).toString('hex')}`;
-    const url = new URL(process.env.HOOKLINE_TEST_DATABASE_URL ?? '');
-    const admin = () => new pg.Pool({ connectionString: url.href, max: 1 });
+    const server = () => new URL(process.env.HOOKLINE_TEST_DATABASE_URL ?? '');
+    const admin = () => new pg.Pool({ connectionString: server().href, max: 1 });
     beforeAll(async () => {
       const pool = admin();
       await pool.query(`CREATE DATABASE "${database}"`);
@@ -158,7 +204,7 @@ if (needsServer.length > 0) {
     it.each(needsServer.map((s) => [s.where, s] as const))(
       '%s',
       async (_where, snippet) => {
-        const target = new URL(url.href);
+        const target = server();
         target.pathname = `/${database}`;
         await expectRuns(snippet, { DATABASE_URL: target.href });
       },

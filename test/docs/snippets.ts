@@ -254,7 +254,13 @@ export async function runSnippet(
     ],
     {
       cwd,
-      env: { ...process.env, TSX_TSCONFIG_PATH: join(project.dir, 'tsconfig.json'), ...options.env },
+      env: {
+        ...process.env,
+        TSX_TSCONFIG_PATH: join(project.dir, 'tsconfig.json'),
+        // A snippet that listens on `process.env.PORT ?? 3000` gets a free port instead.
+        PORT: '0',
+        ...options.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
