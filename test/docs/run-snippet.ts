@@ -1,5 +1,5 @@
 /**
- * Runs one documentation snippet: `node --import tsx --import ./loopback-only.ts run-snippet.ts
+ * Runs one documentation snippet: `node --import tsx --import ./loopback-only.mjs run-snippet.ts
  * <file> <run|service>`. A `service` snippet (one that runs until it is told to stop) is sent
  * SIGTERM once its top level has finished; it must then exit with code 0 on its own, which
  * tests the shutdown code it shows.

@@ -230,7 +230,7 @@ export interface RunResult {
 
 /**
  * Runs a snippet with tsx in a child process (cwd: a directory of its own in the scratch
- * project), network limited to loopback by `loopback-only.ts`. `env` is added to the
+ * project), network limited to loopback by `loopback-only.mjs`. `env` is added to the
  * environment. Kills it after `timeoutMs`.
  */
 export async function runSnippet(
@@ -247,7 +247,7 @@ export async function runSnippet(
       '--import',
       'tsx',
       '--import',
-      join(import.meta.dirname, 'loopback-only.ts'),
+      join(import.meta.dirname, 'loopback-only.mjs'),
       join(import.meta.dirname, 'run-snippet.ts'),
       project.fileOf(snippet),
       snippet.mode,
