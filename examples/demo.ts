@@ -7,7 +7,10 @@
  * policy; and prints the deliveries, their attempts and the verified signatures.
  *
  * The store is embedded PostgreSQL (PGlite) in a data directory, so everything is durable with
- * no server: at the end the demo reopens the directory and reads the webhooks back.
+ * no server: at the end the demo reopens the directory with `pgliteStore()` and reads the
+ * webhooks back. (The first opening is spelled out, `PGlite.create()` then `postgresStore()`
+ * and `migrate()`, so that each step is printed as it happens: a new data directory takes
+ * PGlite several seconds.)
  * `npm run demo -- --memory` uses the in-memory store instead; `--data-dir DIR` keeps the data.
  */
 import { once } from 'node:events';
@@ -16,6 +19,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import {
   combineCatalogs,
   type Delivery,
@@ -28,7 +32,7 @@ import {
   verifyWebhook,
   WebhookRegistry,
 } from '../src/index.js';
-import { pgliteStore } from '../src/postgres/index.js';
+import { pgliteStore, postgresStore } from '../src/postgres/index.js';
 
 const args = process.argv.slice(2);
 const useMemory = args.includes('--memory');
@@ -93,13 +97,47 @@ function table(rows: Record<string, string | number>[]): string {
   ].join('\n');
 }
 
+/** Prints one step of the demo as it happens, with the seconds since the start. */
+function stepper(started: number): (message: string) => void {
+  return (message) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${message}`);
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
+  const step = stepper(started);
+  console.log('hookline demo: a receiver, four webhooks, five notifications, one worker.\n');
+
   const talerSecret = generateSecret();
+  step('receiver: starting an HTTP receiver on 127.0.0.1 (/flaky fails twice, /gone answers 410)');
   const receiver = await startReceiver(new Map([['/taler', talerSecret]]));
+  step(`receiver: listening on ${receiver.url}`);
+
   const dataDir = useMemory ? undefined : (dataDirArg ?? (await mkdtemp(join(tmpdir(), 'hookline-demo-'))));
-  const store: Store & { close?(): Promise<void> } = dataDir ? await pgliteStore({ dataDir }) : memoryStore();
-  console.log(dataDir ? `Store: embedded PostgreSQL (PGlite) in ${dataDir}\n` : 'Store: in memory\n');
+  let store: Store & { close?(): Promise<void> };
+  let closeDb: () => Promise<void> = async () => undefined;
+  if (dataDir) {
+    step(`store: opening embedded PostgreSQL (PGlite) in ${dataDir}`);
+    step('store: (a new data directory takes PGlite several seconds to initialise)');
+    const opening = Date.now();
+    const ticker = setInterval(
+      () => step(`store: still initialising (${Math.round((Date.now() - opening) / 1000)} s)…`),
+      3_000,
+    );
+    const db = await PGlite.create({ dataDir }).finally(() => clearInterval(ticker));
+    closeDb = () => db.close();
+    step('store: database open; migrating');
+    const postgres = postgresStore({ db });
+    const { from, to, applied } = await postgres.migrate();
+    step(
+      applied.length > 0
+        ? `store: migrated from schema version ${from} to ${to} (applied ${applied.join(', ')})`
+        : `store: schema already at version ${to}`,
+    );
+    store = postgres;
+  } else {
+    store = memoryStore();
+    step('store: in memory (--memory): nothing survives the process');
+  }
 
   // One registry for both dialects: pretix organizers and Taler instances are both scopes.
   const registry = new WebhookRegistry({
@@ -109,6 +147,7 @@ async function main(): Promise<void> {
     retryPolicy: defineRetryPolicy({ name: 'demo', delaysMs: [100, 200, 400] }),
   });
 
+  step('webhooks: creating four');
   const changes = await registry.create('bigevents', {
     url: `${receiver.url}/orders`,
     eventTypes: ['pretix.event.order.changed.*'],
@@ -116,14 +155,17 @@ async function main(): Promise<void> {
     limitEvents: ['democon'],
     comment: 'every order change at democon',
   });
+  step(`webhooks: #${changes.id} bigevents: pretix.event.order.changed.* at democon only -> /orders`);
   const paid = await registry.create('bigevents', {
     url: `${receiver.url}/flaky`,
     eventTypes: ['pretix.event.order.paid'],
   });
+  step(`webhooks: #${paid.id} bigevents: pretix.event.order.paid -> /flaky`);
   const canceled = await registry.create('bigevents', {
     url: `${receiver.url}/gone`,
     eventTypes: ['pretix.event.order.canceled'],
   });
+  step(`webhooks: #${canceled.id} bigevents: pretix.event.order.canceled -> /gone`);
   const pay = await registry.create('default', {
     key: 'pay-hook',
     url: `${receiver.url}/taler`,
@@ -132,9 +174,7 @@ async function main(): Promise<void> {
     bodyTemplate: '{"order":"{{order_id}}","amount":"{{contract_terms.amount}}"}',
     secrets: [talerSecret],
   });
-  console.log(
-    `Registered ${4} webhooks: #${changes.id} #${paid.id} #${canceled.id} (organizer bigevents), #${pay.id} (instance default)\n`,
-  );
+  step(`webhooks: #${pay.id} default (Taler): pay, templates, signed -> /taler`);
 
   const notifications = [
     {
@@ -161,8 +201,8 @@ async function main(): Promise<void> {
   for (const n of notifications) {
     const result = await registry.emit(n);
     expected += result.deliveries;
-    console.log(
-      `emit ${n.type.padEnd(34)} event=${String(n.event ?? '-').padEnd(9)} -> ${result.deliveries} delivery(ies)`,
+    step(
+      `emit: ${n.type.padEnd(31)} event=${String(n.event ?? '-').padEnd(9)} -> ${result.deliveries} delivery(ies)`,
     );
   }
 
@@ -173,15 +213,28 @@ async function main(): Promise<void> {
       finished.push(delivery);
       if (finished.length === expected) resolve();
     };
-    worker.on('delivery.succeeded', ({ delivery }) => finish(delivery));
-    worker.on('delivery.failed', ({ delivery }) => finish(delivery));
+    worker.on('delivery.succeeded', ({ delivery, result }) => {
+      step(`deliver: ${delivery.id} #${delivery.webhookId} ${result.status}: succeeded`);
+      finish(delivery);
+    });
+    worker.on('delivery.retrying', ({ delivery, result, nextAttemptAt }) =>
+      step(
+        `deliver: ${delivery.id} #${delivery.webhookId} ${result.status}: retrying in ${Math.max(0, nextAttemptAt.getTime() - Date.now())} ms`,
+      ),
+    );
+    worker.on('delivery.failed', ({ delivery, result, reason }) => {
+      step(`deliver: ${delivery.id} #${delivery.webhookId} ${result.status}: failed (${reason})`);
+      finish(delivery);
+    });
   });
   worker.on('webhook.disabled', ({ scope, webhookId, reason }) =>
-    console.log(`\nworker disabled webhook #${webhookId} of ${scope} (${reason})`),
+    step(`worker: disabled webhook #${webhookId} of ${scope} (${reason})`),
   );
+  step(`worker: starting; delivering ${expected} deliveries`);
   worker.start();
   await done;
   await worker.stop();
+  step(`worker: all ${expected} deliveries finished; stopped`);
 
   const rows: Record<string, string | number>[] = [];
   for (const hook of [changes, paid, canceled, pay]) {
@@ -204,15 +257,18 @@ async function main(): Promise<void> {
   );
   await receiver.close();
   await store.close?.();
+  await closeDb();
 
   if (dataDir) {
     // Durable with zero infrastructure: reopen the data directory as a new process would.
+    console.log('');
+    step(`store: reopening ${dataDir} with pgliteStore(), as a restarted process would`);
     const reopened = await pgliteStore({ dataDir });
     const again = new WebhookRegistry({ store: reopened });
     const hooks = [...(await again.list('bigevents')).items, ...(await again.list('default')).items];
     const [paidDelivery] = (await again.deliveries('bigevents', paid.id)).items;
-    console.log(
-      `\nReopened ${dataDir}: ${hooks.length} webhooks; webhook #${paid.id}'s delivery is ${paidDelivery?.state} after ${paidDelivery?.attemptCount} attempts.`,
+    step(
+      `store: reopened: ${hooks.length} webhooks; webhook #${paid.id}'s delivery is ${paidDelivery?.state} after ${paidDelivery?.attemptCount} attempts`,
     );
     await reopened.close();
     if (!dataDirArg) await rm(dataDir, { recursive: true, force: true });
