@@ -7,24 +7,35 @@
  * 200 000 stored attempts, everything a memory store keeps for a backlog to a dead receiver.
  *
  * Reports: RSS after emitting, peak RSS of the whole process (the kernel's maxrss, which also
- * covers moments between samples), and the live heap after a forced collection at the end, with
- * the store and all its deliveries still referenced. Target: peak RSS under 300 MB (issue 14;
- * this workload measured 707 MB peak and 192 MB live before the memory store's attempts were
- * compacted).
+ * covers moments between samples), and the live heap after a forced collection, once with the
+ * 100 000 deliveries queued and once at the end (all failed), the store still referenced.
+ * Target: peak RSS under 300 MB (issue 14).
  *
- * Run: npx tsx --expose-gc bench/backlog/index.ts [--quick] [--snapshot]
+ * Where the peak comes from (2026-12-03, 2 shared cores): the store's live heap, and V8 letting
+ * the old generation grow to about 4 times the live heap before a full collection (its largest
+ * growing factor, used when the heap limit is high, as Node's default is on a machine with
+ * lots of memory) while every attempt to a dead receiver promotes 2-4 KB of the transport's
+ * garbage (undici's per-connection socket, pool and client, the connect error) out of the young
+ * generation. The compact memory store brought the live heap from 217 to 133 MB and the peak
+ * from 681-884 MB to 579-587 MB; with a transport that fails without a socket (--socketless) it
+ * peaks at 263 MB, and with `--max-old-space-size=256` at 291 MB (344 MB and half the rate before).
+ *
+ * Run: node --expose-gc --import tsx bench/backlog/index.ts [--quick] [--snapshot] [--trace] [--socketless]
  *   (`npm run bench backlog` passes --expose-gc; without it the live heap is not collected
  *   first.) --quick: 20 000 notifications. --snapshot: writes a heap snapshot of the end state
  *   (backlog-*.heapsnapshot in the working directory) for a look at what is retained. --trace:
- *   prints the process's memory figures about every half second.
+ *   prints the process's memory figures about every half second. --socketless: a transport that
+ *   fails each attempt like a refused connection without opening one, to see the store and the
+ *   worker without the transport's garbage.
  */
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { writeHeapSnapshot } from 'node:v8';
-import { defineRetryPolicy, memoryStore, WebhookRegistry } from '../../src/index.js';
+import { defineRetryPolicy, memoryStore, type Transport, WebhookRegistry } from '../../src/index.js';
 
 const quick = process.argv.includes('--quick');
 const snapshot = process.argv.includes('--snapshot');
+const socketless = process.argv.includes('--socketless');
 const N = quick ? 20_000 : 100_000;
 const WEBHOOKS = 10;
 const CONCURRENCY = 64;
@@ -61,6 +72,22 @@ async function deadPort(): Promise<number> {
   await once(server, 'close');
   return port;
 }
+
+/** --socketless: fails each attempt as a refused connection would, a millisecond later, without a socket. */
+const refusedWithoutSocket: Transport = {
+  name: 'refused-without-socket',
+  send: async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const message = `connect ECONNREFUSED 127.0.0.1:${port}`;
+    return {
+      status: 0,
+      headers: {},
+      body: '',
+      bodyTruncated: false,
+      error: { code: 'connect_failed', message },
+    };
+  },
+};
 
 collect();
 const baseHeap = process.memoryUsage().heapUsed;
@@ -102,7 +129,7 @@ const queuedHeap = process.memoryUsage().heapUsed;
 const worker = registry.worker({
   concurrency: CONCURRENCY,
   perWebhookConcurrency: CONCURRENCY,
-  ssrf: { allow: ['127.0.0.1'] },
+  ...(socketless ? { transport: refusedWithoutSocket } : { ssrf: { allow: ['127.0.0.1'] } }),
   autoDisable: false,
 });
 const done = new Promise<void>((resolve) => {
@@ -142,7 +169,7 @@ if (snapshot)
 const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
 const perDelivery = (bytes: number) => `${((bytes - baseHeap) / N).toFixed(0)} B/delivery`;
 console.log(
-  `bench/backlog: ${N} notifications -> ${N} signed deliveries to a refused loopback port, 2 attempts ${GAP_MS} ms apart, ${WEBHOOKS} webhooks, concurrency ${CONCURRENCY}, memory store`,
+  `bench/backlog: ${N} notifications -> ${N} signed deliveries to a refused loopback port${socketless ? ' (--socketless: no socket opened)' : ''}, 2 attempts ${GAP_MS} ms apart, ${WEBHOOKS} webhooks, concurrency ${CONCURRENCY}, memory store`,
 );
 console.log(`  emit                         ${(N / emitSeconds).toFixed(0).padStart(7)} notifications/s`);
 console.log(

@@ -1,19 +1,15 @@
 /**
- * Next.js App Router route file: `app/api/[...path]/route.ts` serves every `/api/*` path.
- * The handlers are plain Fetch functions, so they are exported as the route's methods.
- * pretix answers under /api/v1, Taler under /api/taler.
+ * Next.js App Router route: `app/api/[...path]/route.ts` serves every `/api/*` path. hookline's
+ * handlers are plain Fetch functions, so they are exported as the route's methods: pretix's API
+ * under /api/v1, Taler's under /api/taler.
  *
- * In a real app, keep the registry in a module-level singleton (as here) or build it from your
- * database-backed store.
+ * `skipTrailingSlashRedirect` in next.config.ts keeps pretix's URLs (which end in `/`) from being
+ * redirected.
  */
-import { combineHandlers, pretixHandler, talerHandler } from '../../../../../src/http/index.js';
-import { pretixCatalog, talerCatalog, WebhookRegistry } from '../../../../../src/index.js';
-import { authorize } from '../../../../shared/handlers.js';
+import { handler } from '../../../lib/webhooks';
 
-const handler = combineHandlers(
-  pretixHandler(new WebhookRegistry({ catalog: pretixCatalog }), { authorize, basePath: '/api/v1' }),
-  talerHandler(new WebhookRegistry({ catalog: talerCatalog }), { authorize, basePath: '/api/taler' }),
-);
+// Every answer depends on the request and the registry: never prerender or cache it.
+export const dynamic = 'force-dynamic';
 
 export const GET = (request: Request): Promise<Response> => handler(request);
 export const POST = GET;
