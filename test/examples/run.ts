@@ -66,12 +66,12 @@ export async function startServer(
   };
 }
 
-/** Runs `node <args>` to its end. */
+/** Runs `node <args>` (or `<command> <args>`) to its end. */
 export async function runToEnd(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: { cwd?: string; env?: Record<string, string>; command?: string } = {},
 ): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, args, {
+  const child = spawn(options.command ?? process.execPath, args, {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
