@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { HooklineError } from '../errors.js';
 import type { PGliteLike } from './driver.js';
 import { type PostgresStore, postgresStore } from './store.js';
@@ -74,6 +75,11 @@ export async function pgliteStore(options: PgliteStoreOptions = {}): Promise<Pgl
   }
   let db: PGliteLike & { close(): Promise<void> };
   try {
+    // PGlite creates only the last folder of the path; a plain path's parents are made here
+    // (not `memory://`, `idb://` or other URL-style data directories).
+    if (options.dataDir !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(options.dataDir)) {
+      await mkdir(options.dataDir, { recursive: true });
+    }
     db = await mod.PGlite.create({
       ...options.pglite,
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),

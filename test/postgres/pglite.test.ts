@@ -41,10 +41,14 @@ describe('reads inside a PGlite transaction', () => {
 });
 
 describe('pgliteStore()', () => {
-  it('keeps webhooks across a restart with a dataDir', { timeout: 120_000 }, async () => {
+  it('keeps webhooks across a restart with a dataDir, creating its parent folders', {
+    timeout: 120_000,
+  }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hookline-pglite-'));
     try {
-      const first = await pgliteStore({ dataDir: dir });
+      // The folder's parents do not exist yet: pgliteStore makes them.
+      const dataDir = join(dir, 'data', 'hookline');
+      const first = await pgliteStore({ dataDir });
       expect(first.name).toBe('pglite');
       const hook = await first.insertWebhook({
         scope: 'acme',
@@ -54,7 +58,7 @@ describe('pgliteStore()', () => {
       await first.close();
       await first.close();
 
-      const second = await pgliteStore({ dataDir: dir });
+      const second = await pgliteStore({ dataDir });
       try {
         expect(await second.getWebhook({ scope: 'acme', id: hook.id })).toEqual(hook);
         expect(await second.migrate()).toMatchObject({ applied: [] });
