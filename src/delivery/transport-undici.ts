@@ -1,5 +1,6 @@
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher, type Pool } from 'undici';
 import { HooklineError } from '../errors.js';
+import { OriginPools } from './origin-pools.js';
 import { undiciDispatcherSupported } from './runtime.js';
 import { createSsrfGuard, type SsrfGuard, type SsrfOptions } from './ssrf.js';
 import {
@@ -53,6 +54,12 @@ function isGuard(value: SsrfOptions | SsrfGuard | undefined): value is SsrfGuard
  * ```
  */
 export function createGuardedAgent(options: GuardedAgentOptions = {}): Agent {
+  assertDispatcherApi();
+  return new Agent(guardedPoolOptions(options));
+}
+
+/** Refuses to build a guarded dispatcher where undici's dispatcher API does not work (Bun). */
+function assertDispatcherApi(): void {
   if (!undiciDispatcherSupported()) {
     throw new HooklineError(
       'transport_unsupported',
@@ -62,13 +69,26 @@ export function createGuardedAgent(options: GuardedAgentOptions = {}): Agent {
         'the name, check every address and connect to the checked one.',
     );
   }
+}
+
+/**
+ * What {@link undiciTransport} sends through: {@link OriginPools} with the guarded connector
+ * (the same checks and options as {@link createGuardedAgent}).
+ */
+function guardedOriginPools(options: GuardedAgentOptions): OriginPools {
+  assertDispatcherApi();
+  return new OriginPools(guardedPoolOptions(options));
+}
+
+/** Pool options with the guarded connector, for an Agent or {@link OriginPools}. */
+function guardedPoolOptions(options: GuardedAgentOptions): Pool.Options {
   const guard = isGuard(options.ssrf) ? options.ssrf : createSsrfGuard(options.ssrf ?? {});
-  return new Agent({
+  return {
     connect: guard.connector({ timeout: options.connectTimeoutMs ?? 10_000 }),
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
     ...(options.connections === undefined ? {} : { connections: options.connections }),
     ...(options.pipelining === undefined ? {} : { pipelining: options.pipelining }),
-  });
+  };
 }
 
 /** Options of {@link undiciTransport}. */
@@ -76,8 +96,8 @@ export interface UndiciTransportOptions extends GuardedAgentOptions {}
 
 /** A transport with a pooled undici dispatcher; `close()` ends its connections. */
 export interface PooledTransport extends Transport {
-  /** The guarded undici `Agent` used for every attempt. */
-  readonly dispatcher: Agent;
+  /** The guarded undici dispatcher used for every attempt (one pool per origin). */
+  readonly dispatcher: Dispatcher;
   close(): Promise<void>;
 }
 
@@ -99,7 +119,7 @@ export interface PooledTransport extends Transport {
  * ```
  */
 export function undiciTransport(options: UndiciTransportOptions = {}): PooledTransport {
-  const agent = createGuardedAgent(options);
+  const agent = guardedOriginPools(options);
 
   // The dispatcher API with our own handler: no Readable per response, no AbortSignal; the
   // deadline and the body cap abort through the dispatch's abort function.
