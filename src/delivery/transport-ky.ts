@@ -4,6 +4,7 @@ import { type FetchFunction, fetchHonoursDispatcher, undiciDispatcherSupported }
 import {
   BodyCollector,
   failure,
+  headersFor,
   parseTarget,
   pickResponseHeaders,
   redirectError,
@@ -110,9 +111,7 @@ export function kyTransport(options: KyTransportOptions = {}): KyTransport {
   async function send(req: TransportRequest): Promise<TransportResult> {
     const target = parseTarget(req.url);
     if (!('url' in target)) return failure(target);
-    const headers = target.authorization
-      ? { authorization: target.authorization, ...req.headers }
-      : req.headers;
+    const headers = headersFor(target, req.headers);
     const deadline = startDeadline(req.timeoutMs);
     try {
       if (client === undefined) {

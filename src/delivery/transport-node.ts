@@ -5,6 +5,7 @@ import { createSsrfGuard, type SsrfGuard, type SsrfOptions } from './ssrf.js';
 import {
   BodyCollector,
   failure,
+  headersFor,
   parseTarget,
   pickRawResponseHeaders,
   redirectError,
@@ -221,9 +222,7 @@ export function nodeTransport(options: NodeTransportOptions = {}): Transport & {
   function send(req: TransportRequest): Promise<TransportResult> {
     const target = parseTarget(req.url);
     if (!('url' in target)) return Promise.resolve(failure(target));
-    const headers = target.authorization
-      ? { authorization: target.authorization, ...req.headers }
-      : req.headers;
+    const headers = headersFor(target, req.headers);
     return new Promise<TransportResult>((resolve) => {
       const controller = new AbortController();
       let settled = false;

@@ -6,6 +6,7 @@ import { createSsrfGuard, type SsrfGuard, type SsrfOptions } from './ssrf.js';
 import {
   BodyCollector,
   failure,
+  headersFor,
   parseTarget,
   pickRawResponseHeaders,
   redirectError,
@@ -126,9 +127,7 @@ export function undiciTransport(options: UndiciTransportOptions = {}): PooledTra
   function send(req: TransportRequest): Promise<TransportResult> {
     const target = parseTarget(req.url);
     if (!('url' in target)) return Promise.resolve(failure(target));
-    const headers = target.authorization
-      ? { authorization: target.authorization, ...req.headers }
-      : req.headers;
+    const headers = headersFor(target, req.headers);
     return new Promise<TransportResult>((resolve) => {
       const handler = new AttemptHandler(req, resolve);
       try {

@@ -260,6 +260,17 @@ export function parseTarget(raw: string): Target | TransportError {
   return target;
 }
 
+/**
+ * The headers to send to `target`: the request's own, after a Basic `authorization` built from
+ * the URL's credentials when it has any (the request's own `authorization` wins).
+ */
+export function headersFor(
+  target: Target,
+  headers: Readonly<Record<string, string>>,
+): Readonly<Record<string, string>> {
+  return target.authorization ? { authorization: target.authorization, ...headers } : headers;
+}
+
 /** Webhook URLs repeat: parsing each once saves a `new URL()` per attempt. Entries are never mutated. */
 const targetCache = new Map<string, Target | TransportError>();
 
