@@ -36,6 +36,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { writeHeapSnapshot } from 'node:v8';
 import { defineRetryPolicy, memoryStore, type Transport, WebhookRegistry } from '../../src/index.js';
+import { createOrderWebhooks, emitOrders } from '../shared/orders.js';
 
 const quick = process.argv.includes('--quick');
 const snapshot = process.argv.includes('--snapshot');
@@ -104,27 +105,10 @@ const registry = new WebhookRegistry({
   store,
   retryPolicy: defineRetryPolicy({ name: 'two-attempts', delaysMs: [GAP_MS] }),
 });
-for (let i = 0; i < WEBHOOKS; i++) {
-  await registry.create('bench', {
-    url: `http://127.0.0.1:${port}/hook`,
-    eventTypes: [`backlog.type${i}`],
-    secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
-  });
-}
+await createOrderWebhooks(registry, { port, webhooks: WEBHOOKS, typePrefix: 'backlog.type' });
 
 const started = performance.now();
-for (let i = 0; i < N; i++) {
-  await registry.emit({
-    scope: 'bench',
-    type: `backlog.type${i % WEBHOOKS}`,
-    data: {
-      order: `ORDER-${i}`,
-      amount: 'EUR:12.50',
-      items: [{ sku: 'tee', qty: 2 }],
-      note: 'x'.repeat(300),
-    },
-  });
-}
+await emitOrders(registry, { count: N, webhooks: WEBHOOKS, typePrefix: 'backlog.type' });
 const emitSeconds = (performance.now() - started) / 1000;
 const emittedRss = process.memoryUsage().rss;
 collect();

@@ -17,6 +17,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { memoryStore, WebhookRegistry } from '../../src/index.js';
+import { createOrderWebhooks, emitOrders } from '../shared/orders.js';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 4_000 : 20_000;
@@ -65,26 +66,9 @@ async function hookline(port: number) {
   collect();
   peakRss = process.memoryUsage().rss;
   const registry = new WebhookRegistry({ store: memoryStore() });
-  for (let i = 0; i < WEBHOOKS; i++) {
-    await registry.create('bench', {
-      url: `http://127.0.0.1:${port}/hook`,
-      eventTypes: [`bench.type${i}`],
-      secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
-    });
-  }
+  await createOrderWebhooks(registry, { port, webhooks: WEBHOOKS, typePrefix: 'bench.type' });
   const started = performance.now();
-  for (let i = 0; i < N; i++) {
-    await registry.emit({
-      scope: 'bench',
-      type: `bench.type${i % WEBHOOKS}`,
-      data: {
-        order: `ORDER-${i}`,
-        amount: 'EUR:12.50',
-        items: [{ sku: 'tee', qty: 2 }],
-        note: 'x'.repeat(300),
-      },
-    });
-  }
+  await emitOrders(registry, { count: N, webhooks: WEBHOOKS, typePrefix: 'bench.type' });
   const emitSeconds = (performance.now() - started) / 1000;
   const queuedRss = process.memoryUsage().rss;
   let delivered = 0;
