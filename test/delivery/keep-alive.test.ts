@@ -1,7 +1,13 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { HooklineError, memoryStore, type Transport, WebhookRegistry, type WorkerOptions } from '../../src/index.js';
+import {
+  HooklineError,
+  memoryStore,
+  type Transport,
+  WebhookRegistry,
+  type WorkerOptions,
+} from '../../src/index.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/keep-alive.ts', import.meta.url));
 
@@ -50,11 +56,7 @@ describe('worker options are checked', () => {
       { autoDisable: { afterConsecutiveFailures: -1 } },
       /afterConsecutiveFailures/,
     ],
-    [
-      'a transport without send',
-      { transport: { name: 'x' } as unknown as Transport },
-      /transport/,
-    ],
+    ['a transport without send', { transport: { name: 'x' } as unknown as Transport }, /transport/],
   ])('%s is an invalid_option error naming the option', (_name, options, message) => {
     let caught: unknown;
     try {
