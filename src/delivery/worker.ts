@@ -195,8 +195,8 @@ export class WebhookWorker {
   readonly #unverified = new Set<ClaimedDelivery>();
   /** Bumped by every revocation (a webhook disabled or removed) this worker hears of. */
   #revocations = 0;
-  /** Webhook key → #revocations at its revocation, kept while a claim call is in flight. */
-  readonly #revokedAt = new Map<string, number>();
+  /** Webhook key → #revocations at its revocation and why, kept while a claim call is in flight. */
+  readonly #revokedAt = new Map<string, { at: number; reason: string }>();
   #claimsInFlight = 0;
   /** Cancellations of parked claims whose webhook was disabled or removed. */
   readonly #chores = new Set<Promise<void>>();
@@ -392,7 +392,7 @@ export class WebhookWorker {
   #revoke(scope: string, webhookId: number, reason: string): void {
     const key = `${scope}\u0000${webhookId}`;
     this.#revocations += 1;
-    if (this.#claimsInFlight > 0) this.#revokedAt.set(key, this.#revocations);
+    if (this.#claimsInFlight > 0) this.#revokedAt.set(key, { at: this.#revocations, reason });
     const dropped = this.#waiting.get(key) ?? [];
     if (dropped.length > 0) {
       this.#waiting.delete(key);
@@ -664,9 +664,9 @@ export class WebhookWorker {
   /** Cancels the claims (of a claim call that started before `since`) whose webhook was revoked meanwhile. */
   #dropRevoked(claims: ClaimedDelivery[], since: number): ClaimedDelivery[] {
     return claims.filter((claim) => {
-      const at = this.#revokedAt.get(`${claim.scope}\u0000${claim.webhookId}`);
-      if (at === undefined || at <= since) return true;
-      this.#cancel(claim, 'webhook disabled');
+      const revoked = this.#revokedAt.get(`${claim.scope}\u0000${claim.webhookId}`);
+      if (revoked === undefined || revoked.at <= since) return true;
+      this.#cancel(claim, revoked.reason);
       return false;
     });
   }
