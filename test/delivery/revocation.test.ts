@@ -166,38 +166,45 @@ describe('claimed work does not outlive a disable', () => {
     expect(states).toEqual(ONE_SENT);
   });
 
-  it('a claim call in flight when the webhook is disabled drops what it returns', async () => {
-    const inner = memoryStore();
-    let claimCalls = 0;
-    let secondClaim: () => void = () => undefined;
-    const secondClaimed = new Promise<void>((resolve) => {
-      secondClaim = resolve;
-    });
-    let openGate: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      openGate = resolve;
-    });
-    const store: Store = {
-      ...inner,
-      async claimDue(input) {
-        claimCalls += 1;
-        const claims = await inner.claimDue(input);
-        if (claimCalls === 2) {
-          secondClaim();
-          await gate; // the snapshot in these claims says "enabled"
-        }
-        return claims;
-      },
-    };
-    const ctx = setup({ store });
-    const { states, sent } = await whileFirstInFlight(ctx, async (id) => {
-      await secondClaimed;
-      await ctx.registry.disable('acme', id);
-      openGate();
-    });
-    expect(sent).toBe(1);
-    expect(states).toEqual(ONE_SENT);
-  });
+  it.each([
+    ['disabled', (r: WebhookRegistry, id: number) => r.disable('acme', id), 'webhook disabled'],
+    ['removed', (r: WebhookRegistry, id: number) => r.remove('acme', id), 'webhook removed'],
+  ] as const)(
+    'a claim call in flight when the webhook is %s drops what it returns',
+    async (_name, change, reason) => {
+      const inner = memoryStore();
+      let claimCalls = 0;
+      let secondClaim: () => void = () => undefined;
+      const secondClaimed = new Promise<void>((resolve) => {
+        secondClaim = resolve;
+      });
+      let openGate: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => {
+        openGate = resolve;
+      });
+      const store: Store = {
+        ...inner,
+        async claimDue(input) {
+          claimCalls += 1;
+          const claims = await inner.claimDue(input);
+          if (claimCalls === 2) {
+            secondClaim();
+            await gate; // the snapshot in these claims says "enabled"
+          }
+          return claims;
+        },
+      };
+      const ctx = setup({ store });
+      const { ids, states, sent } = await whileFirstInFlight(ctx, async (id) => {
+        await secondClaimed;
+        await change(ctx.registry, id);
+        openGate();
+      });
+      expect(sent).toBe(1);
+      expect(states).toEqual(ONE_SENT);
+      expect(ctx.canceled).toContainEqual({ id: ids[1], reason });
+    },
+  );
 });
 
 describe('when the worker cannot hear of webhook changes', () => {
