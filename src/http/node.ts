@@ -165,23 +165,40 @@ function bodyStream(req: IncomingMessage, limit: number): ReadableStream<Uint8Ar
 }
 
 /**
- * After an early answer (413, 401 ...) the rest of the request body is drained, bounded in
- * bytes and time, then the connection is closed (the answer carried `Connection: close`).
+ * Reads and drops the rest of a request body the handler did not read (an early 413, 401 ...),
+ * bounded in bytes and time; resolves when it is all read or the bounds are reached. An answer
+ * is written only after this: a client that is still sending (fetch, for one) does not read the
+ * answer until it has sent its body, and a connection closed under it fails with EPIPE instead
+ * of showing the 413. Past the bounds the answer goes out with `Connection: close` and the
+ * socket is closed soon after.
  */
-function discardRest(req: IncomingMessage): void {
-  if (req.complete || req.destroyed) return;
-  let drained = 0;
-  const timer = setTimeout(() => req.socket.destroy(), DRAIN_MS);
-  timer.unref();
-  req.removeAllListeners('data');
-  req.on('data', (chunk: Buffer) => {
-    drained += chunk.byteLength;
-    if (drained > DRAIN_LIMIT) req.socket.destroy();
+function discardRest(req: IncomingMessage): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    let drained = 0;
+    const timer = setTimeout(() => {
+      resolve();
+      setTimeout(() => req.socket.destroy(), DRAIN_MS).unref();
+    }, DRAIN_MS);
+    timer.unref();
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    req.removeAllListeners('data');
+    req.on('data', (chunk: Buffer) => {
+      drained += chunk.byteLength;
+      if (drained > DRAIN_LIMIT) {
+        req.pause();
+        done();
+        setTimeout(() => req.socket.destroy(), DRAIN_MS).unref();
+      }
+    });
+    req.on('end', done);
+    req.on('close', done);
+    req.on('error', () => {});
+    req.resume();
   });
-  req.on('end', () => clearTimeout(timer));
-  req.on('close', () => clearTimeout(timer));
-  req.on('error', () => {});
-  req.resume();
 }
 
 async function writeResponse(
@@ -288,6 +305,9 @@ export function toNodeHandler(handler: FetchHandler, options: NodeHandlerOptions
         return;
       }
       if (controller.signal.aborted) return;
+      // Answered before the body was read (413, 401 ...): read the rest first, so the client
+      // gets to read the answer.
+      if (!req.readableEnded) await discardRest(req);
       await writeResponse(response, req, res, controller.signal);
     } catch (error) {
       if (!res.headersSent && !controller.signal.aborted) {
@@ -298,7 +318,7 @@ export function toNodeHandler(handler: FetchHandler, options: NodeHandlerOptions
       }
     } finally {
       res.off('close', onClose);
-      if (!passed) discardRest(req);
+      if (!passed) void discardRest(req);
     }
   };
 }
