@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_IDLE_ORIGINS, type OriginPools } from '../../src/delivery/origin-pools.js';
 import { undiciTransport } from '../../src/delivery/transport-undici.js';
 import { closedPort, startReceiver } from './receiver.js';
-
-const request = (url: string) => ({
-  url,
-  method: 'POST' as const,
-  headers: { 'content-type': 'application/json' },
-  body: Buffer.from('{}'),
-  timeoutMs: 5_000,
-  maxResponseBytes: 1024,
-});
+import { request } from './transport-conformance.js';
 
 describe('the undici transport keeps one pool per origin', () => {
   it('keeps the pool of a receiver that refuses connections (undici’s Agent rebuilt it per attempt)', async () => {

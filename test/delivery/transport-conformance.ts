@@ -8,7 +8,8 @@ export type TransportFactory = (options: { ssrf?: SsrfOptions }) => Transport;
 
 const LOOPBACK: SsrfOptions = { allow: ['127.0.0.1'] };
 
-function request(url: string, extra: Partial<TransportRequest> = {}): TransportRequest {
+/** A small signed-looking POST to `url`, with `extra` on top. */
+export function request(url: string, extra: Partial<TransportRequest> = {}): TransportRequest {
   return {
     url,
     method: 'POST',

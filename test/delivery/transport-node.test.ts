@@ -7,27 +7,15 @@ import ky from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchHonoursDispatcher, undiciDispatcherSupported } from '../../src/delivery/runtime.js';
 import { SsrfBlockedError, type SsrfLookup } from '../../src/delivery/ssrf.js';
-import type { TransportRequest } from '../../src/delivery/transport.js';
 import { defaultTransport } from '../../src/delivery/transport-default.js';
 import { kyTransport } from '../../src/delivery/transport-ky.js';
 import { createGuardedFetch, nodeTransport } from '../../src/delivery/transport-node.js';
 import { fetchIgnoringDispatcher } from './fetch-ignoring-dispatcher.js';
 import { closedPort, type Receiver, startReceiver } from './receiver.js';
+import { request } from './transport-conformance.js';
 
 const CERT = readFileSync(new URL('./fixtures/tls-cert.pem', import.meta.url), 'utf8');
 const KEY = readFileSync(new URL('./fixtures/tls-key.pem', import.meta.url), 'utf8');
-
-function request(url: string, extra: Partial<TransportRequest> = {}): TransportRequest {
-  return {
-    url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: Buffer.from('{"hello":"world"}'),
-    timeoutMs: 5_000,
-    maxResponseBytes: 65_536,
-    ...extra,
-  };
-}
 
 /** A resolver that answers from a table and counts its calls. */
 function fakeResolver(table: Record<string, string[]>): SsrfLookup & { calls: string[] } {
