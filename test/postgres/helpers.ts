@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { describe, it } from 'vitest';
+import type { RecordAttemptInput } from '../../src/index.js';
 import type { Queryable } from '../../src/postgres/index.js';
 import { type PostgresStore, postgresStore } from '../../src/postgres/index.js';
 
@@ -100,3 +101,25 @@ export async function newPGlite(): Promise<PGlite> {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One successful attempt, at `now`, for each claimed delivery (input of `recordAttempts`). */
+export function successes(
+  claimed: readonly { id: string; leaseToken: string }[],
+  now: Date,
+): RecordAttemptInput[] {
+  return claimed.map((d) => ({
+    deliveryId: d.id,
+    leaseToken: d.leaseToken,
+    now,
+    attempt: {
+      startedAt: now,
+      durationMs: 1,
+      status: 200,
+      ok: true,
+      error: null,
+      responseBody: '',
+      responseHeaders: {},
+    },
+    outcome: { state: 'succeeded' },
+  }));
+}

@@ -21,6 +21,7 @@ import {
   freshStore,
   serverPool,
   sleep,
+  successes,
   uniqueSchema,
 } from './helpers.js';
 import { sharedBehaviour, waitFor } from './shared.js';
@@ -348,24 +349,6 @@ describeServer('postgres store on the real server', () => {
     return { store, planOf };
   };
 
-  /** One successful attempt for each claimed delivery. */
-  const successes = (claimed: readonly { id: string; leaseToken: string }[]) =>
-    claimed.map((d) => ({
-      deliveryId: d.id,
-      leaseToken: d.leaseToken,
-      now: T0,
-      attempt: {
-        startedAt: T0,
-        durationMs: 1,
-        status: 200,
-        ok: true,
-        error: null,
-        responseBody: '',
-        responseHeaders: {},
-      },
-      outcome: { state: 'succeeded' as const },
-    }));
-
   describe('indexes', () => {
     const { store, planOf } = plannedStore();
     let webhookId: number;
@@ -475,7 +458,7 @@ describeServer('postgres store on the real server', () => {
       );
       const claimed = await store.claimDue({ limit: 32, leaseMs: 60_000, now: new Date() });
       expect(claimed).toHaveLength(32);
-      const plan = await planOf(() => store.recordAttempts({ items: successes(claimed) }));
+      const plan = await planOf(() => store.recordAttempts({ items: successes(claimed, T0) }));
       expect(plan).toMatch(/attempts_by_delivery/);
       expect(plan).not.toMatch(/Seq Scan on (\S+\.)?attempts/);
     });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postgresStore } from '../../src/postgres/index.js';
 import { preparedStatementName } from '../../src/postgres/store.js';
 import { newDelivery, webhookFields } from '../../src/testing/conformance-index.js';
-import { describeServer, dropSchema, serverPool, uniqueSchema } from './helpers.js';
+import { describeServer, dropSchema, serverPool, successes, uniqueSchema } from './helpers.js';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');
 
@@ -37,23 +37,7 @@ describeServer('several stores on one pool', () => {
     }
     for (const store of stores) {
       const claims = await store.claimDue({ limit: 8, leaseMs: 60_000, now: T0 });
-      const results = await store.recordAttempts({
-        items: claims.map((claim) => ({
-          deliveryId: claim.id,
-          leaseToken: claim.leaseToken,
-          attempt: {
-            startedAt: T0,
-            durationMs: 1,
-            status: 200,
-            ok: true,
-            error: null,
-            responseBody: '',
-            responseHeaders: {},
-          },
-          outcome: { state: 'succeeded' as const },
-          now: T0,
-        })),
-      });
+      const results = await store.recordAttempts({ items: successes(claims, T0) });
       expect(results.every((r) => r.applied)).toBe(true);
     }
   }
