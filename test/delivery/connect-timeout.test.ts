@@ -1,0 +1,90 @@
+/**
+ * The SSRF guard's undici connector keeps the connect timeout itself (a plain timer, cleared at
+ * once: see ssrf.ts), so undiciTransport's `connectTimeoutMs` must still end a connection that
+ * never completes, and a connection that does complete must not be cut later.
+ */
+import { once } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSsrfGuard } from '../../src/delivery/ssrf.js';
+import { undiciTransport } from '../../src/delivery/transport-undici.js';
+import { startReceiver } from './receiver.js';
+
+const request = (url: string) => ({
+  url,
+  method: 'POST' as const,
+  headers: { 'content-type': 'text/plain' },
+  body: new TextEncoder().encode('x'),
+  timeoutMs: 5_000,
+  maxResponseBytes: 1024,
+});
+
+describe('connect timeout of the guarded undici connector', () => {
+  let silent: net.Server;
+  let silentPort: number;
+  const sockets: net.Socket[] = [];
+  beforeAll(async () => {
+    // Accepts TCP connections and never answers the TLS handshake: the connection never completes.
+    silent = net.createServer((socket) => sockets.push(socket));
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    silentPort = (silent.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    silent.close();
+    await once(silent, 'close');
+  });
+
+  it('fails an attempt whose TLS handshake never completes at connectTimeoutMs', async () => {
+    const transport = undiciTransport({ ssrf: { allow: ['127.0.0.1'] }, connectTimeoutMs: 100 });
+    const r = await transport.send(request(`https://127.0.0.1:${silentPort}/in`));
+    expect(r.status).toBe(0);
+    expect(r.error?.code).toBe('timeout');
+    expect(r.error?.message).toMatch(/Connect Timeout Error .*127\.0\.0\.1:\d+, timeout: 100ms/);
+    await transport.close();
+  });
+
+  it('leaves a completed connection alone after connectTimeoutMs', async () => {
+    const rx = await startReceiver();
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    rx.route('/slow', async (_req, res) => {
+      await held; // answers only after the connect timeout has long passed
+      res.end('late');
+    });
+    const transport = undiciTransport({ ssrf: { allow: ['127.0.0.1'] }, connectTimeoutMs: 50 });
+    const pending = transport.send(request(rx.url('/slow')));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    release();
+    const r = await pending;
+    expect(r.status).toBe(200);
+    expect(r.body).toBe('late');
+    await transport.close();
+    await rx.close();
+  });
+
+  it('reports a connection that does not complete in time as UND_ERR_CONNECT_TIMEOUT, once', async () => {
+    const guard = createSsrfGuard({ allow: ['127.0.0.1'] });
+    const connect = guard.connector({ timeout: 1 });
+    const results: string[] = [];
+    await new Promise<void>((resolve) => {
+      connect(
+        {
+          hostname: '127.0.0.1',
+          host: `127.0.0.1:${silentPort}`,
+          protocol: 'https:',
+          port: String(silentPort),
+        },
+        (...args) => {
+          const [err] = args;
+          results.push(err ? ((err as { code?: string }).code ?? err.message) : 'connected');
+          resolve();
+        },
+      );
+    });
+    expect(results).toEqual(['UND_ERR_CONNECT_TIMEOUT']);
+  });
+});
