@@ -73,6 +73,33 @@ describe('memory store footprint', () => {
     });
   });
 
+  it('keeps a queued delivery with a 600-byte body in under 600 bytes of heap (over 1 100 before the columns, the body alone 600)', async () => {
+    const N = 20_000;
+    const store = memoryStore();
+    const hook = await store.insertWebhook({ scope: 's', fields: webhookFields(), now: at(0) });
+    const before = await liveHeap();
+    const arrayBuffersBefore = process.memoryUsage().arrayBuffers;
+    for (let i = 0; i < N; i++) {
+      const d = newDelivery(hook.id, {
+        type: `order.type.${i % 10}`,
+        request: {
+          url: 'https://receiver.example/hook',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ order: `ORDER-${i}`, note: 'x'.repeat(560) }),
+        },
+      });
+      await store.enqueue({ scope: 's', notificationId: `notification-${i}`, deliveries: [d], now: at(0) });
+    }
+    const perDelivery = ((await liveHeap()) - before) / N;
+    expect(perDelivery).toBeLessThan(600);
+    // The bodies are outside the heap, each once.
+    const outside = (process.memoryUsage().arrayBuffers - arrayBuffersBefore) / N;
+    expect(outside).toBeGreaterThan(590);
+    expect(outside).toBeLessThan(1_000);
+    expect(await store.outboxSummary({ now: at(0) })).toMatchObject({ pending: N });
+  });
+
   it('does not grow while deliveries are claimed and given back again and again', async () => {
     const N = 5_000;
     const ROUNDS = 20;
