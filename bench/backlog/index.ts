@@ -9,29 +9,35 @@
  * Reports: RSS after emitting, peak RSS of the whole process (the kernel's maxrss, which also
  * covers moments between samples), and the live heap after a forced collection, once with the
  * 100 000 deliveries queued and once at the end (all failed), the store still referenced.
- * Target: peak RSS under 300 MB (issue 14).
+ * Target: peak RSS under 300 MB (issue 14). Beside it, the peer: raw undici sending the same
+ * 200 000 POSTs to the same refused port at the same concurrency while its process holds as
+ * much memory as the store did (peer-undici.ts, its own process, the same loader), so the
+ * ratio shows what hookline adds to what the platform costs.
  *
- * Where the peak comes from (2026-12-03, 2 shared cores): the store's live heap, and V8 letting
- * the old generation grow to about 4 times the live heap before a full collection (its largest
- * growing factor, used when the heap limit is high, as Node's default is on a machine with
- * lots of memory) while every attempt to a dead receiver promotes 2-4 KB of the transport's
- * garbage (undici's per-connection socket, pool and client, the connect error) out of the young
- * generation. The compact memory store brought the live heap from 217 to 133 MB and the peak
- * from 681-884 MB to 579-587 MB; with a transport that fails without a socket (--socketless) it
- * peaks at 263 MB, and with `--max-old-space-size=256` at 291 MB (344 MB and half the rate before).
- * For scale: plain `net.connect()` to a refused port, 200 000 times at concurrency 64 beside a
- * 171 MB live heap, peaks at 481 MB with no hookline at all; raw undici at 839 MB. The per-origin
- * pools of the undici transport (instead of undici's Agent) raised the rate from 6 534 to 9 412
- * attempts/s. See docs/architecture.md, "The memory store".
+ * Where the peak comes from (2026-12-04, 2 shared cores): V8 lets the old generation grow to
+ * about 4 times the live heap before a full collection while every refused connection promotes
+ * garbage out of the young generation (Node keeps each socket and what it reaches alive until a
+ * full collection): 1.9 KB an attempt here. So each byte the store keeps on the heap costs about
+ * 4 bytes of peak. The column store (memory-tables.ts, byte-arena.ts) took the live heap from
+ * 133 to 40 MB (54 MB of bodies and 20 MB of columns moved outside the heap, where they count
+ * once) and the peak from 580-670 MB to about 350 MB; the connect timeout kept outside undici
+ * (ssrf.ts) raised the rate from 9 900 to 13 400 attempts/s. Raw undici with the same memory
+ * held peaks at about 325 MB: the 300 MB target is below the platform's floor for this workload.
+ * With a receiver that answers 503 on kept-alive connections (--unavailable) the peak is
+ * about 270 MB with the old store; with --socketless, 230 MB.
  *
- * Run: node --expose-gc --import tsx bench/backlog/index.ts [--quick] [--snapshot] [--trace] [--socketless]
+ * Run: node --expose-gc --import tsx bench/backlog/index.ts [--quick] [--snapshot] [--trace]
+ *        [--socketless | --unavailable]
  *   (`npm run bench backlog` passes --expose-gc; without it the live heap is not collected
  *   first.) --quick: 20 000 notifications. --snapshot: writes a heap snapshot of the end state
  *   (backlog-*.heapsnapshot in the working directory) for a look at what is retained. --trace:
  *   prints the process's memory figures about every half second. --socketless: a transport that
  *   fails each attempt like a refused connection without opening one, to see the store and the
- *   worker without the transport's garbage.
+ *   worker without the transport's garbage. --unavailable: a receiver (a child process) that
+ *   answers every request 503 at once on a kept-alive connection, as a proxy in front of a
+ *   stopped application does. The peer runs only for the refused port.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { writeHeapSnapshot } from 'node:v8';
@@ -78,6 +84,29 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
+/**
+ * --unavailable: a receiver in a child process (so its memory is not counted here) that answers
+ * every request `503 Service Unavailable` at once, keeping the connection alive, as a proxy in
+ * front of a stopped application does.
+ */
+async function unavailableReceiver(): Promise<number> {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => { r.writeHead(503, { 'content-length': '0' }); r.end(); }); });
+       s.keepAliveTimeout = 60000;
+       s.listen(0, '127.0.0.1', () => console.log(s.address().port));`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  child.unref();
+  process.on('exit', () => child.kill());
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  child.stdout.destroy();
+  return Number(line.toString().trim());
+}
+
 /** --socketless: fails each attempt as a refused connection would, a millisecond later, without a socket. */
 const refusedWithoutSocket: Transport = {
   name: 'refused-without-socket',
@@ -97,9 +126,11 @@ const refusedWithoutSocket: Transport = {
 collect();
 const baseHeap = process.memoryUsage().heapUsed;
 const baseRss = process.memoryUsage().rss;
+const baseArrayBuffers = process.memoryUsage().arrayBuffers;
 let failed = 0;
 let retried = 0;
-const port = await deadPort();
+const unavailable = process.argv.includes('--unavailable');
+const port = unavailable ? await unavailableReceiver() : await deadPort();
 const store = memoryStore();
 const registry = new WebhookRegistry({
   store,
@@ -154,10 +185,35 @@ const peak = Math.max(maxRss, peakSampled);
 if (snapshot)
   console.log(`  heap snapshot written to ${writeHeapSnapshot(`backlog-${process.pid}.heapsnapshot`)}`);
 
+const heldExternal = process.memoryUsage().arrayBuffers - baseArrayBuffers;
+const bodyBytes = Buffer.byteLength(sample.items[0]?.request.body ?? '');
+
+/** The peer (see the header): its peak RSS, or `null` where it does not apply. */
+function peer(): { peakRss: number; failed: number } | null {
+  if (socketless || unavailable || !gc) return null;
+  const run = spawnSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      new URL('./peer-undici.ts', import.meta.url).pathname,
+      `--port=${port}`,
+      `--requests=${2 * N}`,
+      `--concurrency=${CONCURRENCY}`,
+      `--body-bytes=${bodyBytes}`,
+      `--heap-mb=${((liveHeap - baseHeap) / MB).toFixed(1)}`,
+      `--external-mb=${(Math.max(0, heldExternal) / MB).toFixed(1)}`,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  if (run.status !== 0) throw new Error(`bench/backlog: the peer exited with ${run.status}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1) as string) as { peakRss: number; failed: number };
+}
+const peerResult = peer();
+
 const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
 const perDelivery = (bytes: number) => `${((bytes - baseHeap) / N).toFixed(0)} B/delivery`;
 console.log(
-  `bench/backlog: ${N} notifications -> ${N} signed deliveries to a refused loopback port${socketless ? ' (--socketless: no socket opened)' : ''}, 2 attempts ${GAP_MS} ms apart, ${WEBHOOKS} webhooks, concurrency ${CONCURRENCY}, memory store`,
+  `bench/backlog: ${N} notifications -> ${N} signed deliveries to ${unavailable ? 'a receiver answering 503 (--unavailable)' : 'a refused loopback port'}${socketless ? ' (--socketless: no socket opened)' : ''}, 2 attempts ${GAP_MS} ms apart, ${WEBHOOKS} webhooks, concurrency ${CONCURRENCY}, memory store`,
 );
 console.log(`  emit                         ${(N / emitSeconds).toFixed(0).padStart(7)} notifications/s`);
 console.log(
@@ -172,6 +228,14 @@ console.log(
   `  live heap, ${N} failed       ${mb(liveHeap)}${gc ? ` (${perDelivery(liveHeap)}, 2 attempts each)` : ' (not collected: run with --expose-gc)'}`,
 );
 console.log(`  RSS at the end               ${mb(endRss)}`);
+console.log(`  held outside the heap         ${mb(heldExternal)} (request bodies and columns)`);
 console.log(
   `  peak RSS                     ${mb(peak)}  (target < 300 MB)  ${peak < 300 * MB ? 'PASS' : 'FAIL'}`,
 );
+if (peerResult) {
+  if (peerResult.failed !== 2 * N)
+    throw new Error(`the peer's requests did not all fail: ${peerResult.failed}`);
+  console.log(
+    `  raw undici, same attempts and memory held: peak RSS ${mb(peerResult.peakRss)}; hookline ${(peak / peerResult.peakRss).toFixed(2)}x`,
+  );
+}
