@@ -15,16 +15,17 @@
  * ratio shows what hookline adds to what the platform costs.
  *
  * Where the peak comes from (2026-12-04, 2 shared cores): V8 lets the old generation grow to
- * about 4 times the live heap before a full collection while every refused connection promotes
- * garbage out of the young generation (Node keeps each socket and what it reaches alive until a
- * full collection): 1.9 KB an attempt here. So each byte the store keeps on the heap costs about
- * 4 bytes of peak. The column store (memory-tables.ts, byte-arena.ts) took the live heap from
- * 133 to 40 MB (54 MB of bodies and 20 MB of columns moved outside the heap, where they count
- * once) and the peak from 580-670 MB to about 350 MB; the connect timeout kept outside undici
- * (ssrf.ts) raised the rate from 9 900 to 13 400 attempts/s. Raw undici with the same memory
- * held peaks at about 325 MB: the 300 MB target is below the platform's floor for this workload.
- * With a receiver that answers 503 on kept-alive connections (--unavailable) the peak is
- * about 270 MB with the old store; with --socketless, 230 MB.
+ * about 4 times the live heap before a full collection, and every refused connection leaves
+ * about 1.9 KB that outlives the young generation (Node's socket and what it reaches; the figure
+ * does not change with the young generation's size, and a transport that opens no socket
+ * leaves almost nothing). So each byte the store keeps on the heap costs about 4 bytes of peak.
+ * The column store (memory-tables.ts, byte-arena.ts) took the live heap from 133 to 40 MB (54 MB
+ * of bodies and the columns moved outside the heap, where they count once) and the peak from
+ * 580-670 MB to 350-395 MB; with the connect timeout kept outside undici (ssrf.ts) as well, the
+ * rate went from 9 900 to 13 400 attempts/s (12 000 with the columns alone). Raw undici with the
+ * same memory held peaks at 341-407 MB: the 300 MB target is below the platform's floor for
+ * this workload. With a receiver that answers 503 on kept-alive connections (--unavailable) the
+ * peak is about 290 MB; with --socketless, 230 MB; with node --max-old-space-size=256, 251 MB.
  *
  * Run: node --expose-gc --import tsx bench/backlog/index.ts [--quick] [--snapshot] [--trace]
  *        [--socketless | --unavailable]
