@@ -17,11 +17,20 @@ import type { DueEntry } from './due-queue.js';
 
 type Numeric = Float64Array | Int32Array | Uint32Array | Uint8Array;
 
-/** A copy of `column` with room for `capacity` rows. */
-function grown<T extends Numeric>(column: T, capacity: number): T {
-  const next = new (column.constructor as new (length: number) => T)(capacity);
-  next.set(column);
-  return next;
+/**
+ * Gives every typed-array column of `table` (its own enumerable fields that are typed arrays)
+ * room for `capacity` rows, keeping the rows it has. One loop for every table, so a column added
+ * to a table grows with the others without being listed twice.
+ */
+function growColumns(table: object, capacity: number): void {
+  const fields = table as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    const column = fields[key];
+    if (!ArrayBuffer.isView(column) || column instanceof DataView) continue;
+    const next = new (column.constructor as new (length: number) => Numeric)(capacity);
+    next.set(column as Numeric);
+    fields[key] = next;
+  }
 }
 
 /** Empty headers (a render failure's request, most failed attempts' response): shared, frozen. */
@@ -122,28 +131,8 @@ export class DeliveryTable {
   }
 
   #grow(): void {
-    const n = this.#capacity * 2;
-    this.#capacity = n;
-    this.scope = grown(this.scope, n);
-    this.webhookId = grown(this.webhookId, n);
-    this.type = grown(this.type, n);
-    this.event = grown(this.event, n);
-    this.url = grown(this.url, n);
-    this.method = grown(this.method, n);
-    this.headers = grown(this.headers, n);
-    this.bodyChunk = grown(this.bodyChunk, n);
-    this.bodyStart = grown(this.bodyStart, n);
-    this.bodyBytes = grown(this.bodyBytes, n);
-    this.bodyAscii = grown(this.bodyAscii, n);
-    this.state = grown(this.state, n);
-    this.attemptCount = grown(this.attemptCount, n);
-    this.nextAttemptAt = grown(this.nextAttemptAt, n);
-    this.lastStatus = grown(this.lastStatus, n);
-    this.createdAt = grown(this.createdAt, n);
-    this.updatedAt = grown(this.updatedAt, n);
-    this.lease = grown(this.lease, n);
-    this.leaseUntil = grown(this.leaseUntil, n);
-    this.attempts = grown(this.attempts, n);
+    this.#capacity *= 2;
+    growColumns(this, this.#capacity);
   }
 }
 
@@ -190,14 +179,7 @@ export class AttemptTable {
   }
 
   #grow(): void {
-    const n = this.#capacity * 2;
-    this.#capacity = n;
-    this.id = grown(this.id, n);
-    this.attemptNumber = grown(this.attemptNumber, n);
-    this.flags = grown(this.flags, n);
-    this.startedAt = grown(this.startedAt, n);
-    this.durationMs = grown(this.durationMs, n);
-    this.status = grown(this.status, n);
-    this.previous = grown(this.previous, n);
+    this.#capacity *= 2;
+    growColumns(this, this.#capacity);
   }
 }
