@@ -624,6 +624,7 @@ export class WebhookWorker {
       // This webhook has enough in flight and waiting: give the delivery back for a little
       // later, so the next claims reach other webhooks' deliveries first.
       const later = new Date(this.#clock.now() + Math.min(1000, this.#pollIntervalMs));
+      this.#unverified.delete(claim); // no longer this worker's
       return this.#store.releaseClaim({ deliveryId: claim.id, leaseToken: claim.leaseToken, now: later });
     }
     this.#start(key, claim);

@@ -1,4 +1,6 @@
 import type http from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   HooklineError,
@@ -13,6 +15,9 @@ import { type Receiver, startReceiver } from './receiver.js';
 
 // Once a webhook is disabled or removed, no request of it starts later; what the worker had
 // claimed ahead and parked is canceled, not sent; a canceled delivery never gains an attempt.
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 let receiver: Receiver;
 /** Requests to /hold wait here until the test answers them. */
@@ -315,6 +320,50 @@ describe('setting up the watch', () => {
     await Promise.resolve();
     expect(watching).toBe(1);
     expect(errors).toHaveLength(2);
+    await worker.stop();
+  });
+});
+
+describe('claims given back', () => {
+  it('are not kept by a worker that cannot hear of webhook changes', async () => {
+    receiver.route('/ok', (_req, res) => res.end('ok'));
+    const inner = memoryStore();
+    const claimed: WeakRef<object>[] = [];
+    const store: Store = {
+      ...inner,
+      async claimDue(input) {
+        const claims = await inner.claimDue(input);
+        for (const claim of claims) claimed.push(new WeakRef(claim));
+        return claims;
+      },
+    };
+    delete store.watch; // no watch: claims that wait are marked to be read again
+    const registry = new WebhookRegistry({ store });
+    await registry.create('acme', { url: receiver.url('/ok'), eventTypes: ['pay'] });
+    const worker = registry.worker({
+      ssrf: { allow: ['127.0.0.1'] },
+      concurrency: 8,
+      perWebhookConcurrency: 1,
+      pollIntervalMs: 10, // given-back claims are due again this soon
+    });
+    const N = 60;
+    let succeeded = 0;
+    const done = new Promise<void>((resolve) =>
+      worker.on('delivery.succeeded', () => {
+        if (++succeeded === N) resolve();
+      }),
+    );
+    for (let i = 0; i < N; i++) await registry.emit({ scope: 'acme', type: 'pay', data: { n: i } });
+    worker.start();
+    await done;
+    await worker.drain();
+    // Most claims were given back (one slot for the webhook, one waiting); none may stay held.
+    expect(claimed.length).toBeGreaterThan(2 * N);
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    gc();
+    const alive = claimed.filter((ref) => ref.deref() !== undefined).length;
+    expect(alive).toBeLessThan(10);
     await worker.stop();
   });
 });
