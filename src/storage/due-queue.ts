@@ -11,16 +11,15 @@ export interface DueEntry<T> {
 
 /**
  * A min-heap of (due time, sequence, item) entries: the memory store's index of when each
- * pending delivery can next be claimed. Items are the deliveries themselves, so a pop needs no
- * lookup by id.
+ * pending delivery can next be claimed. Items are the deliveries' slots in the store's tables,
+ * so a pop needs no lookup by id.
  *
  * An entry can be moved ({@link DueQueue.move}) or removed ({@link DueQueue.remove}) in place, so
  * the store keeps one entry per delivery and reschedules it on every claim and attempt. (It used
  * to push a new entry each time and skip the stale ones when they reached the top: every claim
  * left an entry due at its lease's end, two minutes later, and 100 000 failing deliveries held
- * about 200 000 dead entries, some 14 MB of old-generation heap, in bench/backlog.) Entries may
- * still go stale when their item changes without being moved (a canceled delivery); the caller
- * checks the entry at the top against the item itself.
+ * about 200 000 dead entries, some 14 MB of old-generation heap, in bench/backlog.) The store
+ * moves or removes the entry on every change of its delivery, so no entry is ever stale.
  */
 export class DueQueue<T> {
   #heap: DueEntry<T>[] = [];

@@ -26,7 +26,7 @@ function growColumns(table: object, capacity: number): void {
   const fields = table as Record<string, unknown>;
   for (const key of Object.keys(fields)) {
     const column = fields[key];
-    if (!ArrayBuffer.isView(column) || column instanceof DataView) continue;
+    if (!ArrayBuffer.isView(column)) continue;
     const next = new (column.constructor as new (length: number) => Numeric)(capacity);
     next.set(column as Numeric);
     fields[key] = next;
@@ -37,7 +37,7 @@ function growColumns(table: object, capacity: number): void {
 export const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Rows to start with; tables double as they fill. */
-const INITIAL_ROWS = 1024;
+const INITIAL_ROWS = 64;
 
 /** Delivery states as stored (`state` column). */
 export const PENDING = 0;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError, ValidationError } from '../errors.js';
 import type { Attempt, Delivery, HttpMethod, OutgoingRequest, WebhookRecord } from '../model.js';
 import { type ArenaRef, ByteArena } from './byte-arena.js';
-import { DueQueue } from './due-queue.js';
+import { type DueEntry, DueQueue } from './due-queue.js';
 import {
   AttemptTable,
   CANCELED,
@@ -29,7 +29,8 @@ import type {
 /** Options for {@link memoryStore}. None yet; the object keeps the signature stable. */
 export type MemoryStoreOptions = Record<string, never>;
 
-// Copies are hand-written rather than structuredClone: these run once or more per delivery.
+// Copies are hand-written rather than structuredClone: snapshots are made per webhook version,
+// read copies per read.
 const copyDate = (d: Date | null): Date | null => (d === null ? null : new Date(d.getTime()));
 
 // Object.assign, not spread: spread copies get hidden classes V8 cannot share once frozen (see
@@ -167,8 +168,8 @@ function duplicateKey(scope: string, key: string): ConflictError {
  * that can lose their webhooks on restart. Nothing is persisted. Ids start at 1.
  *
  * Deliveries and attempts are kept column by column, numbers in typed arrays and request bodies
- * as UTF-8 bytes, mostly outside the JavaScript heap (see `memory-tables.ts`): 100 000 failed
- * deliveries with two attempts each keep 40 MB of heap and 71 MB outside it (bench/backlog).
+ * as UTF-8 bytes, mostly outside the JavaScript heap (see `memory-tables.ts`, and the figures of
+ * bench/backlog in docs/architecture.md, "The memory store").
  * A request body is kept as UTF-8, so a lone surrogate in it reads back as U+FFFD, the bytes
  * that are sent either way.
  *
@@ -211,35 +212,22 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   /** Puts the delivery's one entry where it can next be claimed, or takes it out. */
   const schedule = (slot: number) => {
     const at = claimableAt(slot);
-    const entry = rows.due[slot] ?? null;
+    const entry = rows.due[slot] as DueEntry<number> | null;
     if (at === null) {
       if (entry !== null) dueQueue.remove(entry);
       rows.due[slot] = null;
     } else if (entry === null) rows.due[slot] = dueQueue.push(slot, at);
     else dueQueue.move(entry, at);
   };
-  /** Drops stale entries (deliveries canceled without a reschedule) from the top of the queue. */
-  const cleanTop = () => {
-    for (let top = dueQueue.peek(); top; top = dueQueue.peek()) {
-      if (claimableAt(top.item) === top.at) return top;
-      dueQueue.pop();
-      rows.due[top.item] = null;
-    }
-    return undefined;
-  };
   const intern = interner();
   /** Frozen request headers, shared by consecutive deliveries whose headers are the same. */
   const requestHeaders = headerSharer((value) => value);
-  let lastHeaders = NO_HEADERS;
-  let lastHeadersRef = 0;
+  /** The ref of `headers` in headerList: the last entry again while the sharer returns it. */
   const headersRef = (headers: Readonly<Record<string, string>>): number => {
     const frozen = requestHeaders(headers);
     if (frozen === NO_HEADERS) return 0;
-    if (frozen !== lastHeaders) {
-      lastHeaders = frozen;
-      lastHeadersRef = headerList.push(frozen) - 1;
-    }
-    return lastHeadersRef;
+    if (frozen !== headerList[headerList.length - 1]) headerList.push(frozen);
+    return headerList.length - 1;
   };
   /** Frozen response headers with interned values, shared likewise (and by all empty ones). */
   const responseHeaders = headerSharer(intern);
@@ -274,19 +262,20 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
 
   const scopeOf = (slot: number): string => strings.text(rows.scope[slot] as number);
 
-  /** The request as stored: frozen, its headers shared, its body read out of the arena. */
+  const bodyOf = (slot: number): string =>
+    bodies.get(
+      rows.bodyChunk[slot] as number,
+      rows.bodyStart[slot] as number,
+      rows.bodyBytes[slot] as number,
+      rows.bodyAscii[slot] === 1,
+    );
+  const urlOf = (slot: number): string => strings.text(rows.url[slot] as number);
+  const methodOf = (slot: number): HttpMethod => strings.text(rows.method[slot] as number) as HttpMethod;
+  const headersOf = (slot: number) => headerList[rows.headers[slot] as number] as Record<string, string>;
+
+  /** The request for a claim: frozen, its headers shared, its body read out of the arena. */
   const requestOf = (slot: number): OutgoingRequest =>
-    Object.freeze({
-      url: strings.text(rows.url[slot] as number),
-      method: strings.text(rows.method[slot] as number) as HttpMethod,
-      headers: headerList[rows.headers[slot] as number] as Record<string, string>,
-      body: bodies.get(
-        rows.bodyChunk[slot] as number,
-        rows.bodyStart[slot] as number,
-        rows.bodyBytes[slot] as number,
-        rows.bodyAscii[slot] === 1,
-      ),
-    });
+    Object.freeze({ url: urlOf(slot), method: methodOf(slot), headers: headersOf(slot), body: bodyOf(slot) });
 
   /** A `Delivery` with its own dates, around `request`. */
   const toDelivery = (slot: number, request: OutgoingRequest): Delivery => {
@@ -304,22 +293,20 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       attemptCount: rows.attemptCount[slot] as number,
       nextAttemptAt: Number.isNaN(next) ? null : new Date(next),
       lastStatus: status < 0 ? null : status,
-      lastError: rows.lastError[slot] ?? null,
+      lastError: rows.lastError[slot] as string | null,
       createdAt: new Date(rows.createdAt[slot] as number),
       updatedAt: new Date(rows.updatedAt[slot] as number),
     };
   };
 
   /** A delivery for a reader: its own copy of the headers. */
-  const publicDelivery = (slot: number): Delivery => {
-    const request = requestOf(slot);
-    return toDelivery(slot, {
-      url: request.url,
-      method: request.method,
-      headers: { ...request.headers },
-      body: request.body,
+  const publicDelivery = (slot: number): Delivery =>
+    toDelivery(slot, {
+      url: urlOf(slot),
+      method: methodOf(slot),
+      headers: { ...headersOf(slot) },
+      body: bodyOf(slot),
     });
-  };
 
   /** An attempt with its delivery's id, scope and webhook, its own date and headers. */
   const publicAttempt = (a: number, slot: number): Attempt => {
@@ -335,8 +322,8 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       durationMs: attempts.durationMs[a] as number,
       status: attempts.status[a] as number,
       ok: (flags & OK) !== 0,
-      error: attempts.error[a] ?? null,
-      responseBody: attempts.responseBody[a] ?? '',
+      error: attempts.error[a] as string | null,
+      responseBody: attempts.responseBody[a] as string,
       responseHeaders: { ...attempts.responseHeaders[a] },
     };
   };
@@ -346,10 +333,13 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     return slot !== undefined && scopeOf(slot) === scope ? slot : undefined;
   };
 
+  /** A lease's token: unique within this store, which is all a lease token has to be here. */
+  const tokenOf = (lease: number): string => `${leaseSalt}${lease}`;
+
   /** Whether the delivery at `slot` is pending under the lease `leaseToken`. */
   const holds = (slot: number, leaseToken: string): boolean => {
     const lease = rows.lease[slot] as number;
-    return rows.state[slot] === PENDING && lease !== 0 && leaseToken === `${leaseSalt}${lease}`;
+    return rows.state[slot] === PENDING && lease !== 0 && leaseToken === tokenOf(lease);
   };
 
   const leased = (deliveryId: string, leaseToken: string): number | undefined => {
@@ -378,6 +368,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     rows.nextAttemptAt[slot] = Number.NaN;
     unlease(slot);
     rows.updatedAt[slot] = now;
+    schedule(slot); // out of the due queue
   };
 
   const record = ({
@@ -404,6 +395,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     attempts.responseBody[a] = intern(attempt.responseBody);
     attempts.responseHeaders[a] = responseHeaders(attempt.responseHeaders);
     rows.attempts[slot] = a;
+    const current = holds(slot, leaseToken);
     const webhook = scopes.get(scopeOf(slot))?.get(rows.webhookId[slot] as number);
     let health: WebhookHealth | null = null;
     if (webhook) {
@@ -414,7 +406,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         webhook.consecutiveFailures = 0;
       } else {
         webhook.failingSince ??= new Date(attempt.startedAt);
-        if (outcome.state === 'failed' && holds(slot, leaseToken)) webhook.consecutiveFailures += 1;
+        if (outcome.state === 'failed' && current) webhook.consecutiveFailures += 1;
       }
       if (failingBefore !== webhook.failingSince || failuresBefore !== webhook.consecutiveFailures) {
         snapshots.delete(webhook); // the next claim sees the new health
@@ -427,7 +419,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
               consecutiveFailures: webhook.consecutiveFailures,
             };
     }
-    if (!holds(slot, leaseToken)) return { applied: false, health };
+    if (!current) return { applied: false, health };
     rows.attemptCount[slot] = (rows.attemptCount[slot] as number) + 1;
     rows.lastStatus[slot] = attempt.status;
     rows.lastError[slot] = error;
@@ -571,7 +563,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     async claimDue({ limit, leaseMs, now }) {
       const claimed: ClaimedDelivery[] = [];
       while (claimed.length < limit) {
-        const top = cleanTop();
+        const top = dueQueue.peek();
         if (!top || top.at > now.getTime()) break;
         dueQueue.pop();
         const slot = top.item;
@@ -581,10 +573,9 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         rows.leaseUntil[slot] = leaseUntil;
         schedule(slot);
         const webhook = scopes.get(scopeOf(slot))?.get(rows.webhookId[slot] as number);
-        // The frozen request and webhook snapshot are shared; dates are copies.
+        // The headers and the webhook snapshot are shared; the body and dates are this claim's.
         const claim = toDelivery(slot, requestOf(slot)) as ClaimedDelivery;
-        // Unique within this store, which is all a lease token has to be here.
-        claim.leaseToken = `${leaseSalt}${lease}`;
+        claim.leaseToken = tokenOf(lease);
         claim.leaseUntil = new Date(leaseUntil);
         claim.webhook = webhook ? snapshot(webhook) : null;
         claimed.push(claim);
@@ -604,7 +595,6 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       const slot = leased(deliveryId, leaseToken);
       if (slot === undefined) return false;
       cancel(slot, reason, now.getTime());
-      schedule(slot);
       return true;
     },
 
@@ -713,25 +703,20 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     },
 
     async outboxSummary({ now }) {
+      // Every entry of the due queue is a pending delivery's one live entry (every change of a
+      // delivery reschedules it), so one pass over them counts and finds the next attempt.
+      const t = now.getTime();
       let due = 0;
-      let next: number | null = null;
-      const seen = new Set<number>();
-      const top = cleanTop();
-      if (top && top.at <= now.getTime()) {
-        for (const entry of dueQueue.entries()) {
-          if (entry.at > now.getTime() || seen.has(entry.item)) continue;
-          if (claimableAt(entry.item) === entry.at) {
-            seen.add(entry.item);
-            due++;
-          }
-        }
-      }
+      let next = Number.POSITIVE_INFINITY;
       for (const entry of dueQueue.entries()) {
-        const at = rows.nextAttemptAt[entry.item] as number;
-        if (!Number.isNaN(at) && claimableAt(entry.item) === entry.at && (next === null || at < next))
-          next = at;
+        if (entry.at <= t) due++;
+        next = Math.min(next, rows.nextAttemptAt[entry.item] as number);
       }
-      return { due, pending: pendingCount, nextAttemptAt: next === null ? null : new Date(next) };
+      return {
+        due,
+        pending: pendingCount,
+        nextAttemptAt: next === Number.POSITIVE_INFINITY ? null : new Date(next),
+      };
     },
   };
   return store;
