@@ -1,8 +1,9 @@
 import { ValidationError, type ValidationIssue } from '../errors.js';
-import type { Notification } from '../model.js';
 import {
   CONTROL_CHARS,
+  hasNullCharacter,
   MAX_NAME_LENGTH,
+  type Notification,
   NULL_CHARACTER_CODE,
   NULL_CHARACTER_MESSAGE,
   notificationSchema,
@@ -59,7 +60,7 @@ function walkJson(value: unknown, walk: Walk): void {
   switch (typeof value) {
     case 'string':
       walk.maxBytes += value.length * 6 + 2;
-      if (value.includes('\u0000')) report(walk, NULL_CHARACTER_MESSAGE, NULL_CHARACTER_CODE);
+      if (hasNullCharacter(value)) report(walk, NULL_CHARACTER_MESSAGE, NULL_CHARACTER_CODE);
       return;
     case 'boolean':
     case 'undefined':
@@ -107,7 +108,7 @@ function walkJson(value: unknown, walk: Walk): void {
         if (!Object.hasOwn(object, key)) continue;
         walk.maxBytes += key.length * 6 + 3;
         walk.path.push(key);
-        if (key.includes('\u0000')) report(walk, NULL_CHARACTER_MESSAGE, NULL_CHARACTER_CODE);
+        if (hasNullCharacter(key)) report(walk, NULL_CHARACTER_MESSAGE, NULL_CHARACTER_CODE);
         walkJson((object as Record<string, unknown>)[key], walk);
         walk.path.pop();
       }
