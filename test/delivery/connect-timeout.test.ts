@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSsrfGuard } from '../../src/delivery/ssrf.js';
 import { undiciTransport } from '../../src/delivery/transport-undici.js';
 import { startReceiver } from './receiver.js';
@@ -46,45 +46,61 @@ describe('connect timeout of the guarded undici connector', () => {
   });
 
   it('leaves a completed connection alone after connectTimeoutMs', async () => {
-    const rx = await startReceiver();
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    rx.route('/slow', async (_req, res) => {
-      await held; // answers only after the connect timeout has long passed
-      res.end('late');
-    });
-    const transport = undiciTransport({ ssrf: { allow: ['127.0.0.1'] }, connectTimeoutMs: 50 });
-    const pending = transport.send(request(rx.url('/slow')));
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    release();
-    const r = await pending;
-    expect(r.status).toBe(200);
-    expect(r.body).toBe('late');
-    await transport.close();
-    await rx.close();
+    // Only setTimeout and clearTimeout are faked: sockets stay real, and time passes only when
+    // the test says so, so the connect timer is shown cleared whatever the machine's speed.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const rx = await startReceiver();
+      let arrived: () => void = () => {};
+      const arrival = new Promise<void>((resolve) => {
+        arrived = resolve;
+      });
+      let answer: () => void = () => {};
+      rx.route('/slow', (_req, res) => {
+        answer = () => res.end('late');
+        arrived();
+      });
+      const transport = undiciTransport({ ssrf: { allow: ['127.0.0.1'] }, connectTimeoutMs: 50 });
+      const pending = transport.send(request(rx.url('/slow')));
+      await arrival; // connected: the request is at the receiver
+      vi.advanceTimersByTime(1_000); // 20 times the connect timeout
+      answer();
+      const r = await pending;
+      expect(r.status).toBe(200);
+      expect(r.body).toBe('late');
+      await transport.close();
+      await rx.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('reports a connection that does not complete in time as UND_ERR_CONNECT_TIMEOUT, once', async () => {
     const guard = createSsrfGuard({ allow: ['127.0.0.1'] });
-    const connect = guard.connector({ timeout: 1 });
+    const connect = guard.connector({ timeout: 50 });
+    const accepted = once(silent, 'connection') as Promise<[net.Socket]>;
     const results: string[] = [];
-    await new Promise<void>((resolve) => {
-      connect(
-        {
-          hostname: '127.0.0.1',
-          host: `127.0.0.1:${silentPort}`,
-          protocol: 'https:',
-          port: String(silentPort),
-        },
-        (...args) => {
-          const [err] = args;
-          results.push(err ? ((err as { code?: string }).code ?? err.message) : 'connected');
-          resolve();
-        },
-      );
+    let first: () => void = () => {};
+    const called = new Promise<void>((resolve) => {
+      first = resolve;
     });
+    connect(
+      {
+        hostname: '127.0.0.1',
+        host: `127.0.0.1:${silentPort}`,
+        protocol: 'https:',
+        port: String(silentPort),
+      },
+      (...args) => {
+        const [err] = args;
+        results.push(err ? ((err as { code?: string }).code ?? err.message) : 'connected');
+        first();
+      },
+    );
+    const [serverSide] = await accepted;
+    serverSide.resume(); // read to the end, so its close is seen
+    await called;
+    await once(serverSide, 'close'); // the client's socket is gone: no later callback can come
     expect(results).toEqual(['UND_ERR_CONNECT_TIMEOUT']);
   });
 });
