@@ -136,9 +136,13 @@ function nulSuite(createStore: () => Promise<Store>) {
       },
     );
 
-    it('a NUL in the webhook id of the path is an unknown webhook (404 code 2019)', async () => {
+    it('a NUL in the webhook id of the path matches no endpoint (404 code 21, as any control character)', async () => {
       const result = await talerCall(handler, 'GET', `${TALER_PATH}/a%00b`);
       expect(result.status).toBe(404);
+      expect(result.json).toMatchObject({
+        code: 21,
+        hint: 'There is no endpoint defined for the URL provided by the client.',
+      });
     });
   });
 
