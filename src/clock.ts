@@ -17,8 +17,8 @@ export interface Clock {
 }
 
 /**
- * The real clock: `Date.now()` and the global timers (unref'd, so a waiting worker never keeps
- * the process alive by itself).
+ * The real clock: `Date.now()` and the global timers, unref'd: a worker's timers never keep the
+ * process alive (a started worker does that on purpose, see its `keepAlive` option).
  *
  * @example
  * ```ts

@@ -8,10 +8,10 @@ export const MAX_IDLE_ORIGINS = 1024;
  *
  * Why not undici's `Agent`: it closes an origin's pool whenever the pool has no connection left,
  * which is after every refused connection and every idle keep-alive close. To a receiver that is
- * down, each attempt then built a new Pool and Client and left them as garbage that outlived the
- * young generation (bench/backlog, 100 000 deliveries to a refused port, two attempts each:
- * peak RSS 582 MB with the Agent, see docs/architecture.md for the figure with this).
- * Here a pool stays; past {@link MAX_IDLE_ORIGINS} origins, the oldest idle ones are closed.
+ * down, each attempt then built a new Pool and Client (bench/backlog, 100 000 deliveries to a
+ * refused port, two attempts each: 6 534 attempts/s with the Agent, 9 412 with this).
+ * Here a pool stays; past {@link MAX_IDLE_ORIGINS} origins, the idle ones created first are
+ * closed.
  */
 export class OriginPools extends Dispatcher {
   readonly #options: Pool.Options;

@@ -513,7 +513,7 @@ export function createSsrfGuard(options: SsrfOptions = {}): SsrfGuard {
           callback(error, null);
         }
       }, timeoutMs);
-      timer.unref();
+      timer.unref?.();
     };
   };
 

@@ -63,8 +63,11 @@ export interface TransportResult {
 }
 
 /**
- * Sends HTTP attempts. Implementations: {@link kyTransport} (default of `deliver()`) and
- * {@link undiciTransport} (fastest on Node; the worker's default). Test doubles may implement it too.
+ * Sends HTTP attempts. Implementations: {@link kyTransport} (default of `deliver()`),
+ * {@link undiciTransport} (fastest on Node), {@link nodeTransport} (`node:http`, for runtimes
+ * whose fetch ignores undici's dispatcher) and {@link defaultTransport} (the worker's default:
+ * the undici transport where the runtime honours it, else the node one). Test doubles may
+ * implement it too.
  *
  * @example
  * ```ts
@@ -238,7 +241,7 @@ export interface Target {
 
 /**
  * Ports of other protocols (SMTP, IRC, SSH…) that webhooks never target: the Fetch standard's
- * "bad port" list. Node's fetch refuses them, so both transports do.
+ * "bad port" list. Node's fetch refuses them, so every transport does.
  */
 const BAD_PORTS = new Set([
   1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104,

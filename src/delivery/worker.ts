@@ -244,7 +244,7 @@ export class WebhookWorker {
       throw invalidOption(
         WHERE,
         'transport',
-        'a Transport ({ name, send(request) }), e.g. undiciTransport()',
+        'a Transport ({ name, send(request) }), e.g. defaultTransport()',
         options.transport,
       );
     }

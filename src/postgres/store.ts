@@ -416,7 +416,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
   const notifySql = (condition: string) =>
     notifyOn ? `CASE WHEN ${condition} THEN pg_notify('${channel}', '') END` : 'NULL';
-  /** Tells every process's watchers of a webhook change (the row is `w`); see {@link parseSignal}. */
+  /** Tells every process's watchers of a webhook change (the row is `w`); see `parseSignal` in watcher.ts. */
   const notifyWebhookSql = (enabled: string) =>
     notifyOn
       ? `pg_notify('${channel}', json_build_object('s', w.scope, 'w', w.id, 'e', ${enabled})::text)`

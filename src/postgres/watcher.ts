@@ -105,7 +105,6 @@ export function createWatcher(
       },
       signal,
       async close() {
-        closed = true;
         for (const stop of [...stops]) await stop().catch(() => undefined);
       },
     };
