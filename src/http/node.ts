@@ -25,7 +25,7 @@ export type NodeHandler = (
   next?: (error?: unknown) => void,
 ) => Promise<void>;
 
-/** After answering early, how much unread request body we drain to keep the connection usable. */
+/** Before answering early, how much unread request body we drain to keep the connection usable. */
 const DRAIN_LIMIT = 16 * 1024 * 1024;
 /** ... and for how long, in milliseconds. */
 const DRAIN_MS = 2000;
@@ -174,6 +174,20 @@ function bodyStream(req: IncomingMessage, limit: number): ReadableStream<Uint8Ar
  */
 function discardRest(req: IncomingMessage): Promise<void> {
   if (req.complete || req.destroyed) return Promise.resolve();
+  // Once per request: a second call (the handler's `finally` after a drain that stopped at its
+  // bounds) would resume the paused request and drain as much again.
+  let draining = drains.get(req);
+  if (draining === undefined) {
+    draining = drain(req);
+    drains.set(req, draining);
+  }
+  return draining;
+}
+
+/** The drain started for each request, see {@link discardRest}. */
+const drains = new WeakMap<IncomingMessage, Promise<void>>();
+
+function drain(req: IncomingMessage): Promise<void> {
   return new Promise<void>((resolve) => {
     let drained = 0;
     const timer = setTimeout(() => {
