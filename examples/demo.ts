@@ -14,7 +14,7 @@
  * `npm run demo -- --memory` uses the in-memory store instead; `--data-dir DIR` keeps the data.
  */
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -123,6 +123,7 @@ async function main(): Promise<void> {
       () => step(`store: still initialising (${Math.round((Date.now() - opening) / 1000)} s)…`),
       3_000,
     );
+    await mkdir(dataDir, { recursive: true }); // as pgliteStore() does: --data-dir a/b/c works
     const db = await PGlite.create({ dataDir }).finally(() => clearInterval(ticker));
     closeDb = () => db.close();
     step('store: database open; migrating');

@@ -18,11 +18,16 @@ export const TOKENS: Readonly<Record<string, readonly string[]>> = {
   'demo-token-merchant': ['default', 'shop'],
 };
 
-/** Accepts `Authorization: Token <t>` (pretix) and `Bearer <t>` (Taler). */
+/**
+ * Accepts `Authorization: Token <t>` (pretix) and `Bearer <t>` (Taler). No token is
+ * `'unauthenticated'`, a token it does not know `'invalid_token'` (pretix: "Invalid token.").
+ */
 export const authorize: Authorize = ({ request, scope }) => {
   const match = /^(?:Token|Bearer) (.+)$/.exec(request.headers.get('authorization') ?? '');
-  const scopes = match?.[1] === undefined ? undefined : TOKENS[match[1]];
-  if (scopes === undefined) return 'unauthenticated';
+  if (match?.[1] === undefined) return 'unauthenticated';
+  // Own keys only: `Token toString` must not find Object.prototype.toString.
+  const scopes = Object.hasOwn(TOKENS, match[1]) ? TOKENS[match[1]] : undefined;
+  if (scopes === undefined) return 'invalid_token';
   return scopes.includes(scope);
 };
 

@@ -50,6 +50,11 @@ export async function exerciseExample({ pretix, taler }: { pretix: string; taler
   const anonymous = await request(base);
   expect(anonymous.status).toBe(401);
   expect(await anonymous.json()).toEqual({ detail: 'Authentication credentials were not provided.' });
+  const unknownToken = await request(base, { headers: { authorization: 'Token not-a-demo-token' } });
+  expect(unknownToken.status).toBe(401);
+  expect(await unknownToken.json()).toEqual({ detail: 'Invalid token.' });
+  const inherited = await request(base, { headers: { authorization: 'Token toString' } });
+  expect(inherited.status).toBe(401);
   const bad = await request(base, {
     method: 'POST',
     headers: PRETIX,

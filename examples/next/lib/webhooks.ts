@@ -23,7 +23,8 @@ const TOKENS: Readonly<Record<string, readonly string[]>> = {
 export const authorize: Authorize = ({ request, scope }) => {
   const match = /^(?:Token|Bearer) (.+)$/.exec(request.headers.get('authorization') ?? '');
   if (match?.[1] === undefined) return 'unauthenticated';
-  const scopes = TOKENS[match[1]];
+  // Own keys only: `Token toString` must not find Object.prototype.toString.
+  const scopes = Object.hasOwn(TOKENS, match[1]) ? TOKENS[match[1]] : undefined;
   if (scopes === undefined) return 'invalid_token';
   return scopes.includes(scope);
 };
