@@ -6,8 +6,7 @@
  * policy makes two attempts 10 ms apart, so the run ends with 100 000 `failed` deliveries and
  * 200 000 stored attempts, everything a memory store keeps for a backlog to a dead receiver.
  *
- * Reports: RSS after emitting, peak RSS of the whole process (the kernel's maxrss, which also
- * covers moments between samples), and the live heap after a forced collection, once with the
+ * Reports: RSS after emitting, peak RSS of the whole process (the kernel's maxrss), and the live heap after a forced collection, once with the
  * 100 000 deliveries queued and once at the end (all failed), the store still referenced.
  * Target: peak RSS under 300 MB (issue 14). Beside it, the peer: raw undici sending the same
  * 200 000 POSTs to the same refused port at the same concurrency while its process holds as
@@ -43,7 +42,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { writeHeapSnapshot } from 'node:v8';
 import { defineRetryPolicy, memoryStore, type Transport, WebhookRegistry } from '../../src/index.js';
-import { createOrderWebhooks, emitOrders } from '../shared/orders.js';
+import { BENCH_SCOPE, createOrderWebhooks, emitOrders } from '../shared/orders.js';
 
 const quick = process.argv.includes('--quick');
 const snapshot = process.argv.includes('--snapshot');
@@ -60,19 +59,16 @@ const collect = () => {
   gc?.();
 };
 
-const trace = process.argv.includes('--trace');
-let peakSampled = 0;
-let ticks = 0;
-const sampler = setInterval(() => {
-  const m = process.memoryUsage();
-  peakSampled = Math.max(peakSampled, m.rss);
-  if (trace && ++ticks % 100 === 0) {
-    const f = (b: number) => (b / MB).toFixed(0).padStart(4);
-    console.log(
-      `  [trace] rss ${f(m.rss)}  heapTotal ${f(m.heapTotal)}  heapUsed ${f(m.heapUsed)}  external ${f(m.external)}  arrayBuffers ${f(m.arrayBuffers)}  failed ${failed}  retried ${retried}`,
-    );
-  }
-}, 5);
+// --trace only: the peak is the kernel's maxrss, which no sampling can miss.
+const sampler = process.argv.includes('--trace')
+  ? setInterval(() => {
+      const m = process.memoryUsage();
+      const f = (b: number) => (b / MB).toFixed(0).padStart(4);
+      console.log(
+        `  [trace] rss ${f(m.rss)}  heapTotal ${f(m.heapTotal)}  heapUsed ${f(m.heapUsed)}  external ${f(m.external)}  arrayBuffers ${f(m.arrayBuffers)}  failed ${failed}  retried ${retried}`,
+      );
+    }, 500)
+  : undefined;
 
 /** A loopback port with nothing listening: connections to it are refused at once. */
 async function deadPort(): Promise<number> {
@@ -125,9 +121,7 @@ const refusedWithoutSocket: Transport = {
 };
 
 collect();
-const baseHeap = process.memoryUsage().heapUsed;
-const baseRss = process.memoryUsage().rss;
-const baseArrayBuffers = process.memoryUsage().arrayBuffers;
+const { heapUsed: baseHeap, rss: baseRss, arrayBuffers: baseArrayBuffers } = process.memoryUsage();
 let failed = 0;
 let retried = 0;
 const unavailable = process.argv.includes('--unavailable');
@@ -171,8 +165,8 @@ await worker.stop();
 clearInterval(sampler);
 
 const summary = await store.outboxSummary({ now: new Date() });
-const sample = await registry.deliveries('bench', 1, { pageSize: 1 });
-const sampleAttempts = sample.items[0] ? await registry.attempts('bench', sample.items[0].id) : undefined;
+const sample = await registry.deliveries(BENCH_SCOPE, 1, { pageSize: 1 });
+const sampleAttempts = sample.items[0] ? await registry.attempts(BENCH_SCOPE, sample.items[0].id) : undefined;
 if (retried !== N || summary.pending !== 0 || sampleAttempts?.count !== 2) {
   throw new Error(
     `expected ${N} retries, nothing pending and 2 attempts per delivery; got ${retried}, ${summary.pending}, ${sampleAttempts?.count}`,
@@ -181,8 +175,7 @@ if (retried !== N || summary.pending !== 0 || sampleAttempts?.count !== 2) {
 collect();
 const liveHeap = process.memoryUsage().heapUsed;
 const endRss = process.memoryUsage().rss;
-const maxRss = process.resourceUsage().maxRSS * 1024; // kilobytes on Linux and macOS
-const peak = Math.max(maxRss, peakSampled);
+const peak = process.resourceUsage().maxRSS * 1024; // kilobytes on Linux and macOS
 if (snapshot)
   console.log(`  heap snapshot written to ${writeHeapSnapshot(`backlog-${process.pid}.heapsnapshot`)}`);
 
