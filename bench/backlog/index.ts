@@ -6,8 +6,9 @@
  * policy makes two attempts 10 ms apart, so the run ends with 100 000 `failed` deliveries and
  * 200 000 stored attempts, everything a memory store keeps for a backlog to a dead receiver.
  *
- * Reports: RSS after emitting, peak RSS of the whole process (the kernel's maxrss), and the live heap after a forced collection, once with the
- * 100 000 deliveries queued and once at the end (all failed), the store still referenced.
+ * Reports: RSS after emitting, peak RSS of the whole process (the kernel's maxrss), and the
+ * live heap after a forced collection, once with the 100 000 deliveries queued and once at the
+ * end (all failed), the store still referenced.
  * Target: peak RSS under 300 MB (issue 14). Beside it, the peer: raw undici sending the same
  * 200 000 POSTs to the same refused port at the same concurrency while its process holds as
  * much memory as the store did (peer-undici.ts, its own process, the same loader), so the
