@@ -193,11 +193,10 @@ export class WebhookWorker {
    * of webhook changes): their webhook is read again just before sending.
    */
   readonly #unverified = new Set<ClaimedDelivery>();
-  /** Bumped by every revocation (a webhook disabled or removed) this worker hears of. */
-  #revocations = 0;
-  /** Webhook key → #revocations at its revocation and why, kept while a claim call is in flight. */
-  readonly #revokedAt = new Map<string, { at: number; reason: string }>();
-  #claimsInFlight = 0;
+  /** Webhook key → why, for each revocation heard while the claim call is in flight (see #tick). */
+  readonly #revokedWhileClaiming = new Map<string, string>();
+  /** A claim call is in flight (#tick makes one at a time). */
+  #claiming = false;
   /** Cancellations of parked claims whose webhook was disabled or removed. */
   readonly #chores = new Set<Promise<void>>();
   /** True while the tick starts the claims it just got (their snapshot is as fresh as any read). */
@@ -391,8 +390,7 @@ export class WebhookWorker {
    */
   #revoke(scope: string, webhookId: number, reason: string): void {
     const key = `${scope}\u0000${webhookId}`;
-    this.#revocations += 1;
-    if (this.#claimsInFlight > 0) this.#revokedAt.set(key, { at: this.#revocations, reason });
+    if (this.#claiming) this.#revokedWhileClaiming.set(key, reason);
     const dropped = this.#waiting.get(key) ?? [];
     if (dropped.length > 0) {
       this.#waiting.delete(key);
@@ -548,14 +546,14 @@ export class WebhookWorker {
         const limit = this.#concurrency;
         if (2 * this.#concurrency - held < limit) break;
         const now = new Date(this.#clock.now());
-        const revocations = this.#revocations;
         const epoch = this.#watchEpoch;
         let claims: ClaimedDelivery[];
-        this.#claimsInFlight += 1;
+        this.#revokedWhileClaiming.clear(); // left over if the last claim call failed
+        this.#claiming = true;
         try {
           claims = await this.#claimer.claim({ limit, leaseMs: this.#leaseMs, now, group: this.#clock });
         } finally {
-          this.#claimsInFlight -= 1;
+          this.#claiming = false;
         }
         this.#failures = 0;
         if (!this.#running) {
@@ -563,8 +561,10 @@ export class WebhookWorker {
           await Promise.all(claims.map((claim) => this.#release(claim)));
           break;
         }
-        if (revocations !== this.#revocations) claims = this.#dropRevoked(claims, revocations);
-        if (this.#claimsInFlight === 0) this.#revokedAt.clear();
+        if (this.#revokedWhileClaiming.size > 0) {
+          claims = this.#dropRevoked(claims);
+          this.#revokedWhileClaiming.clear();
+        }
         // Without a live watch all along, a webhook change since the claim could go unheard:
         // what waits is checked again before sending (what starts now is as fresh as a read).
         if (!this.#watchLive || epoch !== this.#watchEpoch)
@@ -662,12 +662,12 @@ export class WebhookWorker {
     }
   }
 
-  /** Cancels the claims (of a claim call that started before `since`) whose webhook was revoked meanwhile. */
-  #dropRevoked(claims: ClaimedDelivery[], since: number): ClaimedDelivery[] {
+  /** Cancels the claims whose webhook was revoked while the claim call was in flight. */
+  #dropRevoked(claims: ClaimedDelivery[]): ClaimedDelivery[] {
     return claims.filter((claim) => {
-      const revoked = this.#revokedAt.get(`${claim.scope}\u0000${claim.webhookId}`);
-      if (revoked === undefined || revoked.at <= since) return true;
-      this.#cancel(claim, revoked.reason);
+      const reason = this.#revokedWhileClaiming.get(`${claim.scope}\u0000${claim.webhookId}`);
+      if (reason === undefined) return true;
+      this.#cancel(claim, reason);
       return false;
     });
   }
