@@ -110,8 +110,8 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
   return v;
 }
 
-/** A positive number of milliseconds, or `Infinity` where that turns a limit off. */
-function positiveMs(value: number | undefined, fallback: number, name: string): number {
+/** A positive number (milliseconds or a count), or `Infinity` where that turns a limit off. */
+function positiveOrInfinity(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || Number.isNaN(v) || v <= 0) {
     throw invalidOption(WHERE, name, 'a positive number (or Infinity to turn it off)', value);
@@ -120,6 +120,9 @@ function positiveMs(value: number | undefined, fallback: number, name: string): 
 }
 
 const WHERE = 'registry.worker()';
+
+/** The key of a webhook in the worker's maps: its scope and id. */
+const webhookKey = (scope: string, webhookId: number): string => `${scope}\u0000${webhookId}`;
 
 /** Watch retry delays: 100 ms doubling up to 30 s. */
 const WATCH_RETRY_MIN_MS = 100;
@@ -251,18 +254,18 @@ export class WebhookWorker {
       options.autoDisable === false
         ? false
         : {
-            afterConsecutiveFailures: positiveMs(
+            afterConsecutiveFailures: positiveOrInfinity(
               options.autoDisable?.afterConsecutiveFailures,
               10,
               'autoDisable.afterConsecutiveFailures',
             ),
-            afterFailingForMs: positiveMs(
+            afterFailingForMs: positiveOrInfinity(
               options.autoDisable?.afterFailingForMs,
               5 * DAY_MS,
               'autoDisable.afterFailingForMs',
             ),
           };
-    this.#retentionMs = positiveMs(options.attemptRetentionMs, 30 * DAY_MS, 'attemptRetentionMs');
+    this.#retentionMs = positiveOrInfinity(options.attemptRetentionMs, 30 * DAY_MS, 'attemptRetentionMs');
     if (options.random !== undefined && typeof options.random !== 'function') {
       throw invalidOption(WHERE, 'random', 'a function returning numbers in [0, 1)', options.random);
     }
@@ -389,7 +392,7 @@ export class WebhookWorker {
    * finish and are recorded), and a claim call in flight drops its deliveries when it returns.
    */
   #revoke(scope: string, webhookId: number, reason: string): void {
-    const key = `${scope}\u0000${webhookId}`;
+    const key = webhookKey(scope, webhookId);
     if (this.#claiming) this.#revokedWhileClaiming.set(key, reason);
     const dropped = this.#waiting.get(key) ?? [];
     if (dropped.length > 0) {
@@ -609,7 +612,7 @@ export class WebhookWorker {
 
   /** Starts `claim`, parks it behind its webhook's busy slots, or gives it back (a promise then). */
   #dispatch(claim: ClaimedDelivery): Promise<unknown> | undefined {
-    const key = `${claim.scope}\u0000${claim.webhookId}`;
+    const key = webhookKey(claim.scope, claim.webhookId);
     const busy = this.#perWebhookInFlight.get(key) ?? 0;
     if (busy >= this.#perWebhook) {
       const waiting = this.#waiting.get(key) ?? [];
@@ -665,7 +668,7 @@ export class WebhookWorker {
   /** Cancels the claims whose webhook was revoked while the claim call was in flight. */
   #dropRevoked(claims: ClaimedDelivery[]): ClaimedDelivery[] {
     return claims.filter((claim) => {
-      const reason = this.#revokedWhileClaiming.get(`${claim.scope}\u0000${claim.webhookId}`);
+      const reason = this.#revokedWhileClaiming.get(webhookKey(claim.scope, claim.webhookId));
       if (reason === undefined) return true;
       this.#cancel(claim, reason);
       return false;
@@ -804,7 +807,8 @@ export class WebhookWorker {
   async #disable(webhook: WebhookRecord, reason: 'gone' | 'failing'): Promise<void> {
     try {
       await this.#host.disableForWorker(webhook, reason);
-      // Stores with a watch have told us already; this covers those without one.
+      // A store with a watch may have told us already (PostgreSQL's NOTIFY comes later); this
+      // covers stores without one.
       this.#revoke(webhook.scope, webhook.id, 'webhook disabled');
       this.#emit('webhook.disabled', { scope: webhook.scope, webhookId: webhook.id, reason });
     } catch (error) {
