@@ -1,4 +1,5 @@
 import { HooklineError } from '../errors.js';
+import { DUE_SIGNAL, signalAll } from '../storage/signals.js';
 import type { StoreSignal } from '../storage/types.js';
 import {
   isNotificationClient,
@@ -24,7 +25,6 @@ export interface Watcher {
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 5_000;
 
-const DUE: StoreSignal = Object.freeze({ type: 'due' });
 const RESTORED: StoreSignal = Object.freeze({ type: 'restored' });
 
 /**
@@ -33,7 +33,7 @@ const RESTORED: StoreSignal = Object.freeze({ type: 'restored' });
  * (another program's payload on the channel) counts as a wake-up, which is always safe.
  */
 export function parseSignal(payload: string | undefined): StoreSignal {
-  if (!payload) return DUE;
+  if (!payload) return DUE_SIGNAL;
   try {
     const value: unknown = JSON.parse(payload);
     if (typeof value === 'object' && value !== null) {
@@ -51,17 +51,7 @@ export function parseSignal(payload: string | undefined): StoreSignal {
   } catch {
     // not ours: a wake-up
   }
-  return DUE;
-}
-
-function callAll(listeners: Iterable<(signal: StoreSignal) => void>, signal: StoreSignal): void {
-  for (const listener of listeners) {
-    try {
-      listener(signal);
-    } catch {
-      // A listener's failure must not stop the others.
-    }
-  }
+  return DUE_SIGNAL;
 }
 
 /**
@@ -79,7 +69,7 @@ export function createWatcher(
 ): Watcher {
   const listeners = new Set<(signal: StoreSignal) => void>();
   let closed = false;
-  const signal = (s: StoreSignal) => callAll(listeners, s);
+  const signal = (s: StoreSignal) => signalAll(listeners, s);
 
   if (!connect && isPGlite(db)) {
     const pglite = db;

@@ -17,6 +17,7 @@ import {
   StringTable,
   stateCode,
 } from './memory-tables.js';
+import { DUE_SIGNAL, signalAll } from './signals.js';
 import type {
   ClaimedDelivery,
   RecordAttemptInput,
@@ -45,8 +46,6 @@ function copyWebhook(r: WebhookRecord): WebhookRecord {
   copy.updatedAt = new Date(r.updatedAt.getTime());
   return copy;
 }
-
-const DUE: StoreSignal = Object.freeze({ type: 'due' });
 
 /** The health of a webhook whose last attempt succeeded: shared, as most records return it. */
 const HEALTHY: WebhookHealth = Object.freeze({ failingSince: null, consecutiveFailures: 0 });
@@ -246,18 +245,11 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   };
   const listeners = new Set<(signal: StoreSignal) => void>();
   const wake = () => {
-    for (const listener of listeners) queueMicrotask(() => listener(DUE));
+    for (const listener of listeners) queueMicrotask(() => listener(DUE_SIGNAL));
   };
   /** Tells watchers of a webhook change at once, before the write's promise resolves. */
   const webhookChanged = (scope: string, webhookId: number, enabled: boolean | null) => {
-    const signal: StoreSignal = { type: 'webhook', scope, webhookId, enabled };
-    for (const listener of listeners) {
-      try {
-        listener(signal);
-      } catch {
-        // A listener's failure must not stop the write or the other listeners.
-      }
-    }
+    signalAll(listeners, { type: 'webhook', scope, webhookId, enabled });
   };
 
   const scopeOf = (slot: number): string => strings.text(rows.scope[slot] as number);
