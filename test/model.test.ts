@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError, type ValidationIssue } from '../src/errors.js';
+import { ValidationError } from '../src/errors.js';
 import {
   NULL_CHARACTER_CODE,
   NULL_CHARACTER_MESSAGE,
@@ -9,6 +9,7 @@ import {
   webhookPatchSchema,
 } from '../src/model.js';
 import { WebhookRegistry } from '../src/registry/registry.js';
+import { nulIssue, validationIssues } from './helpers/errors.js';
 
 const VALID: WebhookInput = { url: 'https://receiver.example/hook', eventTypes: ['order.paid'] };
 const NUL = '\u0000';
@@ -23,22 +24,6 @@ const NUL_FIELDS: [string, WebhookInput, (string | number)[]][] = [
   ['bodyTemplate', { ...VALID, bodyTemplate: `{"a":"${NUL}"}` }, ['bodyTemplate']],
   ['comment', { ...VALID, comment: `hello${NUL}world` }, ['comment']],
 ];
-
-const nulIssue = (path: (string | number)[]): ValidationIssue => ({
-  path,
-  code: NULL_CHARACTER_CODE,
-  message: NULL_CHARACTER_MESSAGE,
-});
-
-async function issuesOf(action: () => Promise<unknown>): Promise<ValidationIssue[]> {
-  try {
-    await action();
-  } catch (error) {
-    if (error instanceof ValidationError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 describe('model: NUL (U+0000) in webhook text fields', () => {
   it('the message is DRF’s and the code is stable', () => {
@@ -58,15 +43,17 @@ describe('model: NUL (U+0000) in webhook text fields', () => {
     'create, replace and update refuse a NUL in %s with one null_character issue',
     async (_name, input, path) => {
       const registry = new WebhookRegistry();
-      expect(await issuesOf(() => registry.create('acme', input))).toEqual([nulIssue(path)]);
+      expect(await validationIssues(() => registry.create('acme', input))).toEqual([nulIssue(path)]);
       const hook = await registry.create('acme', VALID);
-      expect(await issuesOf(() => registry.replace('acme', hook.id, input))).toEqual([nulIssue(path)]);
+      expect(await validationIssues(() => registry.replace('acme', hook.id, input))).toEqual([
+        nulIssue(path),
+      ]);
       const field = path[0] as keyof WebhookInput;
       const patch =
         field === 'limitEvents'
           ? { allEvents: false, limitEvents: input.limitEvents }
           : { [field]: input[field] };
-      expect(await issuesOf(() => registry.update('acme', hook.id, patch))).toEqual([nulIssue(path)]);
+      expect(await validationIssues(() => registry.update('acme', hook.id, patch))).toEqual([nulIssue(path)]);
       // Nothing was stored or changed.
       expect((await registry.list('acme')).items).toEqual([hook]);
     },
@@ -74,7 +61,7 @@ describe('model: NUL (U+0000) in webhook text fields', () => {
 
   it('a NUL is reported as null_character, not also as a control character', async () => {
     const registry = new WebhookRegistry();
-    expect(await issuesOf(() => registry.create(`ac${NUL}me`, VALID))).toEqual([nulIssue(['scope'])]);
+    expect(await validationIssues(() => registry.create(`ac${NUL}me`, VALID))).toEqual([nulIssue(['scope'])]);
   });
 
   it('eventExists is never asked about a slug with a NUL', async () => {

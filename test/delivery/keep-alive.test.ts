@@ -1,13 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import {
-  HooklineError,
-  memoryStore,
-  type Transport,
-  WebhookRegistry,
-  type WorkerOptions,
-} from '../../src/index.js';
+import { memoryStore, type Transport, WebhookRegistry, type WorkerOptions } from '../../src/index.js';
+import { thrownBy } from '../helpers/errors.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/keep-alive.ts', import.meta.url));
 
@@ -58,15 +53,9 @@ describe('worker options are checked', () => {
     ],
     ['a transport without send', { transport: { name: 'x' } as unknown as Transport }, /transport/],
   ])('%s is an invalid_option error naming the option', (_name, options, message) => {
-    let caught: unknown;
-    try {
-      registry.worker(options);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(HooklineError);
-    expect(caught).toMatchObject({ code: 'invalid_option' });
-    expect((caught as Error).message).toMatch(message);
+    const error = thrownBy(() => registry.worker(options));
+    expect(error.code).toBe('invalid_option');
+    expect(error.message).toMatch(message);
   });
 
   it('accepts Infinity to turn an auto-disable threshold off', () => {

@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { defaultTransport } from '../../src/delivery/transport-default.js';
 import { kyTransport } from '../../src/delivery/transport-ky.js';
 import { createGuardedAgent, undiciTransport } from '../../src/delivery/transport-undici.js';
-import { HooklineError } from '../../src/errors.js';
+import { thrownBy } from '../helpers/errors.js';
 import { transportConformance } from './transport-conformance.js';
 
 vi.mock('../../src/delivery/runtime.js', async (importOriginal) => ({
@@ -24,15 +24,9 @@ describe('where undici has no dispatcher API (Bun)', () => {
 
   it('undiciTransport() and createGuardedAgent() refuse with transport_unsupported instead of guarding nothing', () => {
     for (const make of [() => undiciTransport(), () => createGuardedAgent()]) {
-      let thrown: unknown;
-      try {
-        make();
-      } catch (err) {
-        thrown = err;
-      }
-      expect(thrown).toBeInstanceOf(HooklineError);
-      expect((thrown as HooklineError).code).toBe('transport_unsupported');
-      expect((thrown as HooklineError).message).toMatch(/no dispatcher API.*nodeTransport\(\)/);
+      const error = thrownBy(make);
+      expect(error.code).toBe('transport_unsupported');
+      expect(error.message).toMatch(/no dispatcher API.*nodeTransport\(\)/);
     }
   });
 

@@ -1,6 +1,5 @@
 /** Bad options of the HTTP layer are HooklineError invalid_option naming the option. */
 import { describe, expect, it } from 'vitest';
-import { HooklineError } from '../../src/errors.js';
 import {
   combineHandlers,
   type FetchHandler,
@@ -11,17 +10,8 @@ import {
   toNodeHandler,
 } from '../../src/http/index.js';
 import { WebhookRegistry } from '../../src/index.js';
+import { thrownBy } from '../helpers/errors.js';
 import { authorize } from './helpers.js';
-
-function optionError(build: () => unknown): HooklineError {
-  try {
-    build();
-  } catch (error) {
-    if (error instanceof HooklineError) return error;
-    throw new Error(`expected a HooklineError, got ${String(error)}`);
-  }
-  throw new Error('expected a HooklineError, nothing was thrown');
-}
 
 const registry = new WebhookRegistry();
 type AnyOptions = Record<string, unknown>;
@@ -33,7 +23,7 @@ describe('http options: invalid_option', () => {
     ['pretixHandler', pretix],
     ['talerHandler', taler],
   ] as const)('%s without authorize names the option and what it must be', (name, build) => {
-    const error = optionError(build({}));
+    const error = thrownBy(build({}));
     expect(error.code).toBe('invalid_option');
     expect(error.message).toBe(
       `${name}(): option "authorize" must be a function ({ request, scope, permission }) => true | false | 'unauthenticated' | 'invalid_token' (it is required); got nothing (the option is missing).`,
@@ -53,14 +43,14 @@ describe('http options: invalid_option', () => {
     ['basePath', { authorize, basePath: 42 }],
   ])('both dialects: option %s', (option, options) => {
     for (const build of [pretix, taler]) {
-      const error = optionError(build(options as AnyOptions));
+      const error = thrownBy(build(options as AnyOptions));
       expect(error.code).toBe('invalid_option');
       expect(error.message).toContain(`option "${option}" must be`);
     }
   });
 
   it('pretix: readWriteSplit must be a boolean', () => {
-    const error = optionError(pretix({ authorize, readWriteSplit: 'yes' }));
+    const error = thrownBy(pretix({ authorize, readWriteSplit: 'yes' }));
     expect(error.message).toBe(
       'pretixHandler(): option "readWriteSplit" must be `true` or `false`; got string "yes".',
     );
@@ -68,7 +58,7 @@ describe('http options: invalid_option', () => {
 
   it('Taler: defaultScope must be a scope name', () => {
     for (const defaultScope of ['', 'a\u0000b', 7, 'x'.repeat(201)]) {
-      const error = optionError(taler({ authorize, defaultScope }));
+      const error = thrownBy(taler({ authorize, defaultScope }));
       expect(error.code).toBe('invalid_option');
       expect(error.message).toContain('option "defaultScope" must be a scope name');
     }
@@ -84,12 +74,10 @@ describe('http options: invalid_option', () => {
   });
 
   it('combineHandlers needs at least one function', () => {
-    expect(optionError(() => combineHandlers()).message).toBe(
+    expect(thrownBy(() => combineHandlers()).message).toBe(
       'combineHandlers(): option "handlers" must be at least one Fetch handler; got nothing (the option is missing).',
     );
-    const error = optionError(() =>
-      combineHandlers(pretixHandler(registry, { authorize }), {} as FetchHandler),
-    );
+    const error = thrownBy(() => combineHandlers(pretixHandler(registry, { authorize }), {} as FetchHandler));
     expect(error.code).toBe('invalid_option');
     expect(error.message).toContain(
       'option "handlers[1]" must be a Fetch handler (a function); got an object.',
@@ -97,16 +85,16 @@ describe('http options: invalid_option', () => {
   });
 
   it('toNodeHandler checks the handler and maxBodyBytes', () => {
-    expect(optionError(() => toNodeHandler('nope' as unknown as FetchHandler)).code).toBe('invalid_option');
+    expect(thrownBy(() => toNodeHandler('nope' as unknown as FetchHandler)).code).toBe('invalid_option');
     const handler = pretixHandler(registry, { authorize });
-    const error = optionError(() => toNodeHandler(handler, { maxBodyBytes: Number.NaN }));
+    const error = thrownBy(() => toNodeHandler(handler, { maxBodyBytes: Number.NaN }));
     expect(error.message).toBe(
       'toNodeHandler(): option "maxBodyBytes" must be a non-negative integer (bytes); got number NaN.',
     );
   });
 
   it('the OpenAPI builders check their options', () => {
-    expect(optionError(() => pretixOpenApi({ basePath: 1 } as never)).code).toBe('invalid_option');
-    expect(optionError(() => talerOpenApi({ defaultScope: false } as never)).code).toBe('invalid_option');
+    expect(thrownBy(() => pretixOpenApi({ basePath: 1 } as never)).code).toBe('invalid_option');
+    expect(thrownBy(() => talerOpenApi({ defaultScope: false } as never)).code).toBe('invalid_option');
   });
 });

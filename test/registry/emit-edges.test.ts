@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError, type ValidationIssue } from '../../src/errors.js';
-import { type Notification, NULL_CHARACTER_CODE, NULL_CHARACTER_MESSAGE } from '../../src/model.js';
+import { ValidationError } from '../../src/errors.js';
+import type { Notification } from '../../src/model.js';
 import { MAX_DATA_DEPTH, parseNotification } from '../../src/registry/notification.js';
 import { WebhookRegistry } from '../../src/registry/registry.js';
+import { nulIssue, validationIssues } from '../helpers/errors.js';
 
 const NUL = '\u0000';
 
@@ -24,21 +25,8 @@ async function registryWithHook(): Promise<WebhookRegistry> {
   return registry;
 }
 
-async function emitIssues(registry: WebhookRegistry, notification: Notification): Promise<ValidationIssue[]> {
-  try {
-    await registry.emit(notification);
-  } catch (error) {
-    if (error instanceof ValidationError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
-}
-
-const nulIssue = (path: (string | number)[]): ValidationIssue => ({
-  path,
-  code: NULL_CHARACTER_CODE,
-  message: NULL_CHARACTER_MESSAGE,
-});
+const emitIssues = (registry: WebhookRegistry, notification: Notification) =>
+  validationIssues(() => registry.emit(notification));
 
 describe('emit(): NUL anywhere in a notification', () => {
   const cases: [string, Record<string, unknown>, (string | number)[]][] = [

@@ -1,18 +1,12 @@
 /** WebhookRegistry constructor options: a mistake is a HooklineError invalid_option at once. */
 import { describe, expect, it } from 'vitest';
-import { HooklineError } from '../../src/errors.js';
 import { memoryStore, retryPolicies, WebhookRegistry, type WebhookRegistryOptions } from '../../src/index.js';
 import { pretixCatalog } from '../../src/matching/index.js';
+import { thrownBy } from '../helpers/errors.js';
 
-function optionError(options: unknown): HooklineError {
-  try {
-    new WebhookRegistry(options as WebhookRegistryOptions);
-  } catch (error) {
-    if (error instanceof HooklineError) return error;
-    throw new Error(`expected a HooklineError, got ${String(error)}`);
-  }
-  throw new Error('expected a HooklineError, nothing was thrown');
-}
+/** The HooklineError `new WebhookRegistry(options)` throws. */
+const optionError = (options: unknown) =>
+  thrownBy(() => new WebhookRegistry(options as WebhookRegistryOptions));
 
 describe('new WebhookRegistry(): invalid_option', () => {
   it.each([

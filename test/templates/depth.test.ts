@@ -11,6 +11,7 @@ import {
   renderTemplate,
   validateTemplate,
 } from '../../src/templates/index.js';
+import { thrownBy } from '../helpers/errors.js';
 
 const sections = (levels: number, open = '#') => `${`{{${open}a}}`.repeat(levels)}${'{{/a}}'.repeat(levels)}`;
 
@@ -20,17 +21,11 @@ describe('templates: section depth', () => {
   });
 
   it.each([MAX_SECTION_DEPTH + 1, 5_000, 50_000])('refuses %i nested sections with a position', (levels) => {
-    let error: unknown;
-    try {
-      compileTemplate(sections(levels));
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(TemplateError);
-    expect((error as TemplateError).code).toBe('template_invalid');
-    expect((error as TemplateError).message).toContain(`nested more than ${MAX_SECTION_DEPTH} deep`);
+    const error = thrownBy(() => compileTemplate(sections(levels)), TemplateError);
+    expect(error.code).toBe('template_invalid');
+    expect(error.message).toContain(`nested more than ${MAX_SECTION_DEPTH} deep`);
     // The 257th opening tag, 6 characters each.
-    expect((error as TemplateError).position).toEqual({
+    expect(error.position).toEqual({
       offset: MAX_SECTION_DEPTH * 6,
       line: 1,
       column: MAX_SECTION_DEPTH * 6 + 1,

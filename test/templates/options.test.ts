@@ -1,6 +1,5 @@
 /** Template functions: an unknown option value is a HooklineError invalid_option, not a silent default. */
 import { describe, expect, it } from 'vitest';
-import { HooklineError } from '../../src/errors.js';
 import {
   defaultPayload,
   renderHeaders,
@@ -9,16 +8,7 @@ import {
   validateTemplate,
   validateWebhookTemplates,
 } from '../../src/templates/index.js';
-
-function optionError(run: () => unknown): HooklineError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HooklineError) return error;
-    throw new Error(`expected a HooklineError, got ${String(error)}`);
-  }
-  throw new Error('expected a HooklineError, nothing was thrown');
-}
+import { thrownBy } from '../helpers/errors.js';
 
 const WEBHOOK = {
   url: 'https://receiver.example/h',
@@ -31,12 +21,12 @@ const NOTIFICATION = { scope: 'acme', type: 'x', data: { a: '<b>' } };
 
 describe('templates: invalid_option', () => {
   it('renderTemplate and renderHeaders refuse an unknown escape', () => {
-    const error = optionError(() => renderTemplate('{{a}}', {}, { escape: 'xml' as never }));
+    const error = thrownBy(() => renderTemplate('{{a}}', {}, { escape: 'xml' as never }));
     expect(error.code).toBe('invalid_option');
     expect(error.message).toBe(
       `renderTemplate(): option "escape" must be 'html' or 'json'; got string "xml".`,
     );
-    expect(optionError(() => renderHeaders('X-A: 1', {}, { escape: 'JSON' as never })).code).toBe(
+    expect(thrownBy(() => renderHeaders('X-A: 1', {}, { escape: 'JSON' as never })).code).toBe(
       'invalid_option',
     );
   });
@@ -48,13 +38,13 @@ describe('templates: invalid_option', () => {
     ['maxTemplateBytes', { notificationId: 'n', maxTemplateBytes: 0 }],
     ['now', { notificationId: 'n', now: '2026-01-01' }],
   ])('renderRequest: option %s', (option, options) => {
-    const error = optionError(() => renderRequest(WEBHOOK, NOTIFICATION, options as never));
+    const error = thrownBy(() => renderRequest(WEBHOOK, NOTIFICATION, options as never));
     expect(error.code).toBe('invalid_option');
     expect(error.message).toContain(`renderRequest(): option "${option}" must be`);
   });
 
   it('a webhook whose stored templateEscape is unknown is refused too', () => {
-    const error = optionError(() =>
+    const error = thrownBy(() =>
       renderRequest({ ...WEBHOOK, templateEscape: 'none' as never }, NOTIFICATION, { notificationId: 'n' }),
     );
     expect(error.code).toBe('invalid_option');
@@ -62,20 +52,20 @@ describe('templates: invalid_option', () => {
 
   it('defaultPayload checks style and notificationId', () => {
     expect(
-      optionError(() => defaultPayload(NOTIFICATION, { notificationId: 'n', style: 'x' as never })).code,
+      thrownBy(() => defaultPayload(NOTIFICATION, { notificationId: 'n', style: 'x' as never })).code,
     ).toBe('invalid_option');
-    expect(optionError(() => defaultPayload(NOTIFICATION, {} as never)).code).toBe('invalid_option');
+    expect(thrownBy(() => defaultPayload(NOTIFICATION, {} as never)).code).toBe('invalid_option');
   });
 
   it('validateTemplate checks field, maxBytes and kind; validateWebhookTemplates maxBytes', () => {
-    expect(optionError(() => validateTemplate('x', {} as never)).message).toContain('option "field"');
-    expect(optionError(() => validateTemplate('x', { field: 'b', maxBytes: -1 })).message).toContain(
+    expect(thrownBy(() => validateTemplate('x', {} as never)).message).toContain('option "field"');
+    expect(thrownBy(() => validateTemplate('x', { field: 'b', maxBytes: -1 })).message).toContain(
       'option "maxBytes"',
     );
-    expect(
-      optionError(() => validateTemplate('x', { field: 'b', kind: 'header' as never })).message,
-    ).toContain('option "kind"');
-    expect(optionError(() => validateWebhookTemplates({ bodyTemplate: 'x' }, { maxBytes: 0 })).code).toBe(
+    expect(thrownBy(() => validateTemplate('x', { field: 'b', kind: 'header' as never })).message).toContain(
+      'option "kind"',
+    );
+    expect(thrownBy(() => validateWebhookTemplates({ bodyTemplate: 'x' }, { maxBytes: 0 })).code).toBe(
       'invalid_option',
     );
   });
