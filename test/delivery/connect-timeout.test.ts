@@ -4,11 +4,11 @@
  * never completes, and a connection that does complete must not be cut later.
  */
 import { once } from 'node:events';
-import net, { type AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSsrfGuard } from '../../src/delivery/ssrf.js';
 import { undiciTransport } from '../../src/delivery/transport-undici.js';
-import { startReceiver } from './receiver.js';
+import { type SilentServer, startReceiver, startSilentServer } from './receiver.js';
 
 const request = (url: string) => ({
   url,
@@ -20,21 +20,14 @@ const request = (url: string) => ({
 });
 
 describe('connect timeout of the guarded undici connector', () => {
-  let silent: net.Server;
+  // Accepts TCP connections and never answers the TLS handshake: the connection never completes.
+  let silent: SilentServer;
   let silentPort: number;
-  const sockets: net.Socket[] = [];
   beforeAll(async () => {
-    // Accepts TCP connections and never answers the TLS handshake: the connection never completes.
-    silent = net.createServer((socket) => sockets.push(socket));
-    silent.listen(0, '127.0.0.1');
-    await once(silent, 'listening');
-    silentPort = (silent.address() as AddressInfo).port;
+    silent = await startSilentServer();
+    silentPort = silent.port;
   });
-  afterAll(async () => {
-    for (const s of sockets) s.destroy();
-    silent.close();
-    await once(silent, 'close');
-  });
+  afterAll(() => silent.close());
 
   it('fails an attempt whose TLS handshake never completes at connectTimeoutMs', async () => {
     const transport = undiciTransport({ ssrf: { allow: ['127.0.0.1'] }, connectTimeoutMs: 100 });
@@ -78,7 +71,7 @@ describe('connect timeout of the guarded undici connector', () => {
   it('reports a connection that does not complete in time as UND_ERR_CONNECT_TIMEOUT, once', async () => {
     const guard = createSsrfGuard({ allow: ['127.0.0.1'] });
     const connect = guard.connector({ timeout: 50 });
-    const accepted = once(silent, 'connection') as Promise<[net.Socket]>;
+    const accepted = once(silent.server, 'connection') as Promise<[Socket]>;
     const results: string[] = [];
     let first: () => void = () => {};
     const called = new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import ky from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,13 @@ import { defaultTransport } from '../../src/delivery/transport-default.js';
 import { kyTransport } from '../../src/delivery/transport-ky.js';
 import { createGuardedFetch, nodeTransport } from '../../src/delivery/transport-node.js';
 import { fetchIgnoringDispatcher } from './fetch-ignoring-dispatcher.js';
-import { closedPort, type Receiver, startReceiver } from './receiver.js';
+import {
+  closedPort,
+  type Receiver,
+  type SilentServer,
+  startReceiver,
+  startSilentServer,
+} from './receiver.js';
 import { request } from './transport-conformance.js';
 
 const CERT = readFileSync(new URL('./fixtures/tls-cert.pem', import.meta.url), 'utf8');
@@ -137,9 +143,8 @@ describe('nodeTransport over TLS', () => {
   let server: https.Server;
   let port: number;
   const seen: { servername: string | false | null | undefined; host: string | undefined }[] = [];
-  let silent: net.Server;
+  let silent: SilentServer;
   let silentPort: number;
-  const silentSockets: net.Socket[] = [];
 
   beforeAll(async () => {
     server = https.createServer({ key: KEY, cert: CERT }, (req, res) => {
@@ -151,17 +156,13 @@ describe('nodeTransport over TLS', () => {
     await once(server, 'listening');
     port = (server.address() as AddressInfo).port;
     // Accepts TCP connections and never answers the TLS handshake.
-    silent = net.createServer((socket) => silentSockets.push(socket));
-    silent.listen(0, '127.0.0.1');
-    await once(silent, 'listening');
-    silentPort = (silent.address() as AddressInfo).port;
+    silent = await startSilentServer();
+    silentPort = silent.port;
   });
   afterAll(async () => {
     server.closeAllConnections();
     server.close();
-    for (const socket of silentSockets) socket.destroy();
-    silent.close();
-    await Promise.all([once(server, 'close'), once(silent, 'close')]);
+    await Promise.all([once(server, 'close'), silent.close()]);
   });
 
   const lookup = fakeResolver({ 'hooks.example': ['127.0.0.1'], 'other.example': ['127.0.0.1'] });
