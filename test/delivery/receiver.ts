@@ -94,3 +94,38 @@ export async function startSilentServer(): Promise<SilentServer> {
     },
   };
 }
+
+/** The requests to one path of a receiver, held unanswered until the test answers them. */
+export interface HeldRequests {
+  /** The path's URL. */
+  url: string;
+  /** How many requests reached the path so far (held or answered). */
+  hits(): number;
+  /** Resolves once `n` requests are held. */
+  until(n: number): Promise<void>;
+  /** Answers every held request with `status` and the body "ok". */
+  answer(status?: number): void;
+}
+
+/** Holds every request to `path` from now on (replacing that path's earlier handler). */
+export function holdRequests(receiver: Receiver, path: string): HeldRequests {
+  const held: http.ServerResponse[] = [];
+  const arrivals: (() => void)[] = [];
+  receiver.route(path, (_req, res) => {
+    held.push(res);
+    for (const resolve of arrivals.splice(0)) resolve();
+  });
+  return {
+    url: receiver.url(path),
+    hits: () => receiver.hits(path),
+    async until(n) {
+      while (held.length < n) await new Promise<void>((resolve) => arrivals.push(resolve));
+    },
+    answer(status = 200) {
+      for (const res of held.splice(0)) {
+        res.writeHead(status);
+        res.end('ok');
+      }
+    },
+  };
+}

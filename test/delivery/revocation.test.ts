@@ -1,4 +1,3 @@
-import type http from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +10,8 @@ import {
   type WorkerOptions,
 } from '../../src/index.js';
 import { createFakeClock } from '../../src/testing/index.js';
-import { type Receiver, startReceiver } from './receiver.js';
+import { emitThree, ONE_SENT, states, whileFirstInFlight } from './first-in-flight.js';
+import { holdRequests, type Receiver, startReceiver } from './receiver.js';
 
 // Once a webhook is disabled or removed, no request of it starts later; what the worker had
 // claimed ahead and parked is canceled, not sent; a canceled delivery never gains an attempt.
@@ -20,9 +20,6 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 let receiver: Receiver;
-/** Requests to /hold wait here until the test answers them. */
-let held: { res: http.ServerResponse }[] = [];
-let arrivals: (() => void)[] = [];
 
 beforeAll(async () => {
   receiver = await startReceiver();
@@ -30,28 +27,12 @@ beforeAll(async () => {
     res.writeHead(410);
     res.end('gone');
   });
-  receiver.route('/hold', (_req, res) => {
-    held.push({ res });
-    for (const resolve of arrivals.splice(0)) resolve();
-  });
 });
 afterAll(() => receiver.close());
 
-/** Resolves once `n` requests are held at /hold. */
-async function heldCount(n: number): Promise<void> {
-  while (held.length < n) await new Promise<void>((resolve) => arrivals.push(resolve));
-}
-
-function answerHeld(status = 200): void {
-  for (const { res } of held.splice(0)) {
-    res.writeHead(status);
-    res.end('ok');
-  }
-}
-
 function setup(options: { store?: Store; workerStore?: Store; worker?: WorkerOptions } = {}) {
-  held = [];
-  arrivals = [];
+  /** Requests to /hold wait until the test answers them. */
+  const hold = holdRequests(receiver, '/hold');
   const clock = createFakeClock({ now: Date.now() });
   const store = options.store ?? memoryStore();
   const registry = new WebhookRegistry({ store, clock });
@@ -66,58 +47,7 @@ function setup(options: { store?: Store; workerStore?: Store; worker?: WorkerOpt
   });
   const canceled: { id: string; reason: string }[] = [];
   worker.on('delivery.canceled', ({ delivery, reason }) => canceled.push({ id: delivery.id, reason }));
-  return { clock, store, registry, worker, canceled };
-}
-
-async function emitThree(registry: WebhookRegistry): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < 3; i++) {
-    const { deliveryIds } = await registry.emit({ scope: 'acme', type: 'pay', data: { n: i } });
-    ids.push(...deliveryIds);
-  }
-  return ids;
-}
-
-async function states(registry: WebhookRegistry, ids: string[]) {
-  return Promise.all(
-    ids.map(async (id) => {
-      const delivery = await registry.getDelivery('acme', id);
-      const attempts = await registry.attempts('acme', id);
-      return [delivery.state, attempts.count] as const;
-    }),
-  );
-}
-
-/** The first delivery sent and recorded; the other two canceled without an attempt. */
-const ONE_SENT = [
-  ['succeeded', 1],
-  ['canceled', 0],
-  ['canceled', 0],
-] as const;
-
-/**
- * The common story: a webhook at /hold and three deliveries to it; the worker sends the first
- * and has claimed the next one ahead. While the first is in flight, `duringFirst` runs (it
- * disables or removes the webhook, or hides that from the worker); then the first is answered
- * and the worker drains (`afterDrain` may move the clock and drain again). Returns the
- * deliveries' ids, their states with attempt counts, and how many requests reached /hold.
- */
-async function whileFirstInFlight(
-  { registry, worker }: ReturnType<typeof setup>,
-  duringFirst: (webhookId: number) => Promise<unknown>,
-  afterDrain: () => Promise<void> = async () => undefined,
-) {
-  const hook = await registry.create('acme', { url: receiver.url('/hold'), eventTypes: ['pay'] });
-  const before = receiver.hits('/hold');
-  const ids = await emitThree(registry);
-  worker.start();
-  await heldCount(1);
-  await duringFirst(hook.id);
-  answerHeld(200);
-  await worker.drain();
-  await afterDrain();
-  await worker.stop();
-  return { ids, states: await states(registry, ids), sent: receiver.hits('/hold') - before };
+  return { clock, store, registry, worker, canceled, hold };
 }
 
 describe('claimed work does not outlive a disable', () => {
@@ -269,18 +199,18 @@ describe('when the worker cannot hear of webhook changes', () => {
     const inner = memoryStore();
     const reads = { count: 0 };
     const store: Store = { ...blind(inner, reads), watch: inner.watch! };
-    const { registry, worker } = setup({ store: inner, workerStore: store });
-    await registry.create('acme', { url: receiver.url('/hold'), eventTypes: ['pay'] });
-    const before = receiver.hits('/hold');
+    const { registry, worker, hold } = setup({ store: inner, workerStore: store });
+    await registry.create('acme', { url: hold.url, eventTypes: ['pay'] });
+    const before = hold.hits();
     await emitThree(registry);
     worker.start();
     for (let n = 1; n <= 3; n++) {
-      await heldCount(1);
-      answerHeld(200);
+      await hold.until(1);
+      hold.answer(200);
     }
     await worker.drain();
     await worker.stop();
-    expect(receiver.hits('/hold') - before).toBe(3);
+    expect(hold.hits() - before).toBe(3);
     expect(reads.count).toBe(0);
   });
 });
