@@ -3,11 +3,11 @@ import type { Agent } from 'undici';
 import { type FetchFunction, fetchHonoursDispatcher, undiciDispatcherSupported } from './runtime.js';
 import {
   BodyCollector,
+  completedResult,
   failure,
   headersFor,
   parseTarget,
   pickResponseHeaders,
-  redirectError,
   startDeadline,
   type Transport,
   type TransportRequest,
@@ -136,15 +136,7 @@ export function kyTransport(options: KyTransportOptions = {}): KyTransport {
           }
         }
       }
-      const result: TransportResult = {
-        status: res.status,
-        headers: picked,
-        body: collector.text(),
-        bodyTruncated: collector.truncated,
-      };
-      const redirect = redirectError(res.status, picked.location);
-      if (redirect) result.error = redirect;
-      return result;
+      return completedResult(res.status, picked, collector);
     } catch (err) {
       return failure(toTransportError(err, deadline.expired(), req.timeoutMs));
     } finally {

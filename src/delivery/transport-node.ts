@@ -4,11 +4,11 @@ import { isIP } from 'node:net';
 import { createSsrfGuard, type SsrfGuard, type SsrfOptions } from './ssrf.js';
 import {
   BodyCollector,
+  completedResult,
   failure,
   headersFor,
   parseTarget,
   pickRawResponseHeaders,
-  redirectError,
   type Target,
   type Transport,
   type TransportRequest,
@@ -246,17 +246,7 @@ export function nodeTransport(options: NodeTransportOptions = {}): Transport & {
         const status = res.statusCode ?? 0;
         const picked = pickRawResponseHeaders(res.rawHeaders);
         const collector = new BodyCollector(req.maxResponseBytes);
-        const complete = (): void => {
-          const result: TransportResult = {
-            status,
-            headers: picked,
-            body: collector.text(),
-            bodyTruncated: collector.truncated,
-          };
-          const redirect = redirectError(status, picked.location);
-          if (redirect) result.error = redirect;
-          finish(result);
-        };
+        const complete = (): void => finish(completedResult(status, picked, collector));
         res.on('data', (chunk: Buffer) => {
           if (settled || collector.push(chunk)) return;
           complete(); // the cap is reached: keep what we have, stop reading

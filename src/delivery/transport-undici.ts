@@ -5,11 +5,11 @@ import { undiciDispatcherSupported } from './runtime.js';
 import { createSsrfGuard, type SsrfGuard, type SsrfOptions } from './ssrf.js';
 import {
   BodyCollector,
+  completedResult,
   failure,
   headersFor,
   parseTarget,
   pickRawResponseHeaders,
-  redirectError,
   type Transport,
   type TransportRequest,
   type TransportResult,
@@ -218,15 +218,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   }
 
   #complete(): void {
-    const result: TransportResult = {
-      status: this.#status,
-      headers: this.#headers,
-      body: this.#collector.text(),
-      bodyTruncated: this.#collector.truncated,
-    };
-    const redirect = redirectError(this.#status, this.#headers.location);
-    if (redirect) result.error = redirect;
-    this.#finish(result);
+    this.#finish(completedResult(this.#status, this.#headers, this.#collector));
   }
 
   #finish(result: TransportResult): void {

@@ -423,6 +423,26 @@ export function toTransportError(err: unknown, timedOut: boolean, timeoutMs: num
   return { code: 'network', message: first ? messageOf(first) : String(err) };
 }
 
+/**
+ * Builds the {@link TransportResult} of a response read to its end or to the body cap: a 3xx
+ * carries a `redirect` error (see {@link redirectError}).
+ */
+export function completedResult(
+  status: number,
+  headers: Record<string, string>,
+  collector: BodyCollector,
+): TransportResult {
+  const result: TransportResult = {
+    status,
+    headers,
+    body: collector.text(),
+    bodyTruncated: collector.truncated,
+  };
+  const redirect = redirectError(status, headers.location);
+  if (redirect) result.error = redirect;
+  return result;
+}
+
 /** Builds a failed {@link TransportResult}. */
 export function failure(error: TransportError): TransportResult {
   return { status: 0, headers: {}, body: '', bodyTruncated: false, error };
