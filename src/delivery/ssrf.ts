@@ -285,7 +285,8 @@ interface Compiled {
 
 const compiledCache = new WeakMap<SsrfOptions, Compiled>();
 
-function normaliseHost(host: string): string {
+/** A hostname as the guard compares it: lowercased, without a trailing dot or IPv6 brackets. */
+export function normaliseHost(host: string): string {
   let h = host.toLowerCase();
   if (h.endsWith('.')) h = h.slice(0, -1);
   if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { createSsrfGuard, type SsrfGuard, type SsrfOptions } from './ssrf.js';
+import { createSsrfGuard, normaliseHost, type SsrfGuard, type SsrfOptions } from './ssrf.js';
 import {
   BodyCollector,
   completedResult,
@@ -94,9 +94,7 @@ class GuardedConnector {
     signal: AbortSignal,
   ): Promise<Exchange> {
     const url = target.url;
-    let name = url.hostname.toLowerCase();
-    if (name.startsWith('[') && name.endsWith(']')) name = name.slice(1, -1);
-    if (name.endsWith('.')) name = name.slice(0, -1);
+    const name = normaliseHost(url.hostname);
     const addresses = await this.#guard.resolve(name);
     signal.throwIfAborted();
     if (addresses.length === 0) throw coded('ENOTFOUND', `getaddrinfo ENOTFOUND ${name}`);
