@@ -52,6 +52,43 @@ describe('worker options are checked', () => {
       /afterConsecutiveFailures/,
     ],
     ['a transport without send', { transport: { name: 'x' } as unknown as Transport }, /transport/],
+    [
+      'pollIntervalMs 0',
+      { pollIntervalMs: 0 },
+      /"pollIntervalMs" must be a positive integer; got number 0\./,
+    ],
+    [
+      'pollIntervalMs NaN',
+      { pollIntervalMs: Number.NaN },
+      /"pollIntervalMs" must be a positive integer; got number NaN/,
+    ],
+    ['timeoutMs -1', { timeoutMs: -1 }, /"timeoutMs" must be a positive integer; got number -1\./],
+    ['timeoutMs 2.5', { timeoutMs: 2.5 }, /"timeoutMs" must be a positive integer; got number 2\.5\./],
+    [
+      'maxResponseBytes 0',
+      { maxResponseBytes: 0 },
+      /"maxResponseBytes" must be a positive integer; got number 0\./,
+    ],
+    [
+      'maxResponseBytes as a string',
+      { maxResponseBytes: '64kb' as unknown as number },
+      /"maxResponseBytes" must be a positive integer; got string "64kb"/,
+    ],
+    [
+      'autoDisable.afterFailingForMs 0',
+      { autoDisable: { afterFailingForMs: 0 } },
+      /"autoDisable\.afterFailingForMs" must be a positive number \(or Infinity to turn it off\); got number 0\./,
+    ],
+    [
+      'autoDisable.afterFailingForMs NaN',
+      { autoDisable: { afterFailingForMs: Number.NaN } },
+      /"autoDisable\.afterFailingForMs" must be a positive number/,
+    ],
+    [
+      'a random that is not a function',
+      { random: 0.5 as unknown as () => number },
+      /"random" must be a function returning numbers in \[0, 1\); got number 0\.5\./,
+    ],
   ])('%s is an invalid_option error naming the option', (_name, options, message) => {
     const error = thrownBy(() => registry.worker(options));
     expect(error.code).toBe('invalid_option');
