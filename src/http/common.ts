@@ -1,6 +1,7 @@
 /** Pieces both dialects share: option defaults, authorization, scope checks, page numbers. */
 import { invalidOption } from '../errors.js';
 import { scopeSchema } from '../model.js';
+import { checkOptionalByteCount, checkOptionalFunction, checkOptionsObject } from '../options.js';
 import type { AuthorizeResult, HandlerOptions, Permission } from './types.js';
 import { DEFAULT_MAX_BODY_BYTES } from './types.js';
 
@@ -13,40 +14,13 @@ export interface ResolvedOptions {
   openApiPath: string | undefined;
 }
 
-/** Throws `invalid_option` unless `value` is `undefined` or a function. */
-export function checkOptionalFunction(where: string, name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'function')
-    throw invalidOption(where, name, 'a function', value);
-}
-
-/** Throws `invalid_option` unless `value` is `undefined` or a string. */
-export function checkOptionalString(where: string, name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'string') throw invalidOption(where, name, 'a string', value);
-}
-
-/** Throws `invalid_option` unless `value` is `undefined` or a boolean. */
-export function checkOptionalBoolean(where: string, name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'boolean') {
-    throw invalidOption(where, name, '`true` or `false`', value);
-  }
-}
-
-/** Throws `invalid_option` unless `value` is `undefined` or a non-negative safe integer. */
-export function checkOptionalByteCount(where: string, name: string, value: unknown): void {
-  if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= 0)) {
-    throw invalidOption(where, name, 'a non-negative integer (bytes)', value);
-  }
-}
-
 /**
  * Applies defaults and checks the options once, when the handler is built. A missing
  * `authorize` or an option of the wrong type throws a `HooklineError` with code
  * `invalid_option` naming the option; `where` is the function, e.g. `pretixHandler()`.
  */
 export function resolveOptions(options: HandlerOptions, where: string): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw invalidOption(where, 'options', 'an object with at least `authorize`', options);
-  }
+  checkOptionsObject(where, options, 'an object with at least `authorize`');
   if (typeof options.authorize !== 'function') {
     throw invalidOption(
       where,

@@ -3,8 +3,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidOption } from '../errors.js';
+import { checkOptionalByteCount, checkOptionsObject } from '../options.js';
 import { BodyTooLargeError } from './body.js';
-import { checkOptionalByteCount } from './common.js';
 import { FETCH_FORBIDDEN_METHODS, standInRequest } from './method.js';
 import { isUnmatched } from './respond.js';
 import { DEFAULT_MAX_BODY_BYTES, type FetchHandler } from './types.js';
@@ -283,8 +283,7 @@ export function toNodeHandler(handler: FetchHandler, options: NodeHandlerOptions
   const where = 'toNodeHandler()';
   if (typeof handler !== 'function')
     throw invalidOption(where, 'handler', 'a Fetch handler (a function)', handler);
-  if (typeof options !== 'object' || options === null)
-    throw invalidOption(where, 'options', 'an object', options);
+  checkOptionsObject(where, options);
   checkOptionalByteCount(where, 'maxBodyBytes', options.maxBodyBytes);
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return async (req, res, next) => {

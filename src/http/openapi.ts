@@ -2,8 +2,7 @@
  * OpenAPI 3.1 documents of both dialects, generated from the zod wire schemas.
  */
 import { z } from 'zod';
-import { invalidOption } from '../errors.js';
-import { checkOptionalString } from './common.js';
+import { checkOptionalString, checkOptionsObject } from '../options.js';
 import { normalizeBasePath } from './paths.js';
 import {
   attemptSchema,
@@ -48,8 +47,7 @@ type Json = Record<string, unknown>;
 
 /** Throws `invalid_option` for options that are not an object or a `basePath`/`version` that is not a string. */
 function checkDocumentOptions(where: string, options: unknown): void {
-  if (typeof options !== 'object' || options === null)
-    throw invalidOption(where, 'options', 'an object', options);
+  checkOptionsObject(where, options);
   const { basePath, version } = options as { basePath?: unknown; version?: unknown };
   checkOptionalString(where, 'basePath', basePath);
   checkOptionalString(where, 'version', version);

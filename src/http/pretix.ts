@@ -2,12 +2,11 @@
  * The pretix webhook REST API (organizer-scoped) as a Fetch handler.
  */
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { checkOptionalBoolean, checkOptionalString } from '../options.js';
 import type { WebhookRegistry } from '../registry/registry.js';
 import { readJsonBody } from './body.js';
 import {
   authorizeRequest,
-  checkOptionalBoolean,
-  checkOptionalString,
   isSafeMethod,
   lastParam,
   parsePageNumber,

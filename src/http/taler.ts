@@ -3,16 +3,10 @@
  */
 import { ConflictError, invalidOption, NotFoundError, ValidationError } from '../errors.js';
 import { scopeSchema, type Webhook } from '../model.js';
+import { checkOptionalString } from '../options.js';
 import type { WebhookRegistry } from '../registry/registry.js';
 import { readJsonBody } from './body.js';
-import {
-  checkOptionalString,
-  lastParam,
-  parsePageNumber,
-  report,
-  resolveOptions,
-  scopeKnown,
-} from './common.js';
+import { lastParam, parsePageNumber, report, resolveOptions, scopeKnown } from './common.js';
 import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from './extensions.js';
 import { requestMethod } from './method.js';
 import { talerOpenApi } from './openapi.js';

@@ -21,6 +21,7 @@ import {
   type Notification,
   notificationSchema,
   scopeSchema,
+  TEMPLATE_ESCAPES,
   toWebhook,
   type Webhook,
   type WebhookFields,
@@ -30,6 +31,13 @@ import {
   webhookFieldsSchema,
   webhookPatchSchema,
 } from '../model.js';
+import {
+  checkOptionalBoolean,
+  checkOptionalByteCount,
+  checkOptionalFunction,
+  checkOptionalOneOf,
+  checkOptionsObject,
+} from '../options.js';
 import { memoryStore } from '../storage/memory.js';
 import type { NewDelivery, Store } from '../storage/types.js';
 import {
@@ -38,6 +46,7 @@ import {
   renderRequest,
   validateTemplate,
 } from '../templates/index.js';
+import { PAYLOAD_STYLES } from '../templates/request.js';
 import { DEFAULT_MAX_NOTIFICATION_BYTES, parseNotification } from './notification.js';
 import { parseOrThrow, sortedUnique, throwIfIssues, unique } from './validation.js';
 
@@ -166,7 +175,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  */
 function checkRegistryOptions(options: unknown): void {
   const where = 'new WebhookRegistry()';
-  if (!isObject(options)) throw invalidOption(where, 'options', 'an object', options);
+  checkOptionsObject(where, options);
   const o = options as Record<keyof WebhookRegistryOptions, unknown>;
   if (o.store !== undefined) {
     const store = o.store;
@@ -193,24 +202,12 @@ function checkRegistryOptions(options: unknown): void {
       );
     }
   }
-  if (o.eventExists !== undefined && typeof o.eventExists !== 'function') {
-    throw invalidOption(where, 'eventExists', 'a function (scope, slug) => boolean', o.eventExists);
-  }
-  if (o.allowUrlCredentials !== undefined && typeof o.allowUrlCredentials !== 'boolean') {
-    throw invalidOption(where, 'allowUrlCredentials', '`true` or `false`', o.allowUrlCredentials);
-  }
-  for (const name of ['maxTemplateBytes', 'maxNotificationBytes'] as const) {
-    const value = o[name];
-    if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) {
-      throw invalidOption(where, name, 'a positive integer (bytes)', value);
-    }
-  }
-  if (o.payloadStyle !== undefined && o.payloadStyle !== 'generic' && o.payloadStyle !== 'pretix') {
-    throw invalidOption(where, 'payloadStyle', "'generic' or 'pretix'", o.payloadStyle);
-  }
-  if (o.templateEscape !== undefined && o.templateEscape !== 'html' && o.templateEscape !== 'json') {
-    throw invalidOption(where, 'templateEscape', "'html' or 'json'", o.templateEscape);
-  }
+  checkOptionalFunction(where, 'eventExists', o.eventExists, 'a function (scope, slug) => boolean');
+  checkOptionalBoolean(where, 'allowUrlCredentials', o.allowUrlCredentials);
+  checkOptionalByteCount(where, 'maxTemplateBytes', o.maxTemplateBytes, 1);
+  checkOptionalByteCount(where, 'maxNotificationBytes', o.maxNotificationBytes, 1);
+  checkOptionalOneOf(where, 'payloadStyle', o.payloadStyle, PAYLOAD_STYLES);
+  checkOptionalOneOf(where, 'templateEscape', o.templateEscape, TEMPLATE_ESCAPES);
   const retry = o.retryPolicy;
   if (
     retry !== undefined &&

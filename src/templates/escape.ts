@@ -57,16 +57,6 @@ export function escapeJson(text: string): string {
     : inner;
 }
 
-/**
- * Throws a `HooklineError` with code `invalid_option` unless `value` is `undefined`, `'html'`
- * or `'json'`; `where` names the function, `option` the option.
- */
-export function checkEscapeOption(where: string, option: string, value: unknown): void {
-  if (value !== undefined && value !== 'html' && value !== 'json') {
-    throw invalidOption(where, option, "'html' or 'json'", value);
-  }
-}
-
 /** The escaper used for `{{x}}` in the given mode (`'html'` or `'json'`). */
 export function escaperFor(mode: TemplateEscape): (text: string) => string {
   if (mode === 'json') return escapeJson;

@@ -5,9 +5,10 @@
  * @module
  */
 import { TemplateError } from '../errors.js';
-import type { TemplateEscape } from '../model.js';
+import { TEMPLATE_ESCAPES, type TemplateEscape } from '../model.js';
+import { checkOptionalOneOf } from '../options.js';
 import { compileTemplate, type RenderState, runTemplate } from './compile.js';
-import { checkEscapeOption, escaperFor } from './escape.js';
+import { escaperFor } from './escape.js';
 
 /**
  * Header names a header template may not set (compared case-insensitively): hop-by-hop and
@@ -122,7 +123,7 @@ export function renderHeaders(
   data: unknown,
   options: RenderHeadersOptions = {},
 ): Record<string, string> {
-  checkEscapeOption('renderHeaders()', 'escape', options.escape);
+  checkOptionalOneOf('renderHeaders()', 'escape', options.escape, TEMPLATE_ESCAPES);
   const compiled = compileTemplate(template);
   const state: RenderState = { stack: [data], escape: escaperFor(options.escape ?? 'html'), guard };
   const rendered = runTemplate(compiled, state);

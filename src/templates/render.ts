@@ -3,9 +3,10 @@
  *
  * @module
  */
-import type { TemplateEscape } from '../model.js';
+import { TEMPLATE_ESCAPES, type TemplateEscape } from '../model.js';
+import { checkOptionalOneOf } from '../options.js';
 import { compileTemplate, type RenderState, runTemplate } from './compile.js';
-import { checkEscapeOption, escaperFor } from './escape.js';
+import { escaperFor } from './escape.js';
 
 /** Options of {@link renderTemplate}. */
 export interface RenderTemplateOptions {
@@ -44,7 +45,7 @@ export interface RenderTemplateOptions {
  * ```
  */
 export function renderTemplate(template: string, data: unknown, options: RenderTemplateOptions = {}): string {
-  checkEscapeOption('renderTemplate()', 'escape', options.escape);
+  checkOptionalOneOf('renderTemplate()', 'escape', options.escape, TEMPLATE_ESCAPES);
   const compiled = compileTemplate(template);
   const state: RenderState = {
     stack: [data],

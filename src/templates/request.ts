@@ -4,8 +4,14 @@
  * @module
  */
 import { invalidOption, TemplateError } from '../errors.js';
-import type { Notification, OutgoingRequest, TemplateEscape, WebhookRecord } from '../model.js';
-import { checkEscapeOption } from './escape.js';
+import {
+  type Notification,
+  type OutgoingRequest,
+  TEMPLATE_ESCAPES,
+  type TemplateEscape,
+  type WebhookRecord,
+} from '../model.js';
+import { checkOptionalByteCount, checkOptionalOneOf } from '../options.js';
 import { renderHeaders } from './headers.js';
 import { renderTemplate } from './render.js';
 import { DEFAULT_MAX_TEMPLATE_BYTES, exceedsBytes } from './validate.js';
@@ -49,12 +55,8 @@ export const PRETIX_FIXED_KEYS: readonly string[] = Object.freeze([
   'action',
 ]);
 
-/** Throws `invalid_option` unless `style` is `undefined`, `'generic'` or `'pretix'`. */
-function checkPayloadStyle(where: string, option: string, style: unknown): void {
-  if (style !== undefined && style !== 'generic' && style !== 'pretix') {
-    throw invalidOption(where, option, "'generic' or 'pretix'", style);
-  }
-}
+/** Every {@link PayloadStyle}, in the order error messages list them. Internal. */
+export const PAYLOAD_STYLES: readonly PayloadStyle[] = Object.freeze(['generic', 'pretix']);
 
 /** Throws `invalid_option` unless `id` is a string (the notification id). */
 function checkNotificationId(where: string, id: unknown): void {
@@ -104,7 +106,7 @@ export function defaultPayload(
   options: DefaultPayloadOptions,
 ): Record<string, unknown> {
   checkNotificationId('defaultPayload()', options?.notificationId);
-  checkPayloadStyle('defaultPayload()', 'style', options.style);
+  checkOptionalOneOf('defaultPayload()', 'style', options.style, PAYLOAD_STYLES);
   const data = notification.data ?? {};
   const event = notification.event ?? null;
   if (options.style === 'pretix') {
@@ -216,12 +218,9 @@ export function renderRequest(
 ): OutgoingRequest {
   const where = 'renderRequest()';
   checkNotificationId(where, options?.notificationId);
-  checkPayloadStyle(where, 'payloadStyle', options.payloadStyle);
-  checkEscapeOption(where, 'defaultEscape', options.defaultEscape);
-  const max = options.maxTemplateBytes;
-  if (max !== undefined && !(Number.isSafeInteger(max) && max > 0)) {
-    throw invalidOption(where, 'maxTemplateBytes', 'a positive integer (bytes)', max);
-  }
+  checkOptionalOneOf(where, 'payloadStyle', options.payloadStyle, PAYLOAD_STYLES);
+  checkOptionalOneOf(where, 'defaultEscape', options.defaultEscape, TEMPLATE_ESCAPES);
+  checkOptionalByteCount(where, 'maxTemplateBytes', options.maxTemplateBytes, 1);
   if (options.now !== undefined && !(options.now instanceof Date)) {
     throw invalidOption(where, 'now', 'a Date', options.now);
   }

@@ -4,6 +4,7 @@
  * @module
  */
 import { invalidOption, TemplateError, type ValidationIssue } from '../errors.js';
+import { checkOptionalByteCount, checkOptionalOneOf } from '../options.js';
 import { type CompiledTemplate, compileTemplate, positionAt } from './compile.js';
 import { checkHeaderLine, HEADER_NAME, isForbiddenHeaderName } from './headers.js';
 
@@ -17,6 +18,9 @@ import { checkHeaderLine, HEADER_NAME, isForbiddenHeaderName } from './headers.j
  */
 export const DEFAULT_MAX_TEMPLATE_BYTES = 64 * 1024;
 
+/** The values of {@link ValidateTemplateOptions.kind}. */
+const TEMPLATE_KINDS: readonly string[] = ['body', 'headers'];
+
 /** Options of {@link validateTemplate}. */
 export interface ValidateTemplateOptions {
   /** The field name used as the issue `path`, e.g. `'bodyTemplate'`. */
@@ -28,13 +32,6 @@ export interface ValidateTemplateOptions {
    * `'body'`.
    */
   kind?: 'body' | 'headers';
-}
-
-/** Throws `invalid_option` unless `value` is `undefined` or a positive integer. */
-function checkMaxBytes(where: string, value: unknown): void {
-  if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) {
-    throw invalidOption(where, 'maxBytes', 'a positive integer (bytes)', value);
-  }
 }
 
 /** UTF-8 size of a string, computed only when the string could be over `limit`. */
@@ -77,10 +74,8 @@ export function validateTemplate(template: string, options: ValidateTemplateOpti
   if (typeof options?.field !== 'string') {
     throw invalidOption(where, 'field', "a string naming the field, e.g. 'bodyTemplate'", options?.field);
   }
-  checkMaxBytes(where, options.maxBytes);
-  if (options.kind !== undefined && options.kind !== 'body' && options.kind !== 'headers') {
-    throw invalidOption(where, 'kind', "'body' or 'headers'", options.kind);
-  }
+  checkOptionalByteCount(where, 'maxBytes', options.maxBytes, 1);
+  checkOptionalOneOf(where, 'kind', options.kind, TEMPLATE_KINDS);
   const { field } = options;
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_TEMPLATE_BYTES;
   if (exceedsBytes(template, maxBytes)) {
@@ -194,7 +189,7 @@ export function validateWebhookTemplates(
   webhook: { headerTemplate?: string | null | undefined; bodyTemplate?: string | null | undefined },
   options: ValidateWebhookTemplatesOptions = {},
 ): ValidationIssue[] {
-  checkMaxBytes('validateWebhookTemplates()', options.maxBytes);
+  checkOptionalByteCount('validateWebhookTemplates()', 'maxBytes', options.maxBytes, 1);
   const limits = options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes };
   const issues: ValidationIssue[] = [];
   if (typeof webhook.headerTemplate === 'string') {
