@@ -389,6 +389,21 @@ export interface SsrfGuard {
   connector(buildOptions?: buildConnector.BuildOptions): buildConnector.connector;
 }
 
+/**
+ * Whether a transport's `ssrf` option is a guard built with {@link createSsrfGuard} rather than
+ * {@link SsrfOptions}: it has the guard's `resolve` and `connector` methods (options have neither).
+ */
+export function isSsrfGuard(value: SsrfOptions | SsrfGuard | undefined): value is SsrfGuard {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'resolve' in value &&
+    typeof value.resolve === 'function' &&
+    'connector' in value &&
+    typeof value.connector === 'function'
+  );
+}
+
 const defaultLookup: SsrfLookup = (hostname) =>
   new Promise((resolve, reject) => {
     dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => {

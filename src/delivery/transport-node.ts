@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { createSsrfGuard, normaliseHost, type SsrfGuard, type SsrfOptions } from './ssrf.js';
+import { createSsrfGuard, isSsrfGuard, normaliseHost, type SsrfGuard, type SsrfOptions } from './ssrf.js';
 import {
   BodyCollector,
   completedResult,
@@ -42,12 +42,6 @@ export interface NodeTransportOptions {
   ca?: string | readonly string[];
 }
 
-function isGuard(value: SsrfOptions | SsrfGuard | undefined): value is SsrfGuard {
-  return (
-    typeof value === 'object' && value !== null && 'resolve' in value && typeof value.resolve === 'function'
-  );
-}
-
 /** An open exchange: the request, and its response once the status line and headers arrived. */
 interface Exchange {
   req: http.ClientRequest;
@@ -66,7 +60,7 @@ class GuardedConnector {
   readonly #ca: string | string[] | undefined;
 
   constructor(options: NodeTransportOptions) {
-    this.#guard = isGuard(options.ssrf) ? options.ssrf : createSsrfGuard(options.ssrf ?? {});
+    this.#guard = isSsrfGuard(options.ssrf) ? options.ssrf : createSsrfGuard(options.ssrf ?? {});
     const agentOptions: http.AgentOptions = {
       keepAlive: true,
       timeout: options.keepAliveTimeoutMs ?? 4_000,

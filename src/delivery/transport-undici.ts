@@ -2,7 +2,7 @@ import { Agent, type Dispatcher, type Pool } from 'undici';
 import { HooklineError } from '../errors.js';
 import { OriginPools } from './origin-pools.js';
 import { undiciDispatcherSupported } from './runtime.js';
-import { createSsrfGuard, type SsrfGuard, type SsrfOptions } from './ssrf.js';
+import { createSsrfGuard, isSsrfGuard, type SsrfGuard, type SsrfOptions } from './ssrf.js';
 import {
   BodyCollector,
   completedResult,
@@ -28,15 +28,6 @@ export interface GuardedAgentOptions {
   connectTimeoutMs?: number;
   /** How long an idle keep-alive connection is kept, in ms. Default `4_000`. */
   keepAliveTimeoutMs?: number;
-}
-
-function isGuard(value: SsrfOptions | SsrfGuard | undefined): value is SsrfGuard {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    'connector' in value &&
-    typeof value.connector === 'function'
-  );
 }
 
 /**
@@ -83,7 +74,7 @@ function guardedOriginPools(options: GuardedAgentOptions): OriginPools {
 
 /** Pool options with the guarded connector, for an Agent or {@link OriginPools}. */
 function guardedPoolOptions(options: GuardedAgentOptions): Pool.Options {
-  const guard = isGuard(options.ssrf) ? options.ssrf : createSsrfGuard(options.ssrf ?? {});
+  const guard = isSsrfGuard(options.ssrf) ? options.ssrf : createSsrfGuard(options.ssrf ?? {});
   return {
     connect: guard.connector({ timeout: options.connectTimeoutMs ?? 10_000 }),
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,

@@ -1,6 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import { checkAddress, createSsrfGuard, SsrfBlockedError } from '../../src/delivery/ssrf.js';
+import { checkAddress, createSsrfGuard, isSsrfGuard, SsrfBlockedError } from '../../src/delivery/ssrf.js';
 
 /** Hostile addresses: every one must be blocked by the default guard. */
 const HOSTILE: readonly string[] = [
@@ -251,5 +251,14 @@ describe('createSsrfGuard: hostnames through a fake resolver', () => {
     );
     expect(err).toBeInstanceOf(SsrfBlockedError);
     expect(err?.message).toMatch(/cloud metadata/);
+  });
+});
+
+describe('isSsrfGuard', () => {
+  it('tells a guard from guard options', () => {
+    expect(isSsrfGuard(createSsrfGuard())).toBe(true);
+    expect(isSsrfGuard(undefined)).toBe(false);
+    expect(isSsrfGuard({})).toBe(false);
+    expect(isSsrfGuard({ allow: ['10.0.0.0/8'], lookup: async () => [] })).toBe(false);
   });
 });
