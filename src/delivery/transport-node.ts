@@ -9,6 +9,7 @@ import {
   headersFor,
   parseTarget,
   pickRawResponseHeaders,
+  startDeadline,
   type Target,
   type Transport,
   type TransportRequest,
@@ -216,21 +217,24 @@ export function nodeTransport(options: NodeTransportOptions = {}): Transport & {
     if (!('url' in target)) return Promise.resolve(failure(target));
     const headers = headersFor(target, req.headers);
     return new Promise<TransportResult>((resolve) => {
-      const controller = new AbortController();
+      const deadline = startDeadline(req.timeoutMs);
       let settled = false;
       const finish = (result: TransportResult): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        deadline.clear();
         resolve(result);
       };
       const fail = (err: unknown): void => finish(failure(toTransportError(err, false, req.timeoutMs)));
-      const timer = setTimeout(() => {
-        finish(failure(toTransportError(null, true, req.timeoutMs)));
-        controller.abort(new Error(`No complete response within ${req.timeoutMs} ms.`));
-      }, req.timeoutMs);
+      // Settles at the deadline, before the abort reaches the connection (this listener is the
+      // signal's first), and without waiting for a DNS lookup, which the signal cannot stop.
+      deadline.signal.addEventListener(
+        'abort',
+        () => finish(failure(toTransportError(null, true, req.timeoutMs))),
+        { once: true },
+      );
 
-      connector.open(target, req.method, headers, req.body, controller.signal).then(({ res }) => {
+      connector.open(target, req.method, headers, req.body, deadline.signal).then(({ res }) => {
         if (settled) {
           res.destroy();
           return;
