@@ -15,7 +15,7 @@ import {
   toTransportError,
 } from './transport.js';
 import { createDispatcherFetch } from './transport-fetch.js';
-import { createGuardedFetch, type NodeTransportOptions } from './transport-node.js';
+import { createGuardedFetch } from './transport-node.js';
 import { createGuardedAgent, type GuardedAgentOptions } from './transport-undici.js';
 
 /** Options of {@link kyTransport}. */
@@ -99,12 +99,8 @@ export function kyTransport(options: KyTransportOptions = {}): KyTransport {
       // Deno: the real undici with a fetch that ignores it; send through the agent's own API.
       return base.extend({ fetch: createDispatcherFetch(agent) });
     }
-    const nodeOptions: NodeTransportOptions = {};
-    if (options.ssrf !== undefined) nodeOptions.ssrf = options.ssrf;
-    if (options.connections !== undefined) nodeOptions.connections = options.connections;
-    if (options.connectTimeoutMs !== undefined) nodeOptions.connectTimeoutMs = options.connectTimeoutMs;
-    if (options.keepAliveTimeoutMs !== undefined) nodeOptions.keepAliveTimeoutMs = options.keepAliveTimeoutMs;
-    guarded = createGuardedFetch(nodeOptions);
+    // The options it shares with nodeTransport (ssrf, connections, timeouts) have the same meaning.
+    guarded = createGuardedFetch(options);
     return base.extend({ fetch: guarded.fetch });
   }
 
