@@ -158,7 +158,7 @@ export function createDispatcherFetch(agent: Agent): FetchFunction {
         path: target.path,
         method: method as Dispatcher.HttpMethod,
         headers,
-        body: body.byteLength === 0 && NO_BODY_METHODS.has(method) ? null : body,
+        body: NO_BODY_METHODS.has(method) ? null : body, // readFetchRequest reads no body for these
         signal,
       });
     } catch (err) {
