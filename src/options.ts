@@ -72,12 +72,12 @@ export function checkOptionalOneOf(
   allowed: readonly string[],
 ): void {
   if (value !== undefined && !allowed.includes(value as string)) {
-    throw invalidOption(where, name, oneOf(allowed), value);
+    throw invalidOption(where, name, expectedOneOf(allowed), value);
   }
 }
 
-/** `'a' or 'b'`, `'a', 'b' or 'c'`. */
-function oneOf(allowed: readonly string[]): string {
+/** What {@link checkOptionalOneOf} says is expected: `'a' or 'b'`, `'a', 'b' or 'c'`. */
+export function expectedOneOf(allowed: readonly string[]): string {
   const quoted = allowed.map((value) => `'${value}'`);
   const last = quoted.pop() ?? '';
   return quoted.length === 0 ? last : `${quoted.join(', ')} or ${last}`;

@@ -22,6 +22,7 @@ import {
   notificationSchema,
   scopeSchema,
   TEMPLATE_ESCAPES,
+  type TemplateEscape,
   toWebhook,
   type Webhook,
   type WebhookFields,
@@ -40,13 +41,8 @@ import {
 } from '../options.js';
 import { memoryStore } from '../storage/memory.js';
 import type { NewDelivery, Store } from '../storage/types.js';
-import {
-  DEFAULT_MAX_TEMPLATE_BYTES,
-  type PayloadStyle,
-  renderRequest,
-  validateTemplate,
-} from '../templates/index.js';
-import { PAYLOAD_STYLES } from '../templates/request.js';
+import { DEFAULT_MAX_TEMPLATE_BYTES, type PayloadStyle, validateTemplate } from '../templates/index.js';
+import { PAYLOAD_STYLES, type ResolvedRenderOptions, renderRequestUnchecked } from '../templates/request.js';
 import { DEFAULT_MAX_NOTIFICATION_BYTES, parseNotification } from './notification.js';
 import { parseOrThrow, sortedUnique, throwIfIssues, unique } from './validation.js';
 
@@ -270,6 +266,8 @@ export class WebhookRegistry {
   readonly catalog: EventCatalog | undefined;
   readonly #options: WebhookRegistryOptions;
   readonly #maxTemplateBytes: number;
+  readonly #payloadStyle: PayloadStyle;
+  readonly #defaultEscape: TemplateEscape;
   readonly #clock: Clock;
   /** Compiled match indexes, per scope, loaded on first use and kept current by this registry's writes. */
   readonly #indexes = new Map<
@@ -292,6 +290,8 @@ export class WebhookRegistry {
     this.store = options.store ?? memoryStore();
     this.catalog = options.catalog;
     this.#maxTemplateBytes = options.maxTemplateBytes ?? DEFAULT_MAX_TEMPLATE_BYTES;
+    this.#payloadStyle = options.payloadStyle ?? 'generic';
+    this.#defaultEscape = options.templateEscape ?? 'html';
     this.#clock = options.clock ?? systemClock;
   }
 
@@ -523,18 +523,13 @@ export class WebhookRegistry {
       data: parsed.data,
     };
     if (parsed.occurredAt) renderable.occurredAt = parsed.occurredAt;
+    const renderOptions = this.#renderOptions(notificationId, now);
     const deliveries = matches.map((webhook): NewDelivery => {
       // Literals rather than `{ ...base, request }`: adding keys after a spread takes V8's slow
       // path, and this runs once per delivery.
       const id = createId('msg', now.getTime());
       try {
-        const request = renderRequest(webhook, renderable, {
-          notificationId,
-          payloadStyle: this.#options.payloadStyle ?? 'generic',
-          defaultEscape: this.#options.templateEscape ?? 'html',
-          maxTemplateBytes: this.#maxTemplateBytes,
-          now,
-        });
+        const request = renderRequestUnchecked(webhook, renderable, renderOptions);
         return { id, webhookId: webhook.id, type: parsed.type, event: parsed.event, request };
       } catch (error) {
         if (!(error instanceof TemplateError)) throw error;
@@ -671,16 +666,10 @@ export class WebhookRegistry {
     const now = this.#now();
     const notificationId = createId('ntf', now.getTime());
     const id = createId('msg', now.getTime());
-    const request = renderRequest(
+    const request = renderRequestUnchecked(
       webhook,
       { scope: webhook.scope, type: PING_EVENT_TYPE, event: null, data: { ping: true } },
-      {
-        notificationId,
-        payloadStyle: this.#options.payloadStyle ?? 'generic',
-        defaultEscape: this.#options.templateEscape ?? 'html',
-        maxTemplateBytes: this.#maxTemplateBytes,
-        now,
-      },
+      this.#renderOptions(notificationId, now),
     );
     await this.store.enqueue({
       scope: webhook.scope,
@@ -689,6 +678,17 @@ export class WebhookRegistry {
       now,
     });
     return this.getDelivery(webhook.scope, id);
+  }
+
+  /** The render options of one notification; the rest were checked by the constructor. */
+  #renderOptions(notificationId: string, now: Date): ResolvedRenderOptions {
+    return {
+      notificationId,
+      payloadStyle: this.#payloadStyle,
+      defaultEscape: this.#defaultEscape,
+      maxTemplateBytes: this.#maxTemplateBytes,
+      now,
+    };
   }
 
   #retryPolicy(webhook: WebhookRecord): RetryPolicy {

@@ -5,7 +5,8 @@
  * @module
  */
 import { invalidOption } from '../errors.js';
-import type { TemplateEscape } from '../model.js';
+import { TEMPLATE_ESCAPES, type TemplateEscape } from '../model.js';
+import { expectedOneOf } from '../options.js';
 
 const HTML_TEST = /[&<>"]/;
 const HTML_ALL = /[&<>"]/g;
@@ -57,9 +58,13 @@ export function escapeJson(text: string): string {
     : inner;
 }
 
-/** The escaper used for `{{x}}` in the given mode (`'html'` or `'json'`). */
-export function escaperFor(mode: TemplateEscape): (text: string) => string {
+/**
+ * The escaper used for `{{x}}` in the given mode. This is the one check of an escape mode:
+ * anything but `'html'` or `'json'` throws `invalid_option` for the option `escape` of `where`
+ * (the function being called, e.g. `renderTemplate()`).
+ */
+export function escaperFor(mode: TemplateEscape, where: string): (text: string) => string {
   if (mode === 'json') return escapeJson;
   if (mode === 'html') return escapeHtml;
-  throw invalidOption('hookline templates', 'escape', "'html' or 'json'", mode);
+  throw invalidOption(where, 'escape', expectedOneOf(TEMPLATE_ESCAPES), mode);
 }

@@ -5,8 +5,7 @@
  * @module
  */
 import { TemplateError } from '../errors.js';
-import { TEMPLATE_ESCAPES, type TemplateEscape } from '../model.js';
-import { checkOptionalOneOf } from '../options.js';
+import type { TemplateEscape } from '../model.js';
 import { compileTemplate, type RenderState, runTemplate } from './compile.js';
 import { escaperFor } from './escape.js';
 
@@ -123,11 +122,23 @@ export function renderHeaders(
   data: unknown,
   options: RenderHeadersOptions = {},
 ): Record<string, string> {
-  checkOptionalOneOf('renderHeaders()', 'escape', options.escape, TEMPLATE_ESCAPES);
+  // `=== undefined`, not `??`: an `escape` of `null` is refused like any other wrong value.
+  const mode = options.escape === undefined ? 'html' : options.escape;
+  return renderHeadersWith(template, data, escaperFor(mode, 'renderHeaders()'));
+}
+
+/**
+ * {@link renderHeaders} with the escaper already chosen (by `escaperFor`, which checks the
+ * mode), for callers whose options were checked before. Internal.
+ */
+export function renderHeadersWith(
+  template: string,
+  data: unknown,
+  escaper: (text: string) => string,
+): Record<string, string> {
   const compiled = compileTemplate(template);
-  const state: RenderState = { stack: [data], escape: escaperFor(options.escape ?? 'html'), guard };
-  const rendered = runTemplate(compiled, state);
-  return parseHeaderLines(rendered);
+  const state: RenderState = { stack: [data], escape: escaper, guard };
+  return parseHeaderLines(runTemplate(compiled, state));
 }
 
 /**

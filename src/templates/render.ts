@@ -3,8 +3,7 @@
  *
  * @module
  */
-import { TEMPLATE_ESCAPES, type TemplateEscape } from '../model.js';
-import { checkOptionalOneOf } from '../options.js';
+import type { TemplateEscape } from '../model.js';
 import { compileTemplate, type RenderState, runTemplate } from './compile.js';
 import { escaperFor } from './escape.js';
 
@@ -45,12 +44,21 @@ export interface RenderTemplateOptions {
  * ```
  */
 export function renderTemplate(template: string, data: unknown, options: RenderTemplateOptions = {}): string {
-  checkOptionalOneOf('renderTemplate()', 'escape', options.escape, TEMPLATE_ESCAPES);
+  // `=== undefined`, not `??`: an `escape` of `null` is refused like any other wrong value.
+  const mode = options.escape === undefined ? 'html' : options.escape;
+  return renderTemplateWith(template, data, escaperFor(mode, 'renderTemplate()'));
+}
+
+/**
+ * {@link renderTemplate} with the escaper already chosen (by `escaperFor`, which checks the
+ * mode), for callers whose options were checked before. Internal.
+ */
+export function renderTemplateWith(
+  template: string,
+  data: unknown,
+  escaper: (text: string) => string,
+): string {
   const compiled = compileTemplate(template);
-  const state: RenderState = {
-    stack: [data],
-    escape: escaperFor(options.escape ?? 'html'),
-    guard: undefined,
-  };
+  const state: RenderState = { stack: [data], escape: escaper, guard: undefined };
   return runTemplate(compiled, state);
 }

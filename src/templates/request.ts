@@ -12,8 +12,9 @@ import {
   type WebhookRecord,
 } from '../model.js';
 import { checkOptionalByteCount, checkOptionalOneOf } from '../options.js';
-import { renderHeaders } from './headers.js';
-import { renderTemplate } from './render.js';
+import { escaperFor } from './escape.js';
+import { renderHeadersWith } from './headers.js';
+import { renderTemplateWith } from './render.js';
 import { DEFAULT_MAX_TEMPLATE_BYTES, exceedsBytes } from './validate.js';
 
 /**
@@ -107,11 +108,21 @@ export function defaultPayload(
 ): Record<string, unknown> {
   checkNotificationId('defaultPayload()', options?.notificationId);
   checkOptionalOneOf('defaultPayload()', 'style', options.style, PAYLOAD_STYLES);
+  return buildDefaultPayload(notification, options.notificationId, options.style ?? 'generic', options.now);
+}
+
+/** {@link defaultPayload} without the option checks, for callers that checked them. Internal. */
+function buildDefaultPayload(
+  notification: Notification,
+  notificationId: string,
+  style: PayloadStyle,
+  now: Date | undefined,
+): Record<string, unknown> {
   const data = notification.data ?? {};
   const event = notification.event ?? null;
-  if (options.style === 'pretix') {
+  if (style === 'pretix') {
     const payload: Record<string, unknown> = {
-      notification_id: options.notificationId,
+      notification_id: notificationId,
       organizer: notification.scope,
       event,
     };
@@ -122,8 +133,8 @@ export function defaultPayload(
     payload.action = notification.type;
     return payload;
   }
-  const when = notification.occurredAt ?? options.now ?? new Date();
-  const id = options.notificationId;
+  const when = notification.occurredAt ?? now ?? new Date();
+  const id = notificationId;
   const timestamp = isoString(when);
   // Two literals rather than a conditional spread in the middle of one (a runtime call per payload).
   return event === null
@@ -144,6 +155,18 @@ export type RenderableWebhook = Pick<
   WebhookRecord,
   'url' | 'method' | 'headerTemplate' | 'bodyTemplate' | 'templateEscape'
 >;
+
+/**
+ * {@link RenderRequestOptions} checked and with their defaults applied: what
+ * {@link renderRequestUnchecked} takes. Internal.
+ */
+export interface ResolvedRenderOptions {
+  notificationId: string;
+  payloadStyle: PayloadStyle;
+  defaultEscape: TemplateEscape;
+  maxTemplateBytes: number;
+  now: Date | undefined;
+}
 
 /** Options of {@link renderRequest}. */
 export interface RenderRequestOptions {
@@ -224,27 +247,43 @@ export function renderRequest(
   if (options.now !== undefined && !(options.now instanceof Date)) {
     throw invalidOption(where, 'now', 'a Date', options.now);
   }
-  const limit = options.maxTemplateBytes ?? DEFAULT_MAX_TEMPLATE_BYTES;
-  const escapeMode = webhook.templateEscape ?? options.defaultEscape ?? 'html';
+  return renderRequestUnchecked(webhook, notification, {
+    notificationId: options.notificationId,
+    payloadStyle: options.payloadStyle ?? 'generic',
+    defaultEscape: options.defaultEscape ?? 'html',
+    maxTemplateBytes: options.maxTemplateBytes ?? DEFAULT_MAX_TEMPLATE_BYTES,
+    now: options.now,
+  });
+}
+
+/**
+ * {@link renderRequest} for options already checked (the registry checks its own when it is
+ * built), so nothing is checked again per delivery. The escape mode is still checked, once per
+ * template, by `escaperFor`: the webhook's own `templateEscape` is data, not an option. Internal.
+ */
+export function renderRequestUnchecked(
+  webhook: RenderableWebhook,
+  notification: Notification,
+  options: ResolvedRenderOptions,
+): OutgoingRequest {
+  const limit = options.maxTemplateBytes;
+  const escapeMode = webhook.templateEscape ?? options.defaultEscape;
   const data = notification.data ?? {};
 
   let headers: Record<string, string> = {};
   if (webhook.headerTemplate !== null) {
     checkSize(webhook.headerTemplate, 'header template', limit);
-    headers = renderHeaders(webhook.headerTemplate, data, { escape: escapeMode });
+    headers = renderHeadersWith(webhook.headerTemplate, data, escaperFor(escapeMode, 'renderHeaders()'));
   }
 
   let body = '';
   let contentType: string | undefined;
   if (webhook.method !== 'GET') {
     if (webhook.bodyTemplate === null) {
-      const payloadOptions: DefaultPayloadOptions = {
-        notificationId: options.notificationId,
-        style: options.payloadStyle ?? 'generic',
-      };
-      if (options.now !== undefined) payloadOptions.now = options.now;
       try {
-        body = JSON.stringify(defaultPayload(notification, payloadOptions));
+        body = JSON.stringify(
+          buildDefaultPayload(notification, options.notificationId, options.payloadStyle, options.now),
+        );
       } catch (err) {
         throw new TemplateError(
           'template_render_failed',
@@ -257,7 +296,7 @@ export function renderRequest(
       contentType = JSON_CONTENT_TYPE;
     } else {
       checkSize(webhook.bodyTemplate, 'body template', limit);
-      body = renderTemplate(webhook.bodyTemplate, data, { escape: escapeMode });
+      body = renderTemplateWith(webhook.bodyTemplate, data, escaperFor(escapeMode, 'renderTemplate()'));
       if (body !== '') contentType = looksLikeJson(body) ? JSON_CONTENT_TYPE : TEXT_CONTENT_TYPE;
     }
   }
