@@ -6,7 +6,15 @@ import { scopeSchema, type Webhook } from '../model.js';
 import { checkOptionalString } from '../options.js';
 import type { WebhookRegistry } from '../registry/registry.js';
 import { readJsonBody } from './body.js';
-import { lastParam, parsePageNumber, report, resolveOptions, scopeKnown } from './common.js';
+import {
+  authorizeRequest,
+  isSafeMethod,
+  lastParam,
+  parsePageNumber,
+  report,
+  resolveOptions,
+  scopeKnown,
+} from './common.js';
 import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from './extensions.js';
 import { requestMethod } from './method.js';
 import { talerOpenApi } from './openapi.js';
@@ -21,7 +29,7 @@ import {
   talerFieldOf,
   toTalerWebhook,
 } from './taler-wire.js';
-import type { FetchHandler, HandlerOptions } from './types.js';
+import type { AuthorizeResult, FetchHandler, HandlerOptions } from './types.js';
 
 /** Options of {@link talerHandler}. */
 export interface TalerHandlerOptions extends HandlerOptions {
@@ -269,13 +277,13 @@ export function talerHandler(registry: WebhookRegistry, options: TalerHandlerOpt
     const allow = ALLOWED[route.kind];
     if (!allow.includes(method)) return fail('GENERIC_METHOD_INVALID', {}, { allow: allow.join(', ') });
     if (method === 'OPTIONS') return emptyResponse(204, { allow: allow.join(', ') });
-    let decision: unknown;
+    let decision: AuthorizeResult;
     try {
       if (!(await scopeKnown(resolved, route.scope))) {
         return fail('MERCHANT_GENERIC_INSTANCE_UNKNOWN', { detail: route.scope });
       }
-      const permission = method === 'GET' || method === 'HEAD' ? 'webhooks-read' : 'webhooks-write';
-      decision = await resolved.authorize({ request, scope: route.scope, permission });
+      const permission = isSafeMethod(method) ? 'webhooks-read' : 'webhooks-write';
+      decision = await authorizeRequest(resolved, request, route.scope, permission);
     } catch (error) {
       report(resolved, error, request);
       return fail('GENERIC_INTERNAL_INVARIANT_FAILURE');
@@ -306,9 +314,7 @@ export function talerHandler(registry: WebhookRegistry, options: TalerHandlerOpt
         return jsonResponse(409, talerError('GENERIC_PARAMETER_MALFORMED', { detail: error.message }));
       }
       report(resolved, error, request);
-      return fail(
-        method === 'GET' || method === 'HEAD' ? 'GENERIC_DB_FETCH_FAILED' : 'GENERIC_DB_STORE_FAILED',
-      );
+      return fail(isSafeMethod(method) ? 'GENERIC_DB_FETCH_FAILED' : 'GENERIC_DB_STORE_FAILED');
     }
   }
 
