@@ -1,7 +1,13 @@
 /** Pieces both dialects share: option defaults, authorization, scope checks, page numbers. */
 import { invalidOption } from '../errors.js';
 import { scopeSchema } from '../model.js';
-import { checkOptionalByteCount, checkOptionalFunction, checkOptionsObject } from '../options.js';
+import {
+  checkOptionalByteCount,
+  checkOptionalFunction,
+  checkOptionalString,
+  checkOptionsObject,
+} from '../options.js';
+import { normalizeBasePath } from './paths.js';
 import type { AuthorizeResult, HandlerOptions, Permission } from './types.js';
 import { DEFAULT_MAX_BODY_BYTES } from './types.js';
 
@@ -12,14 +18,21 @@ export interface ResolvedOptions {
   maxBodyBytes: number;
   onError: (error: unknown, request: Request) => void;
   openApiPath: string | undefined;
+  /** The `basePath` option normalised (see `normalizeBasePath`), or the dialect's default. */
+  basePath: string;
 }
 
 /**
  * Applies defaults and checks the options once, when the handler is built. A missing
  * `authorize` or an option of the wrong type throws a `HooklineError` with code
  * `invalid_option` naming the option; `where` is the function, e.g. `pretixHandler()`.
+ * `defaultBasePath` is the dialect's `basePath` when the option is left out.
  */
-export function resolveOptions(options: HandlerOptions, where: string): ResolvedOptions {
+export function resolveOptions(
+  options: HandlerOptions & { basePath?: string },
+  where: string,
+  defaultBasePath: string,
+): ResolvedOptions {
   checkOptionsObject(where, options, 'an object with at least `authorize`');
   if (typeof options.authorize !== 'function') {
     throw invalidOption(
@@ -43,6 +56,7 @@ export function resolveOptions(options: HandlerOptions, where: string): Resolved
       options.openApiPath,
     );
   }
+  checkOptionalString(where, 'basePath', options.basePath);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return {
     authorize: options.authorize,
@@ -54,6 +68,7 @@ export function resolveOptions(options: HandlerOptions, where: string): Resolved
         console.error('hookline/http: unexpected error', error);
       }),
     openApiPath: options.openApiPath,
+    basePath: normalizeBasePath(options.basePath ?? defaultBasePath),
   };
 }
 

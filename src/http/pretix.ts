@@ -2,7 +2,7 @@
  * The pretix webhook REST API (organizer-scoped) as a Fetch handler.
  */
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { checkOptionalBoolean, checkOptionalString } from '../options.js';
+import { checkOptionalBoolean } from '../options.js';
 import type { WebhookRegistry } from '../registry/registry.js';
 import { readJsonBody } from './body.js';
 import {
@@ -17,7 +17,7 @@ import {
 import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from './extensions.js';
 import { requestMethod } from './method.js';
 import { pretixOpenApi } from './openapi.js';
-import { belongsTo, normalizeBasePath, pathnameOf, splitPath } from './paths.js';
+import { belongsTo, pathnameOf, splitPath } from './paths.js';
 import { parsePretixBody, pretixErrorsFromIssues, toPretixWebhook } from './pretix-wire.js';
 import { emptyResponse, jsonResponse, markUnmatched, withoutBody } from './respond.js';
 import type { FetchHandler, HandlerOptions } from './types.js';
@@ -173,10 +173,9 @@ function parseEnabled(raw: string | null): boolean | undefined {
  */
 export function pretixHandler(registry: WebhookRegistry, options: PretixHandlerOptions): FetchHandler {
   const where = 'pretixHandler()';
-  const resolved = resolveOptions(options, where);
-  checkOptionalString(where, 'basePath', options.basePath);
+  const resolved = resolveOptions(options, where, '/api/v1');
   checkOptionalBoolean(where, 'readWriteSplit', options.readWriteSplit);
-  const basePath = normalizeBasePath(options.basePath ?? '/api/v1');
+  const basePath = resolved.basePath;
   const readWriteSplit = options.readWriteSplit ?? false;
   let openApi: unknown;
 

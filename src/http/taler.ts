@@ -3,7 +3,6 @@
  */
 import { ConflictError, invalidOption, NotFoundError, ValidationError } from '../errors.js';
 import { scopeSchema, type Webhook } from '../model.js';
-import { checkOptionalString } from '../options.js';
 import type { WebhookRegistry } from '../registry/registry.js';
 import { readJsonBody } from './body.js';
 import {
@@ -18,7 +17,7 @@ import {
 import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from './extensions.js';
 import { requestMethod } from './method.js';
 import { talerOpenApi } from './openapi.js';
-import { belongsTo, normalizeBasePath, pathnameOf, splitPath } from './paths.js';
+import { belongsTo, pathnameOf, splitPath } from './paths.js';
 import { emptyResponse, jsonResponse, markUnmatched, withoutBody } from './respond.js';
 import {
   parseTalerBody,
@@ -126,8 +125,7 @@ function sameContent(webhook: Webhook, body: TalerWebhookBody): boolean {
  */
 export function talerHandler(registry: WebhookRegistry, options: TalerHandlerOptions): FetchHandler {
   const where = 'talerHandler()';
-  const resolved = resolveOptions(options, where);
-  checkOptionalString(where, 'basePath', options.basePath);
+  const resolved = resolveOptions(options, where, '');
   if (options.defaultScope !== undefined && !scopeSchema.safeParse(options.defaultScope).success) {
     throw invalidOption(
       where,
@@ -136,7 +134,7 @@ export function talerHandler(registry: WebhookRegistry, options: TalerHandlerOpt
       options.defaultScope,
     );
   }
-  const basePath = normalizeBasePath(options.basePath ?? '');
+  const basePath = resolved.basePath;
   const defaultScope = options.defaultScope ?? 'default';
   let openApi: unknown;
 
