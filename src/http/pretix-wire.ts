@@ -133,12 +133,9 @@ function pythonStr(value: unknown): string {
   if (value === true) return 'True';
   if (value === false) return 'False';
   if (typeof value === 'string' || typeof value === 'number') return String(value);
-  // Request bodies are at most MAX_BODY_JSON_DEPTH deep, so this cannot overflow; be safe anyway.
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return pythonType(value);
-  }
+  // Cannot throw: the value comes from JSON.parse (no cycles, BigInts or toJSON functions) of a
+  // request body at most MAX_BODY_JSON_DEPTH deep (see readJsonBody), so no stack overflow.
+  return JSON.stringify(value);
 }
 
 const TRUE_VALUES = new Set<unknown>([

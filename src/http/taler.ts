@@ -2,7 +2,7 @@
  * The GNU Taler merchant webhook API (instance-scoped) as a Fetch handler.
  */
 import { ConflictError, invalidOption, NotFoundError, ValidationError } from '../errors.js';
-import { scopeSchema, type Webhook } from '../model.js';
+import { MAX_NAME_LENGTH, scopeSchema, type Webhook } from '../model.js';
 import type { WebhookRegistry } from '../registry/registry.js';
 import { readJsonBody } from './body.js';
 import {
@@ -127,10 +127,11 @@ export function talerHandler(registry: WebhookRegistry, options: TalerHandlerOpt
   const where = 'talerHandler()';
   const resolved = resolveOptions(options, where, '');
   if (options.defaultScope !== undefined && !scopeSchema.safeParse(options.defaultScope).success) {
+    // The rules are scopeSchema's (model.ts); this only describes them.
     throw invalidOption(
       where,
       'defaultScope',
-      'a scope name (1 to 200 characters, no control characters)',
+      `a scope name (1 to ${MAX_NAME_LENGTH} characters, no control characters)`,
       options.defaultScope,
     );
   }

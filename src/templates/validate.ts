@@ -99,7 +99,8 @@ export function validateTemplate(template: string, options: ValidateTemplateOpti
 
 /**
  * Marks the characters of the template that are literal text (not inside any tag). Recursive,
- * but only over compiled templates, whose sections nest at most `MAX_SECTION_DEPTH` (256) deep.
+ * but only over compiled templates, whose sections nest at most `MAX_SECTION_DEPTH` deep
+ * (compile.ts refuses deeper ones).
  */
 function literalMask(compiled: CompiledTemplate): Uint8Array {
   const mask = new Uint8Array(compiled.source.length);
