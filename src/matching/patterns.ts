@@ -50,7 +50,7 @@ export function globSegments(pattern: string): GlobSegment[] {
 /**
  * Glob matching on segments: `*` matches exactly one segment, `**` zero or more. Iterative,
  * with backtracking to the last `**` only (the classic wildcard algorithm): linear for patterns
- * with at most one `**`, at worst `pattern.length * type.length` steps, and no recursion, so
+ * without `**`, at worst `pattern.length * type.length` steps with them, and no recursion, so
  * patterns or types of any length cannot overflow the call stack.
  */
 export function matchSegments(pattern: readonly GlobSegment[], type: readonly string[]): boolean {
