@@ -76,6 +76,9 @@ describe('model: NUL (U+0000) in webhook text fields', () => {
       registry.create('acme', { ...VALID, allEvents: false, limitEvents: [`a${NUL}`] }),
     ).rejects.toBeInstanceOf(ValidationError);
     expect(asked).toEqual([]);
+    // The same call with a valid slug does ask: the check above is not vacuous.
+    await registry.create('acme', { ...VALID, allEvents: false, limitEvents: ['a'] });
+    expect(asked).toEqual(['a']);
   });
 
   it('other control characters keep their own message', () => {

@@ -144,6 +144,8 @@ describe('the snippet convention', () => {
   it('the documentation has blocks to test', () => {
     expect(snippets.length).toBeGreaterThan(20);
     expect(runnable.length).toBeGreaterThan(5);
+    // Those marked `postgres` run in their own block below, against the real server.
+    expect(runnable.filter((s) => s.postgres).length).toBeGreaterThan(0);
   });
 });
 
@@ -186,29 +188,27 @@ describe.concurrent('documentation snippets run', () => {
 });
 
 const needsServer = runnable.filter((s) => s.postgres);
-if (needsServer.length > 0) {
-  describeServer('documentation snippets run on PostgreSQL', () => {
-    const database = `hookline_snippets_${process.pid}_${randomBytes(3).toString('hex')}`;
-    const server = () => new URL(process.env.HOOKLINE_TEST_DATABASE_URL ?? '');
-    const admin = () => new pg.Pool({ connectionString: server().href, max: 1 });
-    beforeAll(async () => {
-      const pool = admin();
-      await pool.query(`CREATE DATABASE "${database}"`);
-      await pool.end();
-    });
-    afterAll(async () => {
-      const pool = admin();
-      await pool.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-      await pool.end();
-    });
-    it.each(needsServer.map((s) => [s.where, s] as const))(
-      '%s',
-      async (_where, snippet) => {
-        const target = server();
-        target.pathname = `/${database}`;
-        await expectRuns(snippet, { DATABASE_URL: target.href });
-      },
-      TEST_TIMEOUT_MS,
-    );
+describeServer('documentation snippets run on PostgreSQL', () => {
+  const database = `hookline_snippets_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const server = () => new URL(process.env.HOOKLINE_TEST_DATABASE_URL ?? '');
+  const admin = () => new pg.Pool({ connectionString: server().href, max: 1 });
+  beforeAll(async () => {
+    const pool = admin();
+    await pool.query(`CREATE DATABASE "${database}"`);
+    await pool.end();
   });
-}
+  afterAll(async () => {
+    const pool = admin();
+    await pool.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await pool.end();
+  });
+  it.each(needsServer.map((s) => [s.where, s] as const))(
+    '%s',
+    async (_where, snippet) => {
+      const target = server();
+      target.pathname = `/${database}`;
+      await expectRuns(snippet, { DATABASE_URL: target.href });
+    },
+    TEST_TIMEOUT_MS,
+  );
+});

@@ -38,6 +38,8 @@ describe('ByteArena', () => {
     const r = ref();
     arena.put('a\ud800b', r);
     expect(arena.get(r.chunk, r.start, r.bytes, r.ascii)).toBe('a\ufffdb');
+    // Why U+FFFD loses nothing: the UTF-8 a transport sends for the lone surrogate is already
+    // U+FFFD's bytes, so what the arena gives back goes out byte for byte as the original would.
     expect(Buffer.from('a\ud800b')).toEqual(Buffer.from('a\ufffdb'));
   });
 });
