@@ -219,16 +219,24 @@ describe('setting up the watch', () => {
   it('retries a watch that fails at start with backoff, reporting each failure, until it is up', async () => {
     const inner = memoryStore();
     let failures = 2;
+    let attempts = 0;
     let watching = 0;
+    let watchUp: () => void = () => undefined;
+    const up = new Promise<void>((resolve) => {
+      watchUp = resolve;
+    });
     const store: Store = {
       ...inner,
       async watch(listener) {
+        attempts += 1;
         if (failures > 0) {
           failures -= 1;
           throw new HooklineError('store_failed', 'database is down');
         }
         watching += 1;
-        return inner.watch!(listener);
+        const unwatch = await inner.watch!(listener);
+        watchUp();
+        return unwatch;
       },
     };
     const clock = createFakeClock();
@@ -236,18 +244,34 @@ describe('setting up the watch', () => {
     const worker = registry.worker({ pollIntervalMs: 60_000 });
     const errors: string[] = [];
     worker.on('error', ({ during }) => errors.push(during));
+    /** The worker's next 'error' event. */
+    const nextError = () =>
+      new Promise<void>((resolve) => {
+        const off = worker.on('error', () => {
+          off();
+          resolve();
+        });
+      });
+
+    let failed = nextError();
     worker.start();
-    await worker.drain();
-    await Promise.resolve();
+    await failed;
     expect(errors).toEqual(['watch']);
-    clock.advance(100);
-    await worker.drain();
-    await Promise.resolve();
+    // The first retry comes 100 ms later, not before (the fake clock fires timers as it moves).
+    failed = nextError();
+    clock.advance(99);
+    expect(attempts).toBe(1);
+    clock.advance(1);
+    expect(attempts).toBe(2);
+    await failed;
     expect(errors).toEqual(['watch', 'watch']);
     expect(watching).toBe(0);
-    clock.advance(200);
-    await worker.drain();
-    await Promise.resolve();
+    // The second one 200 ms after that, and it is up.
+    clock.advance(199);
+    expect(attempts).toBe(2);
+    clock.advance(1);
+    expect(attempts).toBe(3);
+    await up;
     expect(watching).toBe(1);
     expect(errors).toHaveLength(2);
     await worker.stop();
