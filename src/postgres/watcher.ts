@@ -77,7 +77,11 @@ export function createWatcher(
     return {
       async watch(listener) {
         try {
-          const unlisten = await pglite.listen(channel, (payload) => listener(parseSignal(payload)));
+          // Through signalAll, so a listener that throws leaves nothing uncaught (PGlite calls this
+          // in a microtask of its own).
+          const unlisten = await pglite.listen(channel, (payload) =>
+            signalAll([listener], parseSignal(payload)),
+          );
           listeners.add(listener);
           let stopped = false;
           const stop = async () => {

@@ -245,7 +245,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   };
   const listeners = new Set<(signal: StoreSignal) => void>();
   const wake = () => {
-    for (const listener of listeners) queueMicrotask(() => listener(DUE_SIGNAL));
+    for (const listener of listeners) queueMicrotask(() => signalAll([listener], DUE_SIGNAL));
   };
   /** Tells watchers of a webhook change at once, before the write's promise resolves. */
   const webhookChanged = (scope: string, webhookId: number, enabled: boolean | null) => {

@@ -132,3 +132,34 @@ describe('memory store: deliveries kept column by column', () => {
     expect(allIds.size).toBe(100); // attempt ids stay unique when slots are reused
   });
 });
+
+describe('memory store: watchers', () => {
+  it('a watcher that throws stops neither a wake-up nor a webhook change reaching the others', async () => {
+    const store = memoryStore();
+    let thrown = 0;
+    const heard: string[] = [];
+    let dueHeard: () => void = () => {};
+    const due = new Promise<void>((resolve) => {
+      dueHeard = resolve;
+    });
+    await store.watch!(() => {
+      thrown++;
+      throw new Error('a watcher that throws');
+    });
+    await store.watch!((signal) => {
+      heard.push(signal.type);
+      if (signal.type === 'due') dueHeard();
+    });
+    const hook = await store.insertWebhook({ scope: 's', fields: webhookFields(), now: new Date(0) });
+    await store.updateWebhook({ scope: 's', id: hook.id, changes: { enabled: false }, now: new Date(0) });
+    await store.enqueue({
+      scope: 's',
+      notificationId: 'n',
+      deliveries: [newDelivery(hook.id)],
+      now: new Date(0),
+    });
+    await due; // a throw in the wake-up's microtask would be uncaught, which fails the run
+    expect(heard).toEqual(['webhook', 'due']);
+    expect(thrown).toBe(2);
+  });
+});
