@@ -240,8 +240,6 @@ export class WebhookWorker {
       );
     }
     this.#maxResponseBytes = positiveInt(options.maxResponseBytes, 65_536, 'maxResponseBytes');
-    this.#ownTransport = options.transport === undefined;
-    this.#transport = options.transport ?? defaultTransport(options.ssrf ? { ssrf: options.ssrf } : {});
     if (options.transport !== undefined && typeof options.transport?.send !== 'function') {
       throw invalidOption(
         WHERE,
@@ -271,6 +269,9 @@ export class WebhookWorker {
     }
     this.#random = options.random ?? Math.random;
     this.#keepAliveOption = options.keepAlive ?? true;
+    // Last, once every option is accepted: a refused one leaves no transport of ours open.
+    this.#ownTransport = options.transport === undefined;
+    this.#transport = options.transport ?? defaultTransport(options.ssrf ? { ssrf: options.ssrf } : {});
   }
 
   /** Whether the worker is started and not stopping. */
