@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../clock.js';
 import { HooklineError, invalidOption } from '../errors.js';
 import { type Delivery, deliveryFields, type WebhookRecord } from '../model.js';
+import { checkOptionalFunction } from '../options.js';
 import type { ClaimedDelivery, Store, StoreSignal } from '../storage/types.js';
 import { claimBatcher } from './claim-batcher.js';
 import { nextAttemptDelay } from './classify.js';
@@ -264,9 +265,7 @@ export class WebhookWorker {
             ),
           };
     this.#retentionMs = positiveOrInfinity(options.attemptRetentionMs, 30 * DAY_MS, 'attemptRetentionMs');
-    if (options.random !== undefined && typeof options.random !== 'function') {
-      throw invalidOption(WHERE, 'random', 'a function returning numbers in [0, 1)', options.random);
-    }
+    checkOptionalFunction(WHERE, 'random', options.random, 'a function returning numbers in [0, 1)');
     this.#random = options.random ?? Math.random;
     this.#keepAliveOption = options.keepAlive ?? true;
     // Last, once every option is accepted: a refused one leaves no transport of ours open.
