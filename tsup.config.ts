@@ -4,7 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'http/index': 'src/http/index.ts',
-    'postgres/index': 'src/postgres/index.ts',
+    'postgres/index': 'src/stores/postgres/index.ts',
     'testing/index': 'src/testing/index.ts',
     'testing/conformance': 'src/testing/conformance-index.ts',
   },

@@ -32,7 +32,7 @@ import {
   verifyWebhook,
   WebhookRegistry,
 } from '../src/index.js';
-import { pgliteStore, postgresStore } from '../src/postgres/index.js';
+import { pgliteStore, postgresStore } from '../src/stores/postgres/index.js';
 
 const args = process.argv.slice(2);
 const useMemory = args.includes('--memory');

@@ -37,7 +37,6 @@ export {
   type RetryPolicyName,
   retryPolicies,
 } from './delivery/retry.js';
-export { fetchHonoursDispatcher, undiciDispatcherSupported } from './delivery/runtime.js';
 export {
   checkSigningSecret,
   generateKeyPair,
@@ -57,6 +56,17 @@ export {
   type WebhookKeyPair,
   webhookHeaders,
 } from './delivery/signing.js';
+export type {
+  Transport,
+  TransportError,
+  TransportErrorCode,
+  TransportRequest,
+  TransportResult,
+} from './delivery/transport/contract.js';
+export { type DefaultTransportOptions, defaultTransport } from './delivery/transport/default.js';
+export { type KyTransport, type KyTransportOptions, kyTransport } from './delivery/transport/ky.js';
+export { type NodeTransportOptions, nodeTransport } from './delivery/transport/node.js';
+export { fetchHonoursDispatcher, undiciDispatcherSupported } from './delivery/transport/runtime.js';
 export {
   checkAddress,
   createSsrfGuard,
@@ -64,18 +74,8 @@ export {
   type SsrfGuard,
   type SsrfLookup,
   type SsrfOptions,
-} from './delivery/ssrf.js';
-export type {
-  Transport,
-  TransportError,
-  TransportErrorCode,
-  TransportRequest,
-  TransportResult,
-} from './delivery/transport.js';
-export { type DefaultTransportOptions, defaultTransport } from './delivery/transport-default.js';
-export { type KyTransport, type KyTransportOptions, kyTransport } from './delivery/transport-ky.js';
-export { type NodeTransportOptions, nodeTransport } from './delivery/transport-node.js';
-export { type UndiciTransportOptions, undiciTransport } from './delivery/transport-undici.js';
+} from './delivery/transport/ssrf.js';
+export { type UndiciTransportOptions, undiciTransport } from './delivery/transport/undici.js';
 export {
   type AutoDisableOptions,
   type StopOptions,
@@ -157,7 +157,7 @@ export {
   WebhookRegistry,
   type WebhookRegistryOptions,
 } from './registry/registry.js';
-export { type MemoryStoreOptions, memoryStore } from './storage/memory.js';
+export { type MemoryStoreOptions, memoryStore } from './stores/memory/store.js';
 export type {
   AttemptOutcome,
   AttemptResult,
@@ -168,7 +168,7 @@ export type {
   Store,
   StoreSignal,
   WebhookHealth,
-} from './storage/types.js';
+} from './stores/types.js';
 export {
   DEFAULT_MAX_TEMPLATE_BYTES,
   type DefaultPayloadOptions,

@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import ky from 'ky';
 import { Pool } from 'undici';
 import { deliver } from '../../src/delivery/deliver.js';
-import type { Transport } from '../../src/delivery/transport.js';
-import { kyTransport } from '../../src/delivery/transport-ky.js';
-import { undiciTransport } from '../../src/delivery/transport-undici.js';
+import type { Transport } from '../../src/delivery/transport/contract.js';
+import { kyTransport } from '../../src/delivery/transport/ky.js';
+import { undiciTransport } from '../../src/delivery/transport/undici.js';
 
 const quick = process.argv.includes('--quick');
 const TOTAL = quick ? 4_000 : 20_000;

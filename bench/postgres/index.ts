@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { WebhookRegistry } from '../../src/index.js';
-import { postgresStore } from '../../src/postgres/index.js';
+import { postgresStore } from '../../src/stores/postgres/index.js';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 2_000 : 10_000;

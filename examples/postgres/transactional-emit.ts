@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { WebhookRegistry } from '../../src/index.js';
-import { postgresStore, type Queryable, withTransaction } from '../../src/postgres/index.js';
+import { postgresStore, type Queryable, withTransaction } from '../../src/stores/postgres/index.js';
 import { isMain } from '../shared/handlers.js';
 
 /** What the example did, for its smoke test. */

@@ -1,4 +1,4 @@
-import type { ClaimedDelivery, Store } from '../storage/types.js';
+import type { ClaimedDelivery, Store } from '../stores/types.js';
 import { perStore } from './per-store.js';
 
 /** Most deliveries asked for in one `claimDue` call. */

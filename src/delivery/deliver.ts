@@ -5,9 +5,9 @@ import { VERSION } from '../version.js';
 import { type AttemptOutcome, classifyOutcome } from './classify.js';
 import { type RetryPolicy, retryPolicies } from './retry.js';
 import { signWebhook } from './signing.js';
-import type { SsrfOptions } from './ssrf.js';
-import type { Transport, TransportError, TransportErrorCode } from './transport.js';
-import { kyTransport } from './transport-ky.js';
+import type { Transport, TransportError, TransportErrorCode } from './transport/contract.js';
+import { kyTransport } from './transport/ky.js';
+import type { SsrfOptions } from './transport/ssrf.js';
 
 /** The default `User-Agent`: `hookline/<version>`. */
 export const DEFAULT_USER_AGENT = `hookline/${VERSION}`;

@@ -8,8 +8,19 @@ export {
   type DeliveryResult,
   deliver,
 } from './deliver.js';
-export { fetchHonoursDispatcher, undiciDispatcherSupported } from './runtime.js';
 export { type SignInput, signWebhook } from './signing.js';
+export {
+  SAFE_RESPONSE_HEADERS,
+  type Transport,
+  type TransportError,
+  type TransportErrorCode,
+  type TransportRequest,
+  type TransportResult,
+} from './transport/contract.js';
+export { type DefaultTransportOptions, defaultTransport } from './transport/default.js';
+export { type KyTransport, type KyTransportOptions, kyTransport } from './transport/ky.js';
+export { type NodeTransportOptions, nodeTransport } from './transport/node.js';
+export { fetchHonoursDispatcher, undiciDispatcherSupported } from './transport/runtime.js';
 export {
   checkAddress,
   createSsrfGuard,
@@ -18,22 +29,11 @@ export {
   type SsrfGuard,
   type SsrfLookup,
   type SsrfOptions,
-} from './ssrf.js';
-export {
-  SAFE_RESPONSE_HEADERS,
-  type Transport,
-  type TransportError,
-  type TransportErrorCode,
-  type TransportRequest,
-  type TransportResult,
-} from './transport.js';
-export { type DefaultTransportOptions, defaultTransport } from './transport-default.js';
-export { type KyTransport, type KyTransportOptions, kyTransport } from './transport-ky.js';
-export { type NodeTransportOptions, nodeTransport } from './transport-node.js';
+} from './transport/ssrf.js';
 export {
   createGuardedAgent,
   type GuardedAgentOptions,
   type PooledTransport,
   type UndiciTransportOptions,
   undiciTransport,
-} from './transport-undici.js';
+} from './transport/undici.js';

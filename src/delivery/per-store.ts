@@ -1,4 +1,4 @@
-import type { Store } from '../storage/types.js';
+import type { Store } from '../stores/types.js';
 
 /** A factory that makes one `T` per store object and hands the same one out afterwards. */
 export function perStore<T>(create: (store: Store) => T): (store: Store) => T {

@@ -1,5 +1,5 @@
 import { HooklineError } from '../errors.js';
-import type { RecordAttemptInput, RecordAttemptResult, Store } from '../storage/types.js';
+import type { RecordAttemptInput, RecordAttemptResult, Store } from '../stores/types.js';
 import { perStore } from './per-store.js';
 
 /** Most attempts written by one `recordAttempts` call. */

@@ -2,15 +2,15 @@ import { type Clock, systemClock } from '../clock.js';
 import { HooklineError, invalidOption } from '../errors.js';
 import { type Delivery, deliveryFields, type WebhookRecord } from '../model.js';
 import { checkOptionalFunction } from '../options.js';
-import type { ClaimedDelivery, Store, StoreSignal } from '../storage/types.js';
+import type { ClaimedDelivery, Store, StoreSignal } from '../stores/types.js';
 import { claimBatcher } from './claim-batcher.js';
 import { nextAttemptDelay } from './classify.js';
 import { type DeliverOptions, type DeliveryResult, deliver } from './deliver.js';
 import { recordBatcher } from './record-batcher.js';
 import type { RetryPolicy } from './retry.js';
-import type { SsrfOptions } from './ssrf.js';
-import type { Transport } from './transport.js';
-import { defaultTransport } from './transport-default.js';
+import type { Transport } from './transport/contract.js';
+import { defaultTransport } from './transport/default.js';
+import type { SsrfOptions } from './transport/ssrf.js';
 
 /** When the worker disables a webhook that keeps failing. `false` turns it off. */
 export interface AutoDisableOptions {

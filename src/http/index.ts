@@ -15,34 +15,25 @@
  * @module hookline/http
  */
 
-export { BodyTooLargeError } from './body.js';
-export { combineHandlers } from './compose.js';
-export { FETCH_FORBIDDEN_METHODS, requestMethod } from './method.js';
-export { type NodeHandler, type NodeHandlerOptions, toNodeHandler } from './node.js';
+export { PRETIX_PAGE_SIZE, type PretixHandlerOptions, pageLink, pretixHandler } from './pretix/handler.js';
+export {
+  type PretixFieldErrors,
+  type PretixWebhook,
+  pretixErrorsFromIssues,
+  toPretixWebhook,
+} from './pretix/wire.js';
+export { BodyTooLargeError } from './shared/body.js';
+export { combineHandlers } from './shared/compose.js';
+export { FETCH_FORBIDDEN_METHODS, requestMethod } from './shared/method.js';
+export { type NodeHandler, type NodeHandlerOptions, toNodeHandler } from './shared/node.js';
 export {
   type OpenApiDocument,
   type PretixOpenApiOptions,
   pretixOpenApi,
   type TalerOpenApiOptions,
   talerOpenApi,
-} from './openapi.js';
-export { PRETIX_PAGE_SIZE, type PretixHandlerOptions, pageLink, pretixHandler } from './pretix.js';
-export {
-  type PretixFieldErrors,
-  type PretixWebhook,
-  pretixErrorsFromIssues,
-  toPretixWebhook,
-} from './pretix-wire.js';
-export { isUnmatched } from './respond.js';
-export { type TalerHandlerOptions, talerHandler } from './taler.js';
-export {
-  TALER_ERRORS,
-  type TalerErrorBody,
-  type TalerErrorName,
-  type TalerErrorSpec,
-  type TalerWebhookDetails,
-  toTalerWebhook,
-} from './taler-wire.js';
+} from './shared/openapi.js';
+export { isUnmatched } from './shared/respond.js';
 export {
   type Authorize,
   type AuthorizeContext,
@@ -51,4 +42,13 @@ export {
   type FetchHandler,
   type HandlerOptions,
   type Permission,
-} from './types.js';
+} from './shared/types.js';
+export { type TalerHandlerOptions, talerHandler } from './taler/handler.js';
+export {
+  TALER_ERRORS,
+  type TalerErrorBody,
+  type TalerErrorName,
+  type TalerErrorSpec,
+  type TalerWebhookDetails,
+  toTalerWebhook,
+} from './taler/wire.js';

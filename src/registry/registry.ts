@@ -39,8 +39,8 @@ import {
   checkOptionalOneOf,
   checkOptionsObject,
 } from '../options.js';
-import { memoryStore } from '../storage/memory.js';
-import type { NewDelivery, Store } from '../storage/types.js';
+import { memoryStore } from '../stores/memory/store.js';
+import type { NewDelivery, Store } from '../stores/types.js';
 import { DEFAULT_MAX_TEMPLATE_BYTES, type PayloadStyle, validateTemplate } from '../templates/index.js';
 import { PAYLOAD_STYLES, type ResolvedRenderOptions, renderRequestUnchecked } from '../templates/request.js';
 import { DEFAULT_MAX_NOTIFICATION_BYTES, parseNotification } from './notification.js';

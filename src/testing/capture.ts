@@ -1,4 +1,4 @@
-import type { Transport, TransportRequest, TransportResult } from '../delivery/transport.js';
+import type { Transport, TransportRequest, TransportResult } from '../delivery/transport/contract.js';
 
 /** A request a {@link captureTransport} received, with its body as text. */
 export interface CapturedRequest extends Omit<TransportRequest, 'body'> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../errors.js';
 import type { OutgoingRequest, WebhookFields } from '../model.js';
-import type { AttemptResult, NewDelivery, Store, StoreSignal } from '../storage/types.js';
+import type { AttemptResult, NewDelivery, Store, StoreSignal } from '../stores/types.js';
 
 /** Options of {@link storeConformance}. */
 export interface StoreConformanceOptions {

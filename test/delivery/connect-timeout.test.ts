@@ -6,8 +6,8 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createSsrfGuard } from '../../src/delivery/ssrf.js';
-import { undiciTransport } from '../../src/delivery/transport-undici.js';
+import { createSsrfGuard } from '../../src/delivery/transport/ssrf.js';
+import { undiciTransport } from '../../src/delivery/transport/undici.js';
 import { type SilentServer, startReceiver, startSilentServer } from './receiver.js';
 
 const request = (url: string) => ({

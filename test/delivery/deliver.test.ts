@@ -1,10 +1,10 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_USER_AGENT, type DeliveryRequest, deliver } from '../../src/delivery/deliver.js';
-import type { SsrfOptions } from '../../src/delivery/ssrf.js';
-import type { Transport, TransportRequest } from '../../src/delivery/transport.js';
-import { kyTransport } from '../../src/delivery/transport-ky.js';
-import { undiciTransport } from '../../src/delivery/transport-undici.js';
+import type { Transport, TransportRequest } from '../../src/delivery/transport/contract.js';
+import { kyTransport } from '../../src/delivery/transport/ky.js';
+import type { SsrfOptions } from '../../src/delivery/transport/ssrf.js';
+import { undiciTransport } from '../../src/delivery/transport/undici.js';
 import { VERSION } from '../../src/version.js';
 import { closedPort, type Receiver, startReceiver } from './receiver.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_IDLE_ORIGINS, type OriginPools } from '../../src/delivery/origin-pools.js';
-import { undiciTransport } from '../../src/delivery/transport-undici.js';
+import { MAX_IDLE_ORIGINS, type OriginPools } from '../../src/delivery/transport/origin-pools.js';
+import { undiciTransport } from '../../src/delivery/transport/undici.js';
 import { closedPort, startReceiver } from './receiver.js';
 import { request } from './transport-conformance.js';
 

@@ -4,7 +4,7 @@
  * dispatcher after 5 s, and the probe request is aborted. Fake timers: no waiting.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type FetchFunction, fetchHonoursDispatcher } from '../../src/delivery/runtime.js';
+import { type FetchFunction, fetchHonoursDispatcher } from '../../src/delivery/transport/runtime.js';
 
 afterEach(() => {
   vi.useRealTimers();

@@ -1,6 +1,11 @@
 import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import { checkAddress, createSsrfGuard, isSsrfGuard, SsrfBlockedError } from '../../src/delivery/ssrf.js';
+import {
+  checkAddress,
+  createSsrfGuard,
+  isSsrfGuard,
+  SsrfBlockedError,
+} from '../../src/delivery/transport/ssrf.js';
 
 /** Hostile addresses: every one must be blocked by the default guard. */
 const HOSTILE: readonly string[] = [

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SsrfOptions } from '../../src/delivery/ssrf.js';
-import type { Transport, TransportRequest } from '../../src/delivery/transport.js';
+import type { Transport, TransportRequest } from '../../src/delivery/transport/contract.js';
+import type { SsrfOptions } from '../../src/delivery/transport/ssrf.js';
 import { closedPort, type Receiver, startReceiver } from './receiver.js';
 
 export type TransportFactory = (options: { ssrf?: SsrfOptions }) => Transport;

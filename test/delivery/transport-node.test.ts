@@ -5,11 +5,11 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import ky from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchHonoursDispatcher, undiciDispatcherSupported } from '../../src/delivery/runtime.js';
-import { SsrfBlockedError, type SsrfLookup } from '../../src/delivery/ssrf.js';
-import { defaultTransport } from '../../src/delivery/transport-default.js';
-import { kyTransport } from '../../src/delivery/transport-ky.js';
-import { createGuardedFetch, nodeTransport } from '../../src/delivery/transport-node.js';
+import { defaultTransport } from '../../src/delivery/transport/default.js';
+import { kyTransport } from '../../src/delivery/transport/ky.js';
+import { createGuardedFetch, nodeTransport } from '../../src/delivery/transport/node.js';
+import { fetchHonoursDispatcher, undiciDispatcherSupported } from '../../src/delivery/transport/runtime.js';
+import { SsrfBlockedError, type SsrfLookup } from '../../src/delivery/transport/ssrf.js';
 import { fetchIgnoringDispatcher } from './fetch-ignoring-dispatcher.js';
 import {
   closedPort,

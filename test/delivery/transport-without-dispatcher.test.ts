@@ -4,14 +4,14 @@
  * is real.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { defaultTransport } from '../../src/delivery/transport-default.js';
-import { kyTransport } from '../../src/delivery/transport-ky.js';
-import { createGuardedAgent, undiciTransport } from '../../src/delivery/transport-undici.js';
+import { defaultTransport } from '../../src/delivery/transport/default.js';
+import { kyTransport } from '../../src/delivery/transport/ky.js';
+import { createGuardedAgent, undiciTransport } from '../../src/delivery/transport/undici.js';
 import { thrownBy } from '../helpers/errors.js';
 import { transportConformance } from './transport-conformance.js';
 
-vi.mock('../../src/delivery/runtime.js', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../src/delivery/runtime.js')>()),
+vi.mock('../../src/delivery/transport/runtime.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../src/delivery/transport/runtime.js')>()),
   undiciDispatcherSupported: () => false,
 }));
 

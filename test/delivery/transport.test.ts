@@ -1,9 +1,9 @@
 import ky from 'ky';
 import { describe, expect, it } from 'vitest';
-import { pickRawResponseHeaders } from '../../src/delivery/transport.js';
-import { kyTransport } from '../../src/delivery/transport-ky.js';
-import { nodeTransport } from '../../src/delivery/transport-node.js';
-import { undiciTransport } from '../../src/delivery/transport-undici.js';
+import { pickRawResponseHeaders } from '../../src/delivery/transport/contract.js';
+import { kyTransport } from '../../src/delivery/transport/ky.js';
+import { nodeTransport } from '../../src/delivery/transport/node.js';
+import { undiciTransport } from '../../src/delivery/transport/undici.js';
 import { fetchIgnoringDispatcher } from './fetch-ignoring-dispatcher.js';
 import { transportConformance } from './transport-conformance.js';
 

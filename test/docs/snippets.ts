@@ -114,7 +114,7 @@ export async function allSnippets(): Promise<Snippet[]> {
 export const ENTRY_POINTS: Readonly<Record<string, string>> = {
   hookline: 'src/index.ts',
   'hookline/http': 'src/http/index.ts',
-  'hookline/postgres': 'src/postgres/index.ts',
+  'hookline/postgres': 'src/stores/postgres/index.ts',
   'hookline/testing': 'src/testing/index.ts',
   'hookline/testing/conformance': 'src/testing/conformance-index.ts',
 };

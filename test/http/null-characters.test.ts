@@ -9,8 +9,8 @@ import { ValidationError } from '../../src/errors.js';
 import { pretixHandler, talerHandler } from '../../src/http/index.js';
 import { memoryStore, WebhookRegistry } from '../../src/index.js';
 import { pretixCatalog, talerCatalog } from '../../src/matching/index.js';
-import type { PostgresStore } from '../../src/postgres/index.js';
-import type { Store } from '../../src/storage/types.js';
+import type { PostgresStore } from '../../src/stores/postgres/index.js';
+import type { Store } from '../../src/stores/types.js';
 import { describeServer, destroyStore, dropRunSchemas, freshStore, serverPool } from '../postgres/helpers.js';
 import { authorize, type CallOptions, call, expectBody } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll } from 'vitest';
-import type { PostgresStore } from '../../src/postgres/index.js';
+import type { PostgresStore } from '../../src/stores/postgres/index.js';
 import { storeConformance } from '../../src/testing/conformance-index.js';
 import { destroyStore, freshStore, newPGlite } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
-import type { PostgresStore } from '../../src/postgres/index.js';
+import type { PostgresStore } from '../../src/stores/postgres/index.js';
 import { storeConformance } from '../../src/testing/conformance-index.js';
 import { describeServer, destroyStore, dropRunSchemas, freshStore, serverPool } from './helpers.js';
 

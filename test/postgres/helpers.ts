@@ -3,8 +3,8 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { describe, it } from 'vitest';
 import type { RecordAttemptInput } from '../../src/index.js';
-import type { Queryable } from '../../src/postgres/index.js';
-import { type PostgresStore, postgresStore } from '../../src/postgres/index.js';
+import type { Queryable } from '../../src/stores/postgres/index.js';
+import { type PostgresStore, postgresStore } from '../../src/stores/postgres/index.js';
 
 /** Every schema a test run creates starts with this, so leftovers are easy to find and drop. */
 export const SCHEMA_PREFIX = `hookline_test_${process.pid}_${randomBytes(3).toString('hex')}`;

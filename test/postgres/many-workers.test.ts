@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WebhookRegistry } from '../../src/index.js';
-import { type PostgresStore, postgresStore } from '../../src/postgres/index.js';
+import { type PostgresStore, postgresStore } from '../../src/stores/postgres/index.js';
 import { DATABASE_URL, describeServer, destroyStore, serverPool, sleep, uniqueSchema } from './helpers.js';
 
 const WORKERS = 4;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pgliteStore } from '../../src/postgres/index.js';
+import { pgliteStore } from '../../src/stores/postgres/index.js';
 import { webhookFields } from '../../src/testing/conformance-index.js';
 import { destroyStore, freshStore, newPGlite } from './helpers.js';
 import { sharedBehaviour } from './shared.js';

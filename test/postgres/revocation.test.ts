@@ -2,7 +2,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookRegistry } from '../../src/index.js';
-import { type PostgresStore, postgresStore, type Queryable } from '../../src/postgres/index.js';
+import { type PostgresStore, postgresStore, type Queryable } from '../../src/stores/postgres/index.js';
 import { ONE_SENT, whileFirstInFlight } from '../delivery/first-in-flight.js';
 import { holdRequests, type Receiver, startReceiver } from '../delivery/receiver.js';
 import { describeServer, dropSchema, newPGlite, serverPool, uniqueSchema } from './helpers.js';

@@ -10,7 +10,7 @@ import {
   postgresStore,
   type Queryable,
   withTransaction,
-} from '../../src/postgres/index.js';
+} from '../../src/stores/postgres/index.js';
 import { newDelivery, webhookFields } from '../../src/testing/conformance-index.js';
 import {
   DATABASE_URL,

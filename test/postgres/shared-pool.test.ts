@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { postgresStore } from '../../src/postgres/index.js';
-import { preparedStatementName } from '../../src/postgres/store.js';
+import { postgresStore } from '../../src/stores/postgres/index.js';
+import { preparedStatementName } from '../../src/stores/postgres/store.js';
 import { newDelivery, webhookFields } from '../../src/testing/conformance-index.js';
 import { describeServer, dropSchema, serverPool, successes, uniqueSchema } from './helpers.js';
 

@@ -9,7 +9,7 @@ import {
   postgresStore,
   type Queryable,
   withTransaction,
-} from '../../src/postgres/index.js';
+} from '../../src/stores/postgres/index.js';
 import { newDelivery, webhookFields } from '../../src/testing/conformance-index.js';
 import { destroyStore, dropSchema, freshStore, sleep, uniqueSchema } from './helpers.js';
 

@@ -1,8 +1,8 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { isNotificationClient, isPGlite, isPool } from '../../src/postgres/driver.js';
-import type { NotificationClient, PGliteLike, PoolLike, Queryable } from '../../src/postgres/index.js';
+import { isNotificationClient, isPGlite, isPool } from '../../src/stores/postgres/driver.js';
+import type { NotificationClient, PGliteLike, PoolLike, Queryable } from '../../src/stores/postgres/index.js';
 import { newPGlite } from './helpers.js';
 
 // Compile-time: the real driver types fit hookline's structural types unchanged.

@@ -3,7 +3,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, it } from 'vitest';
 import { WebhookRegistry } from '../../src/index.js';
-import { postgresStore } from '../../src/postgres/index.js';
+import { postgresStore } from '../../src/stores/postgres/index.js';
 import { type Receiver, startReceiver } from '../delivery/receiver.js';
 import { DATABASE_URL, describeServer, dropSchema, serverPool, uniqueSchema } from './helpers.js';
 

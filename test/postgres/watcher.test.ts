@@ -7,9 +7,9 @@ import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookRegistry } from '../../src/index.js';
-import { postgresStore, type Queryable } from '../../src/postgres/index.js';
-import { parseSignal } from '../../src/postgres/watcher.js';
-import type { StoreSignal } from '../../src/storage/types.js';
+import { postgresStore, type Queryable } from '../../src/stores/postgres/index.js';
+import { parseSignal } from '../../src/stores/postgres/watcher.js';
+import type { StoreSignal } from '../../src/stores/types.js';
 import { describeServer, destroyStore, freshStore, newPGlite, serverPool } from './helpers.js';
 
 const DUE: StoreSignal = { type: 'due' };

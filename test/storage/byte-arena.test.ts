@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ARENA_CHUNK_BYTES, type ArenaRef, ByteArena } from '../../src/storage/byte-arena.js';
+import { ARENA_CHUNK_BYTES, type ArenaRef, ByteArena } from '../../src/stores/memory/byte-arena.js';
 
 const ref = (): ArenaRef => ({ chunk: -1, start: -1, bytes: -1, ascii: false });
 

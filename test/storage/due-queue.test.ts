@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type DueEntry, DueQueue } from '../../src/storage/due-queue.js';
+import { type DueEntry, DueQueue } from '../../src/stores/memory/due-queue.js';
 
 /** A tiny seeded generator, so a failure can be replayed. */
 function random(seed: number): () => number {

@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { memoryStore } from '../../src/index.js';
-import type { Store } from '../../src/storage/types.js';
+import type { Store } from '../../src/stores/types.js';
 import { newDelivery, webhookFields } from '../../src/testing/conformance-index.js';
 
 setFlagsFromString('--expose-gc');

@@ -2,15 +2,15 @@
  * The pretix wire format: field names, DRF-style input parsing with pretix's messages, and the
  * mapping of registry validation issues to `{field: [message, ...]}` bodies.
  */
-import type { ValidationIssue } from '../errors.js';
-import type { EventCatalog } from '../matching/index.js';
+import type { ValidationIssue } from '../../errors.js';
+import type { EventCatalog } from '../../matching/index.js';
 import {
   checkUrl,
   hasNullCharacter,
   NULL_CHARACTER_MESSAGE,
   type Webhook,
   type WebhookPatch,
-} from '../model.js';
+} from '../../model.js';
 
 /** The resource's fields, in the order pretix returns them. */
 export const PRETIX_FIELDS = [

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Agent, Dispatcher } from 'undici';
+import { parseTarget, type Target } from './contract.js';
 import type { FetchFunction } from './runtime.js';
-import { parseTarget, type Target } from './transport.js';
 
 /**
  * Fetch functions over guarded connections, for ky on runtimes whose own fetch ignores undici's

@@ -1,10 +1,10 @@
 /**
  * The pretix webhook REST API (organizer-scoped) as a Fetch handler.
  */
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { checkOptionalBoolean } from '../options.js';
-import type { WebhookRegistry } from '../registry/registry.js';
-import { readJsonBody } from './body.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { checkOptionalBoolean } from '../../options.js';
+import type { WebhookRegistry } from '../../registry/registry.js';
+import { readJsonBody } from '../shared/body.js';
 import {
   authorizeRequest,
   isSafeMethod,
@@ -13,14 +13,14 @@ import {
   report,
   resolveOptions,
   scopeKnown,
-} from './common.js';
-import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from './extensions.js';
-import { requestMethod } from './method.js';
-import { pretixOpenApi } from './openapi.js';
-import { belongsTo, pathnameOf, splitPath } from './paths.js';
-import { parsePretixBody, pretixErrorsFromIssues, toPretixWebhook } from './pretix-wire.js';
-import { emptyResponse, jsonResponse, markUnmatched, withoutBody } from './respond.js';
-import type { FetchHandler, HandlerOptions } from './types.js';
+} from '../shared/common.js';
+import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from '../shared/extensions.js';
+import { requestMethod } from '../shared/method.js';
+import { pretixOpenApi } from '../shared/openapi.js';
+import { belongsTo, pathnameOf, splitPath } from '../shared/paths.js';
+import { emptyResponse, jsonResponse, markUnmatched, withoutBody } from '../shared/respond.js';
+import type { FetchHandler, HandlerOptions } from '../shared/types.js';
+import { parsePretixBody, pretixErrorsFromIssues, toPretixWebhook } from './wire.js';
 
 /** Options of {@link pretixHandler}. */
 export interface PretixHandlerOptions extends HandlerOptions {

@@ -2,7 +2,7 @@
  * The GNU Taler merchant wire format: error codes and hints (spelled as Taler spells them),
  * body parsing with Taler's JSON-spec semantics, and webhook serialization.
  */
-import type { Webhook } from '../model.js';
+import type { Webhook } from '../../model.js';
 
 /** One Taler error: HTTP status, numeric code and the exact hint text. */
 export interface TalerErrorSpec {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { ConflictError, HooklineError, ValidationError } from '../errors.js';
-import type { Attempt, Delivery, DeliveryState, WebhookRecord } from '../model.js';
-import type { ClaimedDelivery, RecordAttemptInput, RecordAttemptResult, Store } from '../storage/types.js';
+import { ConflictError, HooklineError, ValidationError } from '../../errors.js';
+import type { Attempt, Delivery, DeliveryState, WebhookRecord } from '../../model.js';
+import type { ClaimedDelivery, RecordAttemptInput, RecordAttemptResult, Store } from '../types.js';
 import { isPool, isQueryable, type NotificationClient, type Queryable } from './driver.js';
 import {
   assertSchemaVersion,

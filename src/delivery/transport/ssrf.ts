@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { buildConnector, errors } from 'undici';
-import { HooklineError } from '../errors.js';
+import { HooklineError } from '../../errors.js';
 
 /**
  * The SSRF guard: webhook targets that resolve to loopback, private, link-local, CGNAT,

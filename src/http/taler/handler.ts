@@ -1,10 +1,10 @@
 /**
  * The GNU Taler merchant webhook API (instance-scoped) as a Fetch handler.
  */
-import { ConflictError, invalidOption, NotFoundError, ValidationError } from '../errors.js';
-import { MAX_NAME_LENGTH, scopeSchema, type Webhook } from '../model.js';
-import type { WebhookRegistry } from '../registry/registry.js';
-import { readJsonBody } from './body.js';
+import { ConflictError, invalidOption, NotFoundError, ValidationError } from '../../errors.js';
+import { MAX_NAME_LENGTH, scopeSchema, type Webhook } from '../../model.js';
+import type { WebhookRegistry } from '../../registry/registry.js';
+import { readJsonBody } from '../shared/body.js';
 import {
   authorizeRequest,
   isSafeMethod,
@@ -13,12 +13,13 @@ import {
   report,
   resolveOptions,
   scopeKnown,
-} from './common.js';
-import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from './extensions.js';
-import { requestMethod } from './method.js';
-import { talerOpenApi } from './openapi.js';
-import { belongsTo, pathnameOf, splitPath } from './paths.js';
-import { emptyResponse, jsonResponse, markUnmatched, withoutBody } from './respond.js';
+} from '../shared/common.js';
+import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from '../shared/extensions.js';
+import { requestMethod } from '../shared/method.js';
+import { talerOpenApi } from '../shared/openapi.js';
+import { belongsTo, pathnameOf, splitPath } from '../shared/paths.js';
+import { emptyResponse, jsonResponse, markUnmatched, withoutBody } from '../shared/respond.js';
+import type { AuthorizeResult, FetchHandler, HandlerOptions } from '../shared/types.js';
 import {
   parseTalerBody,
   TALER_ERRORS,
@@ -27,8 +28,7 @@ import {
   talerError,
   talerFieldOf,
   toTalerWebhook,
-} from './taler-wire.js';
-import type { AuthorizeResult, FetchHandler, HandlerOptions } from './types.js';
+} from './wire.js';
 
 /** Options of {@link talerHandler}. */
 export interface TalerHandlerOptions extends HandlerOptions {

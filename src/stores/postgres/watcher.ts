@@ -1,6 +1,6 @@
-import { HooklineError } from '../errors.js';
-import { DUE_SIGNAL, signalAll } from '../storage/signals.js';
-import type { StoreSignal } from '../storage/types.js';
+import { HooklineError } from '../../errors.js';
+import { DUE_SIGNAL, signalAll } from '../signals.js';
+import type { StoreSignal } from '../types.js';
 import {
   isNotificationClient,
   isPGlite,

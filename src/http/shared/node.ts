@@ -2,8 +2,8 @@
  * Runs a Fetch handler under `node:http`, Express or Fastify.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { invalidOption } from '../errors.js';
-import { checkOptionalByteCount, checkOptionsObject } from '../options.js';
+import { invalidOption } from '../../errors.js';
+import { checkOptionalByteCount, checkOptionsObject } from '../../options.js';
 import { BodyTooLargeError } from './body.js';
 import { FETCH_FORBIDDEN_METHODS, standInRequest } from './method.js';
 import { isUnmatched } from './respond.js';

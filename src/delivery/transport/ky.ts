@@ -1,6 +1,5 @@
 import ky, { type Hooks, type KyInstance, type Options as KyOptions } from 'ky';
 import type { Agent } from 'undici';
-import { type FetchFunction, fetchHonoursDispatcher, undiciDispatcherSupported } from './runtime.js';
 import {
   BodyCollector,
   completedResult,
@@ -13,10 +12,11 @@ import {
   type TransportRequest,
   type TransportResult,
   toTransportError,
-} from './transport.js';
-import { createDispatcherFetch } from './transport-fetch.js';
-import { createGuardedFetch } from './transport-node.js';
-import { createGuardedAgent, type GuardedAgentOptions } from './transport-undici.js';
+} from './contract.js';
+import { createDispatcherFetch } from './fetch.js';
+import { createGuardedFetch } from './node.js';
+import { type FetchFunction, fetchHonoursDispatcher, undiciDispatcherSupported } from './runtime.js';
+import { createGuardedAgent, type GuardedAgentOptions } from './undici.js';
 
 /** Options of {@link kyTransport}. */
 export interface KyTransportOptions extends GuardedAgentOptions {

@@ -1,12 +1,12 @@
 /** Pieces both dialects share: option defaults, authorization, scope checks, page numbers. */
-import { invalidOption } from '../errors.js';
-import { scopeSchema } from '../model.js';
+import { invalidOption } from '../../errors.js';
+import { scopeSchema } from '../../model.js';
 import {
   checkOptionalByteCount,
   checkOptionalFunction,
   checkOptionalString,
   checkOptionsObject,
-} from '../options.js';
+} from '../../options.js';
 import { normalizeBasePath } from './paths.js';
 import type { AuthorizeResult, HandlerOptions, Permission } from './types.js';
 import { DEFAULT_MAX_BODY_BYTES } from './types.js';

@@ -1,4 +1,4 @@
-import { invalidOption } from '../errors.js';
+import { invalidOption } from '../../errors.js';
 import { isUnmatched } from './respond.js';
 import type { FetchHandler } from './types.js';
 

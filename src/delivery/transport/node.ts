@@ -1,7 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { createSsrfGuard, isSsrfGuard, normaliseHost, type SsrfGuard, type SsrfOptions } from './ssrf.js';
 import {
   BodyCollector,
   completedResult,
@@ -15,8 +14,9 @@ import {
   type TransportRequest,
   type TransportResult,
   toTransportError,
-} from './transport.js';
-import { coded, fetchFailed, NO_BODY_METHODS, readFetchRequest, toFetchResponse } from './transport-fetch.js';
+} from './contract.js';
+import { coded, fetchFailed, NO_BODY_METHODS, readFetchRequest, toFetchResponse } from './fetch.js';
+import { createSsrfGuard, isSsrfGuard, normaliseHost, type SsrfGuard, type SsrfOptions } from './ssrf.js';
 
 /**
  * The guarded `node:http` path: resolve the hostname, check every address with the SSRF guard,

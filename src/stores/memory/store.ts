@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, ValidationError } from '../errors.js';
-import type { Attempt, Delivery, HttpMethod, OutgoingRequest, WebhookRecord } from '../model.js';
+import { ConflictError, ValidationError } from '../../errors.js';
+import type { Attempt, Delivery, HttpMethod, OutgoingRequest, WebhookRecord } from '../../model.js';
+import { DUE_SIGNAL, signalAll } from '../signals.js';
+import type {
+  ClaimedDelivery,
+  RecordAttemptInput,
+  RecordAttemptResult,
+  Store,
+  StoreSignal,
+  WebhookHealth,
+} from '../types.js';
 import { type ArenaRef, ByteArena } from './byte-arena.js';
 import { type DueEntry, DueQueue } from './due-queue.js';
 import {
@@ -16,16 +25,7 @@ import {
   type StateCode,
   StringTable,
   stateCode,
-} from './memory-tables.js';
-import { DUE_SIGNAL, signalAll } from './signals.js';
-import type {
-  ClaimedDelivery,
-  RecordAttemptInput,
-  RecordAttemptResult,
-  Store,
-  StoreSignal,
-  WebhookHealth,
-} from './types.js';
+} from './tables.js';
 
 /** Options for {@link memoryStore}. None yet; the object keeps the signature stable. */
 export type MemoryStoreOptions = Record<string, never>;

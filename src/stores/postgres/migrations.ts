@@ -1,4 +1,4 @@
-import { HooklineError, ValidationError } from '../errors.js';
+import { HooklineError, ValidationError } from '../../errors.js';
 import { type Queryable, withTransaction } from './driver.js';
 import { wrapError } from './sql-errors.js';
 

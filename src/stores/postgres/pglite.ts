@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { HooklineError } from '../errors.js';
+import { HooklineError } from '../../errors.js';
 import type { PGliteLike } from './driver.js';
 import { type PostgresStore, postgresStore } from './store.js';
 

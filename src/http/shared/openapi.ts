@@ -2,7 +2,7 @@
  * OpenAPI 3.1 documents of both dialects, generated from the zod wire schemas.
  */
 import { z } from 'zod';
-import { checkOptionalString, checkOptionsObject } from '../options.js';
+import { checkOptionalString, checkOptionsObject } from '../../options.js';
 import { normalizeBasePath } from './paths.js';
 import {
   attemptSchema,

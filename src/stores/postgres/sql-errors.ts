@@ -1,4 +1,4 @@
-import { ConflictError, HooklineError, ValidationError } from '../errors.js';
+import { ConflictError, HooklineError, ValidationError } from '../../errors.js';
 
 /** Where a database error happened, for the message and for mapping unique violations. */
 export interface ErrorContext {

@@ -1,5 +1,5 @@
 /** hookline's own additions to both dialects: the delivery log, redelivery and test pings. */
-import type { Attempt, Delivery } from '../model.js';
+import type { Attempt, Delivery } from '../../model.js';
 import { isoOrNull } from './common.js';
 
 /** Page size of the delivery and attempt lists. */

@@ -1,7 +1,7 @@
+import type { Transport } from './contract.js';
+import { type NodeTransportOptions, nodeTransport } from './node.js';
 import { undiciDispatcherSupported } from './runtime.js';
-import type { Transport } from './transport.js';
-import { type NodeTransportOptions, nodeTransport } from './transport-node.js';
-import { type UndiciTransportOptions, undiciTransport } from './transport-undici.js';
+import { type UndiciTransportOptions, undiciTransport } from './undici.js';
 
 /** Options of {@link defaultTransport}: those of both transports it may pick. */
 export interface DefaultTransportOptions extends UndiciTransportOptions, NodeTransportOptions {}

@@ -1,8 +1,5 @@
 import { Agent, type Dispatcher, type Pool } from 'undici';
-import { HooklineError } from '../errors.js';
-import { OriginPools } from './origin-pools.js';
-import { undiciDispatcherSupported } from './runtime.js';
-import { createSsrfGuard, isSsrfGuard, type SsrfGuard, type SsrfOptions } from './ssrf.js';
+import { HooklineError } from '../../errors.js';
 import {
   BodyCollector,
   completedResult,
@@ -14,7 +11,10 @@ import {
   type TransportRequest,
   type TransportResult,
   toTransportError,
-} from './transport.js';
+} from './contract.js';
+import { OriginPools } from './origin-pools.js';
+import { undiciDispatcherSupported } from './runtime.js';
+import { createSsrfGuard, isSsrfGuard, type SsrfGuard, type SsrfOptions } from './ssrf.js';
 
 /** Options of {@link createGuardedAgent}. */
 export interface GuardedAgentOptions {
