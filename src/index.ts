@@ -13,7 +13,8 @@
 
 export { type Clock, systemClock } from './clock.js';
 export {
-  type AttemptOutcome as AttemptClassification,
+  type AttemptClassification,
+  type ClassifiableResult,
   classifyOutcome,
   type NextAttemptInput,
   nextAttemptDelay,
@@ -158,10 +159,25 @@ export {
   type WebhookRegistryOptions,
 } from './registry/registry.js';
 export { type MemoryStoreOptions, memoryStore } from './stores/memory/store.js';
+export {
+  type AutoDisableLimits,
+  assertRedeliverable,
+  copyWebhook,
+  deliveryAfterAttempt,
+  freezeWebhook,
+  HEALTHY,
+  healthAfterAttempt,
+  holdsLease,
+  isHealthy,
+  mayRecordAttempt,
+  shouldAutoDisable,
+} from './stores/rules.js';
 export type {
+  AttemptData,
   AttemptOutcome,
   AttemptResult,
   ClaimedDelivery,
+  DeliveryTransition,
   NewDelivery,
   RecordAttemptInput,
   RecordAttemptResult,

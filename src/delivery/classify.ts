@@ -15,10 +15,10 @@ import type { RetryPolicy } from './retry.js';
  *   5xx, and status 0 (timeout, DNS failure, refused connection, TLS error, blocked by the
  *   SSRF guard).
  */
-export type AttemptOutcome = 'success' | 'gone' | 'retryable' | 'permanent';
+export type AttemptClassification = 'success' | 'gone' | 'retryable' | 'permanent';
 
 /** The result of one attempt, as {@link classifyOutcome} needs it. */
-export interface AttemptResult {
+export interface ClassifiableResult {
   /** The HTTP status, or 0 when no response was received (transport error, timeout, SSRF block). */
   status: number;
   /**
@@ -42,7 +42,7 @@ export interface AttemptResult {
  * classifyOutcome({ status: 0, error }, retryPolicies.pretix); // 'retryable'
  * ```
  */
-export function classifyOutcome(result: AttemptResult, policy: RetryPolicy): AttemptOutcome {
+export function classifyOutcome(result: ClassifiableResult, policy: RetryPolicy): AttemptClassification {
   const { status } = result;
   if (status >= 200 && status <= 299) return 'success';
   if (status === 410) return 'gone';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { OutgoingRequest } from '../model.js';
 import { VERSION } from '../version.js';
-import { type AttemptOutcome, classifyOutcome } from './classify.js';
+import { type AttemptClassification, classifyOutcome } from './classify.js';
 import { type RetryPolicy, retryPolicies } from './retry.js';
 import { signWebhook } from './signing.js';
 import type { Transport, TransportError, TransportErrorCode } from './transport/contract.js';
@@ -65,7 +65,7 @@ export interface DeliveryResult {
   /** Why the attempt failed without a usable answer, or `redirect` for a 3xx. Absent for other HTTP statuses. */
   error?: TransportError;
   /** `success` (2xx), `gone` (410), `permanent` (a status the policy lists) or `retryable` (everything else); see `classifyOutcome`. */
-  classification: AttemptOutcome;
+  classification: AttemptClassification;
   /** The headers actually sent (signature headers and `user-agent` included). */
   requestHeaders: Record<string, string>;
   /** `webhook-timestamp` of this attempt, in seconds since the epoch. */

@@ -24,7 +24,7 @@ import type {
  *   deliveries are stored or none, and a second enqueue of the same id stores nothing.
  * - `claimDue` never hands one delivery to two claimers while its lease is alive, also when
  *   called concurrently; once the lease has expired the delivery can be claimed again.
- * - `recordAttempt` stores the attempt unless the delivery is `canceled` (a canceled delivery
+ * - `recordAttempts` stores each attempt unless the delivery is `canceled` (a canceled delivery
  *   never gains an attempt); it moves the delivery only while the caller's lease token is
  *   still the delivery's current one (a worker whose lease expired and was taken over cannot
  *   overwrite the new owner's outcome).
@@ -34,6 +34,10 @@ import type {
  *   by this process or any other sharing the store, so workers drop claims of a webhook that
  *   was disabled or removed; a watch that cannot keep its promise says `lost`, then `restored`.
  * - lists of deliveries and attempts are newest first.
+ *
+ * The rules behind these promises (webhook health, lease checks, the "finish a delivery"
+ * transitions, frozen snapshots) are written once in `stores/rules.ts`; a JavaScript adapter
+ * calls them, a SQL adapter writes them in SQL beside a pointer to them.
  *
  * A third-party adapter (MySQL, DynamoDB, ...) implements this interface and runs
  * `storeConformance` from `hookline/testing/conformance` in its own test suite.
@@ -82,14 +86,14 @@ export interface Store {
   }): Promise<WebhookRecord | null>;
 
   /**
-   * Optional: the scope's webhook version, a decimal integer as text (`'0'` before any write)
-   * that grows by one with every insert, update or delete of a webhook of the scope (health
-   * updates by `recordAttempt` do not count). Registries compare it before
+   * Optional: the scope's webhook version, a non-negative integer (`0` before any write) that
+   * grows by one with every insert, update or delete of a webhook of the scope (health updates
+   * by `recordAttempts` do not count). Registries compare it before
    * matching, so a webhook written by another process is matched at once. Stores shared by
    * several processes must implement it; without it, a registry keeps its compiled index of a
    * scope until `registry.invalidate()`. `tx` as for `listWebhooks`.
    */
-  webhooksVersion?(input: { scope: string; tx?: unknown }): Promise<string>;
+  webhooksVersion?(input: { scope: string; tx?: unknown }): Promise<number>;
 
   /** Deletes one webhook; returns whether it existed in that scope. Its deliveries stay readable. */
   deleteWebhook(input: { scope: string; id: number }): Promise<boolean>;
@@ -117,20 +121,16 @@ export interface Store {
   claimDue(input: { limit: number; leaseMs: number; now: Date }): Promise<ClaimedDelivery[]>;
 
   /**
-   * Records one attempt of a claimed delivery and, while `leaseToken` is still current, moves
-   * the delivery: `succeeded`, `pending` again at `nextAttemptAt`, or `failed`; the lease is
-   * cleared. It also updates the webhook's health in the same step: a successful attempt
-   * clears `failingSince` and `consecutiveFailures`; a failed one sets `failingSince` when it
-   * is null; an outcome of `failed` adds one to `consecutiveFailures`. Returns whether the
-   * delivery moved, and the webhook's health afterwards (`null` when the webhook is gone).
-   */
-  recordAttempt(input: RecordAttemptInput): Promise<RecordAttemptResult>;
-
-  /**
-   * Records several attempts, with the same effect and results (in input order) as calling
-   * {@link Store.recordAttempt} for each, in fewer round trips and commits. Workers use it to
-   * record the attempts that finished together. If it rejects, none or some of the items may
-   * have been recorded; each unrecorded delivery stays leased and is retried after its lease.
+   * Records attempts of claimed deliveries, the ones that finished together, in as few round
+   * trips and commits as the store can. For each item, in input order: the attempt is stored
+   * unless the delivery is `canceled`; while `leaseToken` is still current the delivery moves
+   * (`succeeded`, `pending` again at `nextAttemptAt`, or `failed`) and its lease is cleared; the
+   * webhook's health is updated in the same step (see `healthAfterAttempt` in `stores/rules.ts`:
+   * a successful attempt clears `failingSince` and `consecutiveFailures`; a failed one sets
+   * `failingSince` when it is null; an outcome of `failed` adds one to `consecutiveFailures`).
+   * Each result says whether the delivery moved, and the webhook's health afterwards (`null`
+   * when the webhook is gone). If it rejects, none or some of the items may have been
+   * recorded; each unrecorded delivery stays leased and is retried after its lease.
    */
   recordAttempts(input: { items: RecordAttemptInput[] }): Promise<RecordAttemptResult[]>;
 
@@ -263,34 +263,56 @@ export interface ClaimedDelivery extends Delivery {
   webhook: WebhookRecord | null;
 }
 
-/** Input of `recordAttempt`: one finished attempt of a claimed delivery and where it goes. */
+/** One item of `recordAttempts`: one finished attempt of a claimed delivery and where it goes. */
 export interface RecordAttemptInput {
   deliveryId: string;
   leaseToken: string;
-  attempt: AttemptResult;
-  outcome: AttemptOutcome;
+  attempt: AttemptData;
+  outcome: DeliveryTransition;
   now: Date;
 }
 
-/** What `recordAttempt` did: whether the delivery moved, and the webhook's health after. */
+/** What `recordAttempts` did with one item: whether the delivery moved, and the webhook's health after. */
 export interface RecordAttemptResult {
   applied: boolean;
   health: WebhookHealth | null;
 }
 
-/** What one HTTP try produced; the store adds ids, numbering and the retry flag. */
-export type AttemptResult = Pick<
+/**
+ * What one HTTP try produced, as a store records it; the store adds ids, numbering and the
+ * retry flag.
+ *
+ * @example
+ * ```ts
+ * const attempt: AttemptData = { startedAt: new Date(), durationMs: 12, status: 204, ok: true, error: null, responseBody: '', responseHeaders: {} };
+ * ```
+ */
+export type AttemptData = Pick<
   Attempt,
   'startedAt' | 'durationMs' | 'status' | 'ok' | 'error' | 'responseBody' | 'responseHeaders'
 >;
 
-/** Where a delivery goes after an attempt. */
-export type AttemptOutcome =
+/**
+ * Where a delivery goes after an attempt: `succeeded`, `pending` again at `nextAttemptAt`, or
+ * `failed`. Decided by `decideOutcome`; the store applies it.
+ *
+ * @example
+ * ```ts
+ * const transition: DeliveryTransition = { state: 'pending', nextAttemptAt: new Date(Date.now() + 60_000) };
+ * ```
+ */
+export type DeliveryTransition =
   | { state: 'succeeded' }
   | { state: 'pending'; nextAttemptAt: Date }
   | { state: 'failed' };
 
-/** A webhook's failure record, kept by `recordAttempt`. */
+/** @deprecated Renamed {@link AttemptData} (the old name collided with the classifier's input). */
+export type AttemptResult = AttemptData;
+
+/** @deprecated Renamed {@link DeliveryTransition} (the old name collided with the classification). */
+export type AttemptOutcome = DeliveryTransition;
+
+/** A webhook's failure record, kept by `recordAttempts`. */
 export interface WebhookHealth {
   failingSince: Date | null;
   consecutiveFailures: number;
