@@ -28,6 +28,7 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import { HooklineError, type HooklineErrorOptions, ValidationError } from '../errors.js';
+import { BoundedCache } from '../util/bounded-cache.js';
 import { type HmacKey, hmacKey, hmacSha256Base64 } from './hmac.js';
 
 /** Prefix of a symmetric (HMAC-SHA256) secret. */
@@ -167,9 +168,13 @@ function rawPublicKey(key: KeyObject): Buffer {
   return key.export({ format: 'der', type: 'spki' }).subarray(SPKI_ED25519_PREFIX.length);
 }
 
-/** Decoded signing keys by secret text, so a busy worker decodes each secret once (bounded). */
-const signingKeyCache = new Map<string, SigningKey>();
-const SIGNING_KEY_CACHE_MAX = 1000;
+/**
+ * Decoded signing keys by secret text, so a busy worker decodes each secret once instead of on
+ * every attempt (base64 decode plus the HMAC key preparation, or an ed25519 `createPrivateKey`).
+ * Bound: 1 000 secrets (one or two per webhook being delivered to); emptied when full.
+ * Benchmark: bench/deliver (signed deliveries).
+ */
+const signingKeyCache = new BoundedCache<string, SigningKey>(1000);
 
 function parseSigningKeys(secrets: readonly string[]): SigningKey[] {
   return secrets.map(signingKey);
@@ -185,11 +190,7 @@ function signingKey(secret: string, index: number): SigningKey {
   } else if (typeof secret === 'string' && secret.startsWith(SECRET_KEY_PREFIX)) {
     key = { kind: 'ed25519', key: ed25519PrivateKey(secret, index) };
   }
-  if (key) {
-    if (signingKeyCache.size >= SIGNING_KEY_CACHE_MAX) signingKeyCache.clear();
-    signingKeyCache.set(secret, key);
-    return key;
-  }
+  if (key) return signingKeyCache.set(secret, key);
   const what = typeof secret === 'string' ? describe(secret) : `a ${typeof secret}`;
   throw invalidSecret(index, `expected a whsec_ secret or a whsk_ secret key, got ${what}.`);
 }

@@ -1,4 +1,5 @@
 import { ValidationError, type ValidationIssue } from '../errors.js';
+import { BoundedCache } from '../util/bounded-cache.js';
 import { isWellFormedPattern } from './patterns.js';
 
 /**
@@ -81,8 +82,6 @@ export interface EventCatalog {
   toJSON(): Record<string, CatalogEntry>;
 }
 
-const MEMO_LIMIT = 10_000;
-
 /** Why a catalog key is malformed, or `null` when it is fine. */
 function catalogKeyProblem(key: string): string | null {
   if (!isWellFormedPattern(key) || key.includes('**')) {
@@ -127,7 +126,10 @@ export function createCatalog(entries: CatalogEntries): EventCatalog {
 }
 
 function catalogFromMap(map: ReadonlyMap<string, CatalogEntry>): EventCatalog {
-  const memo = new Map<string, string | null>();
+  // Resolutions by concrete type, per catalog (the catalog is immutable, so they never go
+  // stale): a catalog-mode match resolves its type first, and resolving walks up to one string
+  // slice and map lookup per segment. Bound: 10 000 types; emptied when full.
+  const memo = new BoundedCache<string, string | null>(10_000);
   const resolveUncached = (type: string): string | null => {
     if (map.has(type)) return type;
     let prefix = type;
@@ -148,10 +150,7 @@ function catalogFromMap(map: ReadonlyMap<string, CatalogEntry>): EventCatalog {
     resolve(type) {
       const known = memo.get(type);
       if (known !== undefined) return known;
-      const key = resolveUncached(type);
-      if (memo.size >= MEMO_LIMIT) memo.clear();
-      memo.set(type, key);
-      return key;
+      return memo.set(type, resolveUncached(type));
     },
     extend: (entries) => createCatalog({ ...Object.fromEntries(map), ...entries }),
     toJSON: () => Object.fromEntries(map),

@@ -1,3 +1,5 @@
+import { BoundedCache } from '../../util/bounded-cache.js';
+
 /**
  * The transport contract: how one HTTP attempt is sent. Every transport has the same
  * semantics, checked by one shared test suite:
@@ -257,10 +259,7 @@ const BAD_PORTS = new Set([
 export function parseTarget(raw: string): Target | TransportError {
   const cached = targetCache.get(raw);
   if (cached) return cached;
-  const target = parseTargetUncached(raw);
-  if (targetCache.size >= 1_000) targetCache.clear();
-  targetCache.set(raw, target);
-  return target;
+  return targetCache.set(raw, parseTargetUncached(raw));
 }
 
 /**
@@ -274,8 +273,11 @@ export function headersFor(
   return target.authorization ? { authorization: target.authorization, ...headers } : headers;
 }
 
-/** Webhook URLs repeat: parsing each once saves a `new URL()` per attempt. Entries are never mutated. */
-const targetCache = new Map<string, Target | TransportError>();
+/**
+ * Webhook URLs repeat: parsing each once saves a `new URL()` per attempt. Entries are never
+ * mutated. Bound: 1 000 URLs; emptied when full. Benchmark: bench/deliver.
+ */
+const targetCache = new BoundedCache<string, Target | TransportError>(1_000);
 
 function parseTargetUncached(raw: string): Target | TransportError {
   let url: URL;
