@@ -5,6 +5,8 @@
  * the vitest-free tools (fake clock, capture transport, `waitForDelivery`) are in
  * `hookline/testing`.
  *
+ * The suite's sources are in `src/testing/conformance/`, one file per concern.
+ *
  * @example
  * ```ts
  * // my-store.test.ts, run by vitest
@@ -14,4 +16,10 @@
  *
  * @module hookline/testing/conformance
  */
-export { newDelivery, type StoreConformanceOptions, storeConformance, webhookFields } from './conformance.js';
+export {
+  newDelivery,
+  type StoreConformanceCapabilities,
+  type StoreConformanceOptions,
+  storeConformance,
+  webhookFields,
+} from './conformance/index.js';
