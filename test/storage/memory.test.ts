@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { memoryStore } from '../../src/index.js';
 import { newDelivery, storeConformance, webhookFields } from '../../src/testing/conformance-index.js';
 
-storeConformance({ name: 'memory', createStore: () => memoryStore() });
+storeConformance({
+  name: 'memory',
+  createStore: () => memoryStore(),
+  capabilities: { watch: true, webhooksVersion: true, close: false },
+});
 
 describe('memory store: stored request headers', () => {
   it('keeps exactly the own headers given, a header named __proto__ included, frozen in claims', async () => {
