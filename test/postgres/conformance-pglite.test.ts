@@ -16,4 +16,5 @@ storeConformance({
   name: 'postgres on PGlite',
   createStore: () => freshStore(db),
   destroyStore: (store) => destroyStore(store as PostgresStore),
+  capabilities: { watch: true, webhooksVersion: true, close: true },
 });
