@@ -87,7 +87,9 @@ export type StoreWith<C extends Capability> = Store & Required<Pick<Store, C>>;
  *
  * @example
  * ```ts
- * it('does something', ctx.withStore(async (store) => { ... }));
+ * it('finds nothing in an empty store', ctx.withStore(async (store) => {
+ *   expect(await store.getWebhook({ scope: 'acme', id: 1 })).toBeNull();
+ * }));
  * ```
  */
 export interface ConformanceContext {
