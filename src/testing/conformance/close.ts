@@ -4,7 +4,7 @@
  * @module
  */
 import { describe } from 'vitest';
-import { type ConformanceContext, optionalCase } from './context.js';
+import { type ConformanceContext, optedOut, optionalCase } from './context.js';
 
 /**
  * Registers the `close` cases, by `capabilities.close` (see `StoreConformanceCapabilities`).
@@ -16,6 +16,7 @@ import { type ConformanceContext, optionalCase } from './context.js';
  * ```
  */
 export function closeCases(ctx: ConformanceContext): void {
+  if (optedOut(ctx, 'close')) return; // the capabilities block says so
   describe('close (optional)', () => {
     optionalCase(ctx, 'close', 'can be closed twice (when it has close)', async (store) => {
       await store.close();

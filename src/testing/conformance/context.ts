@@ -153,8 +153,8 @@ export function optionalCase<C extends Capability>(
   title: string,
   run: (store: StoreWith<C>) => Promise<void>,
 ): void {
+  if (optedOut(ctx, capability)) return;
   const declared = ctx.options.capabilities?.[capability];
-  if (declared === false) return;
   it(
     title,
     ctx.withStore(async (store) => {
@@ -162,6 +162,19 @@ export function optionalCase<C extends Capability>(
       if (hasCapability(store, capability)) await run(store);
     }),
   );
+}
+
+/**
+ * Whether the adapter declared `capability` `false` (opted out of it). A part made only of that
+ * capability's cases registers no `describe` block then (vitest fails an empty one).
+ *
+ * @example
+ * ```ts
+ * if (optedOut(ctx, 'watch')) return;
+ * ```
+ */
+export function optedOut(ctx: ConformanceContext, capability: Capability): boolean {
+  return ctx.options.capabilities?.[capability] === false;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { describe, expect } from 'vitest';
 import type { StoreSignal } from '../../stores/types.js';
-import { type ConformanceContext, optionalCase } from './context.js';
+import { type ConformanceContext, optedOut, optionalCase } from './context.js';
 import { T0, T1, webhookFields } from './fixtures.js';
 
 /**
@@ -17,6 +17,7 @@ import { T0, T1, webhookFields } from './fixtures.js';
  * ```
  */
 export function watchCases(ctx: ConformanceContext): void {
+  if (optedOut(ctx, 'watch')) return; // the capabilities block says so
   describe('watch (optional)', () => {
     optionalCase(
       ctx,
