@@ -248,22 +248,28 @@ describeServer('postgres store on the real server', () => {
       const d = newDelivery(hook.id);
       await store.enqueue({ scope: 'f', notificationId: 'record', deliveries: [d], now: T0 });
       const [claim] = await store.claimDue({ limit: 1, leaseMs: 60_000, now: T0 });
-      const record = () =>
-        store.recordAttempt({
-          deliveryId: d.id,
-          leaseToken: claim!.leaseToken,
-          attempt: {
-            startedAt: T0,
-            durationMs: 5,
-            status: 200,
-            ok: true,
-            error: null,
-            responseBody: 'ok',
-            responseHeaders: {},
-          },
-          outcome: { state: 'succeeded' },
-          now: T0,
-        });
+      const record = async () =>
+        (
+          await store.recordAttempts({
+            items: [
+              {
+                deliveryId: d.id,
+                leaseToken: claim!.leaseToken,
+                attempt: {
+                  startedAt: T0,
+                  durationMs: 5,
+                  status: 200,
+                  ok: true,
+                  error: null,
+                  responseBody: 'ok',
+                  responseHeaders: {},
+                },
+                outcome: { state: 'succeeded' },
+                now: T0,
+              },
+            ],
+          })
+        )[0];
       const result = await killWhileBlocked(
         `SELECT 1 FROM "${store.schema}".deliveries WHERE id = '${d.id}' FOR UPDATE`,
         record,

@@ -153,7 +153,7 @@ export const MIGRATIONS: readonly Migration[] = [
         response_headers jsonb NOT NULL,
         CONSTRAINT attempts_pkey PRIMARY KEY (id)
       )`,
-      // listAttempts (newest first) and recordAttempt's "any attempt before?".
+      // listAttempts (newest first) and recordAttempts' "any attempt before?".
       `CREATE INDEX IF NOT EXISTS attempts_by_delivery ON ${s}.attempts (delivery_id, id DESC)`,
       // purgeAttempts.
       `CREATE INDEX IF NOT EXISTS attempts_started_at ON ${s}.attempts (started_at)`,

@@ -469,7 +469,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
                   -- hashed scan of the whole attempts table.
                   (SELECT true FROM ${T.attempts} AS a WHERE a.delivery_id = d.id LIMIT 1) IS NOT NULL AS prior
              FROM ${T.deliveries} AS d JOIN x ON x.delivery_id = d.id
-            -- a canceled delivery never gains an attempt (see Store.recordAttempt)
+            -- a canceled delivery never gains an attempt (see Store.recordAttempts)
             WHERE d.state <> 'canceled'
             ORDER BY d.id
               FOR UPDATE OF d
@@ -675,6 +675,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       return record;
     },
 
+    /** The version column is a bigint; as a number it stays exact up to 2^53 writes of one scope. */
     async webhooksVersion({ scope, tx }) {
       const rows = await run<{ version: unknown }>(
         'webhooksVersion',
@@ -682,7 +683,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         [scope],
         tx !== undefined && isQueryable(tx) ? { on: tx, prepare: true } : { prepare: true },
       );
-      return rows[0] ? String(rows[0].version) : '0';
+      return rows[0] ? Number(rows[0].version) : 0;
     },
 
     async deleteWebhook({ scope, id }) {
@@ -814,11 +815,6 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         claimed.webhook = webhooks.get(`${d.webhook_id} ${d.scope}`) ?? null;
         return claimed;
       });
-    },
-
-    async recordAttempt(input) {
-      const [result] = await recordWithRetry([input]);
-      return result ?? { applied: false, health: null };
     },
 
     async recordAttempts({ items }) {
