@@ -16,6 +16,7 @@
  */
 
 export { PRETIX_PAGE_SIZE, type PretixHandlerOptions, pageLink, pretixHandler } from './pretix/handler.js';
+export { type PretixOpenApiOptions, pretixOpenApi } from './pretix/openapi.js';
 export {
   type PretixFieldErrors,
   type PretixWebhook,
@@ -26,13 +27,7 @@ export { BodyTooLargeError } from './shared/body.js';
 export { combineHandlers } from './shared/compose.js';
 export { FETCH_FORBIDDEN_METHODS, requestMethod } from './shared/method.js';
 export { type NodeHandler, type NodeHandlerOptions, toNodeHandler } from './shared/node.js';
-export {
-  type OpenApiDocument,
-  type PretixOpenApiOptions,
-  pretixOpenApi,
-  type TalerOpenApiOptions,
-  talerOpenApi,
-} from './shared/openapi.js';
+export type { OpenApiDocument } from './shared/openapi.js';
 export { isUnmatched } from './shared/respond.js';
 export {
   type Authorize,
@@ -44,6 +39,7 @@ export {
   type Permission,
 } from './shared/types.js';
 export { type TalerHandlerOptions, talerHandler } from './taler/handler.js';
+export { type TalerOpenApiOptions, talerOpenApi } from './taler/openapi.js';
 export {
   TALER_ERRORS,
   type TalerErrorBody,

@@ -16,10 +16,10 @@ import {
 } from '../shared/common.js';
 import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from '../shared/extensions.js';
 import { requestMethod } from '../shared/method.js';
-import { pretixOpenApi } from '../shared/openapi.js';
 import { belongsTo, pathnameOf, splitPath } from '../shared/paths.js';
 import { emptyResponse, jsonResponse, markUnmatched, withoutBody } from '../shared/respond.js';
 import type { FetchHandler, HandlerOptions } from '../shared/types.js';
+import { pretixOpenApi } from './openapi.js';
 import { parsePretixBody, pretixErrorsFromIssues, toPretixWebhook } from './wire.js';
 
 /** Options of {@link pretixHandler}. */

@@ -1,76 +1,69 @@
 /**
- * OpenAPI 3.1 documents of both dialects, generated from the zod wire schemas.
+ * What every dialect's OpenAPI 3.1 document shares: the document skeleton, the hookline
+ * extension operations, and small builders for parameters, replies and schemas. Each dialect's
+ * document is built in its folder's `openapi.ts`.
  */
 import { z } from 'zod';
 import { checkOptionalString, checkOptionsObject } from '../../options.js';
-import { normalizeBasePath } from './paths.js';
-import {
-  attemptSchema,
-  deliverySchema,
-  pretixDetailSchema,
-  pretixFieldErrorsSchema,
-  pretixPageSchema,
-  pretixWebhookInputSchema,
-  pretixWebhookPatchSchema,
-  pretixWebhookSchema,
-  talerAttemptsSchema,
-  talerDeliveriesSchema,
-  talerErrorSchema,
-  talerWebhookAddSchema,
-  talerWebhookDetailsSchema,
-  talerWebhookPatchSchema,
-  talerWebhookSummarySchema,
-} from './schemas.js';
+import { attemptSchema, deliverySchema } from './schemas.js';
 
 /** A JSON object, as the OpenAPI documents are. */
 export type OpenApiDocument = Record<string, unknown>;
 
-/** Options of {@link pretixOpenApi}. */
-export interface PretixOpenApiOptions {
-  /** Must match the handler's `basePath`. Default `/api/v1`. */
-  basePath?: string;
-  /** `info.version`. Default `1.0.0`. */
-  version?: string;
-}
+/** A JSON object inside a document (an operation, a schema, a parameter...). */
+export type Json = Record<string, unknown>;
 
-/** Options of {@link talerOpenApi}. */
-export interface TalerOpenApiOptions {
-  /** Must match the handler's `basePath`. Default `''`. */
-  basePath?: string;
-  /** The default instance's scope (documentation only). Default `default`. */
-  defaultScope?: string;
-  /** `info.version`. Default `1.0.0`. */
-  version?: string;
-}
-
-type Json = Record<string, unknown>;
-
-/** Throws `invalid_option` for options that are not an object or a `basePath`/`version` that is not a string. */
-function checkDocumentOptions(where: string, options: unknown): void {
+/**
+ * Throws `invalid_option` for options that are not an object or a `basePath`/`version` that
+ * is not a string; `where` names the function, e.g. `pretixOpenApi()`.
+ *
+ * @example
+ * ```ts
+ * checkDocumentOptions('pretixOpenApi()', options);
+ * ```
+ */
+export function checkDocumentOptions(where: string, options: unknown): void {
   checkOptionsObject(where, options);
   const { basePath, version } = options as { basePath?: unknown; version?: unknown };
   checkOptionalString(where, 'basePath', basePath);
   checkOptionalString(where, 'version', version);
 }
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
+/**
+ * The JSON Schema of a zod schema, as a component (without `$schema`).
+ *
+ * @example
+ * ```ts
+ * jsonSchema(deliverySchema, 'output'); // { type: 'object', properties: { id: ... }, ... }
+ * ```
+ */
+export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io }) as Json;
   return rest;
 }
 
-const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+/** A reference to a component schema, e.g. `ref('Webhook')`. */
+export const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 const content = (schema: Json): Json => ({ 'application/json': { schema } });
-const reply = (description: string, schema?: Json): Json =>
+/** A response, with a JSON body when `schema` is given, e.g. `reply('Deleted.')`. */
+export const reply = (description: string, schema?: Json): Json =>
   schema === undefined ? { description } : { description, content: content(schema) };
-const body = (name: string): Json => ({ required: true, content: content(ref(name)) });
-const pathParam = (name: string, description: string, type: 'string' | 'integer' = 'string'): Json => ({
+/** A required JSON request body of a component schema, e.g. `requestBody('WebhookInput')`. */
+export const requestBody = (name: string): Json => ({ required: true, content: content(ref(name)) });
+/** A required path parameter (default type `string`), e.g. `pathParam('id', 'The id.', 'integer')`. */
+export const pathParam = (
+  name: string,
+  description: string,
+  type: 'string' | 'integer' = 'string',
+): Json => ({
   name,
   in: 'path',
   required: true,
   description,
   schema: { type },
 });
-const queryParam = (name: string, description: string, schema: Json): Json => ({
+/** An optional query parameter, e.g. `queryParam('page', 'Page number.', { type: 'integer' })`. */
+export const queryParam = (name: string, description: string, schema: Json): Json => ({
   name,
   in: 'query',
   required: false,
@@ -78,327 +71,117 @@ const queryParam = (name: string, description: string, schema: Json): Json => ({
   schema,
 });
 
-const EXTENSION = { tags: ['hookline extensions'], 'x-hookline-extension': true };
+/** Marks an operation as a hookline extension (tag `hookline extensions`, `x-hookline-extension`). */
+export const EXTENSION: Json = { tags: ['hookline extensions'], 'x-hookline-extension': true };
+
+/** The components every dialect shares: `Delivery` and `Attempt`. */
+export const extensionSchemas = {
+  Delivery: (): Json => jsonSchema(deliverySchema, 'output'),
+  Attempt: (): Json => jsonSchema(attemptSchema, 'output'),
+};
+
+/** Options of {@link openApiDocument}. */
+export interface OpenApiDocumentOptions {
+  /** `info.title`. */
+  title: string;
+  /** `info.version`. */
+  version: string;
+  /** `info.description`. */
+  description: string;
+  /** Security requirements, e.g. `[{ token: [] }]`. */
+  security: Json[];
+  /** The paths, in document order. */
+  paths: Json;
+  /** `components.securitySchemes`. */
+  securitySchemes: Json;
+  /** `components.schemas`, in document order. */
+  schemas: Json;
+}
 
 /**
- * The OpenAPI 3.1 document of the pretix dialect, hookline extensions included (tagged
- * `hookline extensions`, marked `x-hookline-extension`).
+ * An OpenAPI 3.1 document with the tags `webhooks` and `hookline extensions`.
  *
  * @example
  * ```ts
- * const doc = pretixOpenApi({ basePath: '/api/v1' });
- * doc.openapi; // '3.1.0'
+ * openApiDocument({ title: 'Webhooks', version: '1.0.0', description: '', security: [], paths: {}, securitySchemes: {}, schemas: {} });
  * ```
  */
-export function pretixOpenApi(options: PretixOpenApiOptions = {}): OpenApiDocument {
-  checkDocumentOptions('pretixOpenApi()', options);
-  const base = normalizeBasePath(options.basePath ?? '/api/v1');
-  const organizer = pathParam('organizer', 'The slug of the organizer (the scope).');
-  const id = pathParam('id', 'The id of the webhook.', 'integer');
-  const delivery = pathParam('delivery_id', 'The id of the delivery.');
-  const page = queryParam('page', 'Page number (50 per page), default 1; `last` for the last page.', {
-    type: 'string',
-  });
-  const common = {
-    '401': reply('Authentication failure', ref('Detail')),
-    '403': reply('The organizer does not exist or you have no permission.', ref('Detail')),
-  };
-  const withBody = {
-    '400': reply('Invalid submitted data.', ref('FieldErrors')),
-    '413': reply('The body is larger than the limit.', ref('Detail')),
-    '415': reply('The body is not JSON.', ref('Detail')),
-  };
-  const notFound = { '404': reply('Unknown webhook.', ref('Detail')) };
+export function openApiDocument(options: OpenApiDocumentOptions): OpenApiDocument {
   return {
     openapi: '3.1.0',
-    info: {
-      title: 'Webhooks (pretix dialect)',
-      version: options.version ?? '1.0.0',
-      description:
-        'The pretix organizer-level webhook REST API, served by hookline. Paths tagged "hookline extensions" are not part of pretix.',
-    },
-    security: [{ token: [] }],
+    info: { title: options.title, version: options.version, description: options.description },
+    security: options.security,
     tags: [{ name: 'webhooks' }, { name: 'hookline extensions' }],
-    paths: {
-      [`${base}/organizers/{organizer}/webhooks/`]: {
-        parameters: [organizer],
-        get: {
-          operationId: 'listWebhooks',
-          tags: ['webhooks'],
-          parameters: [
-            page,
-            queryParam('enabled', 'Only enabled (`true`, `1`) or disabled (`false`, `0`) webhooks.', {
-              type: 'string',
-            }),
-          ],
-          responses: {
-            '200': reply('A page of webhooks, ordered by id.', ref('WebhookPage')),
-            ...common,
-            '404': reply('Invalid page.', ref('Detail')),
-          },
-        },
-        post: {
-          operationId: 'createWebhook',
-          tags: ['webhooks'],
-          requestBody: body('WebhookInput'),
-          responses: { '201': reply('Created.', ref('Webhook')), ...withBody, ...common },
-        },
-      },
-      [`${base}/organizers/{organizer}/webhooks/{id}/`]: {
-        parameters: [organizer, id],
-        get: {
-          operationId: 'getWebhook',
-          tags: ['webhooks'],
-          responses: { '200': reply('The webhook.', ref('Webhook')), ...common, ...notFound },
-        },
-        put: {
-          operationId: 'replaceWebhook',
-          tags: ['webhooks'],
-          description: 'Full update: omitted optional fields are reset to their defaults.',
-          requestBody: body('WebhookInput'),
-          responses: { '200': reply('Updated.', ref('Webhook')), ...withBody, ...common, ...notFound },
-        },
-        patch: {
-          operationId: 'updateWebhook',
-          tags: ['webhooks'],
-          description: 'Partial update: omitted fields stay as they are.',
-          requestBody: body('WebhookPatch'),
-          responses: { '200': reply('Updated.', ref('Webhook')), ...withBody, ...common, ...notFound },
-        },
-        delete: {
-          operationId: 'deleteWebhook',
-          tags: ['webhooks'],
-          description: 'Disables the webhook (it stays readable with `enabled: false`).',
-          responses: { '204': reply('Disabled.'), ...common, ...notFound },
-        },
-      },
-      [`${base}/organizers/{organizer}/webhooks/{id}/deliveries/`]: {
-        parameters: [organizer, id],
-        get: {
-          ...EXTENSION,
-          operationId: 'listDeliveries',
-          parameters: [page],
-          responses: {
-            '200': reply('Deliveries, newest first.', ref('DeliveryPage')),
-            ...common,
-            ...notFound,
-          },
-        },
-      },
-      [`${base}/organizers/{organizer}/webhooks/{id}/ping/`]: {
-        parameters: [organizer, id],
-        post: {
-          ...EXTENSION,
-          operationId: 'pingWebhook',
-          responses: { '202': reply('A test delivery was queued.', ref('Delivery')), ...common, ...notFound },
-        },
-      },
-      [`${base}/organizers/{organizer}/webhook-deliveries/{delivery_id}/attempts/`]: {
-        parameters: [organizer, delivery],
-        get: {
-          ...EXTENSION,
-          operationId: 'listAttempts',
-          parameters: [page],
-          responses: { '200': reply('Attempts, newest first.', ref('AttemptPage')), ...common, ...notFound },
-        },
-      },
-      [`${base}/organizers/{organizer}/webhook-deliveries/{delivery_id}/redeliver/`]: {
-        parameters: [organizer, delivery],
-        post: {
-          ...EXTENSION,
-          operationId: 'redeliver',
-          responses: {
-            '202': reply('The delivery was queued again.', ref('Delivery')),
-            ...common,
-            ...notFound,
-          },
-        },
-      },
-    },
-    components: {
-      securitySchemes: {
-        token: {
-          type: 'apiKey',
-          in: 'header',
-          name: 'Authorization',
-          description: 'As decided by the host, e.g. `Token <api token>`.',
-        },
-      },
-      schemas: {
-        Webhook: jsonSchema(pretixWebhookSchema, 'output'),
-        WebhookInput: jsonSchema(pretixWebhookInputSchema, 'input'),
-        WebhookPatch: jsonSchema(pretixWebhookPatchSchema, 'input'),
-        WebhookPage: jsonSchema(pretixPageSchema(pretixWebhookSchema), 'output'),
-        Delivery: jsonSchema(deliverySchema, 'output'),
-        DeliveryPage: jsonSchema(pretixPageSchema(deliverySchema), 'output'),
-        Attempt: jsonSchema(attemptSchema, 'output'),
-        AttemptPage: jsonSchema(pretixPageSchema(attemptSchema), 'output'),
-        Detail: jsonSchema(pretixDetailSchema, 'output'),
-        FieldErrors: jsonSchema(pretixFieldErrorsSchema, 'output'),
-      },
-    },
+    paths: options.paths,
+    components: { securitySchemes: options.securitySchemes, schemas: options.schemas },
   };
 }
 
-function talerPaths(prefix: string, scopeParam: Json | null, suffix: string): Json {
-  const params = scopeParam === null ? [] : [scopeParam];
-  const key = pathParam('webhook_id', 'The webhook ID (the registry `key`).');
-  const delivery = pathParam('delivery_id', 'The id of the delivery.');
-  const error = (description: string): Json => reply(description, ref('ErrorDetail'));
-  const unauthorized = { '401': error('Unauthorized (code 2015).') };
-  const unknownInstance = { '404': error('Unknown instance (2000) or webhook (2019).') };
-  const page = queryParam('page', 'Page number (50 per page), default 1.', { type: 'integer', minimum: 1 });
-  const op = (id: string): string => `${id}${suffix}`;
+/** Where the extension operations live in a document, for {@link extensionPaths}. */
+export interface ExtensionPathsOptions {
+  /** One webhook's path, e.g. `/api/v1/organizers/{organizer}/webhooks/{id}`, and its parameters. */
+  webhook: { path: string; parameters: Json[] };
+  /** One delivery's path, e.g. `/api/v1/organizers/{organizer}/webhook-deliveries/{delivery_id}`, and its parameters. */
+  delivery: { path: string; parameters: Json[] };
+  /** Appended to every path (`/` where the dialect writes trailing slashes). Default `''`. */
+  trailingSlash?: string;
+  /** Appended to every `operationId`, e.g. `OfInstance`. Default `''`. */
+  operationIdSuffix?: string;
+  /** The `page` query parameter of the two lists. */
+  page: Json;
+  /** Component names of the two list bodies, e.g. `{ deliveries: 'DeliveryPage', attempts: 'AttemptPage' }`. */
+  lists: { deliveries: string; attempts: string };
+  /** The error responses every extension operation lists, e.g. `{ '401': ..., '404': ... }`. */
+  errors: Json;
+}
+
+/**
+ * The paths of the four hookline extension operations (delivery list, ping, attempt list,
+ * redeliver), tagged as extensions. The replies `Delivery` and the two lists refer to
+ * components the document must define.
+ *
+ * @example
+ * ```ts
+ * extensionPaths({ webhook: { path: '/private/webhooks/{webhook_id}', parameters: [key] }, delivery, page, lists, errors });
+ * ```
+ */
+export function extensionPaths(options: ExtensionPathsOptions): Json {
+  const slash = options.trailingSlash ?? '';
+  const op = (id: string): string => `${id}${options.operationIdSuffix ?? ''}`;
+  const { webhook, delivery, page, errors } = options;
   return {
-    [`${prefix}/private/webhooks`]: {
-      ...(params.length > 0 ? { parameters: params } : {}),
-      get: {
-        operationId: op('listWebhooks'),
-        tags: ['webhooks'],
-        responses: {
-          '200': reply('The webhooks.', ref('WebhookSummaryResponse')),
-          ...unauthorized,
-          ...unknownInstance,
-        },
-      },
-      post: {
-        operationId: op('createWebhook'),
-        tags: ['webhooks'],
-        requestBody: body('WebhookAddDetails'),
-        responses: {
-          '204': reply('Created (or an identical webhook already existed).'),
-          '400': error('Malformed body (22) or parameter (26).'),
-          ...unauthorized,
-          ...unknownInstance,
-          '409': error('A different webhook with this ID exists (2900).'),
-          '413': error('The body is too large (32).'),
-        },
-      },
-    },
-    [`${prefix}/private/webhooks/{webhook_id}`]: {
-      parameters: [...params, key],
-      get: {
-        operationId: op('getWebhook'),
-        tags: ['webhooks'],
-        responses: {
-          '200': reply('The webhook.', ref('WebhookDetails')),
-          ...unauthorized,
-          ...unknownInstance,
-        },
-      },
-      patch: {
-        operationId: op('updateWebhook'),
-        tags: ['webhooks'],
-        requestBody: body('WebhookPatchDetails'),
-        responses: {
-          '204': reply('Updated.'),
-          '400': error('Malformed body (22) or parameter (26).'),
-          ...unauthorized,
-          ...unknownInstance,
-          '413': error('The body is too large (32).'),
-        },
-      },
-      delete: {
-        operationId: op('deleteWebhook'),
-        tags: ['webhooks'],
-        responses: { '204': reply('Deleted.'), ...unauthorized, ...unknownInstance },
-      },
-    },
-    [`${prefix}/private/webhooks/{webhook_id}/deliveries`]: {
-      parameters: [...params, key],
+    [`${webhook.path}/deliveries${slash}`]: {
+      parameters: webhook.parameters,
       get: {
         ...EXTENSION,
         operationId: op('listDeliveries'),
         parameters: [page],
-        responses: {
-          '200': reply('Deliveries, newest first.', ref('DeliveryList')),
-          ...unauthorized,
-          ...unknownInstance,
-        },
+        responses: { '200': reply('Deliveries, newest first.', ref(options.lists.deliveries)), ...errors },
       },
     },
-    [`${prefix}/private/webhooks/{webhook_id}/ping`]: {
-      parameters: [...params, key],
+    [`${webhook.path}/ping${slash}`]: {
+      parameters: webhook.parameters,
       post: {
         ...EXTENSION,
         operationId: op('pingWebhook'),
-        responses: {
-          '202': reply('A test delivery was queued.', ref('Delivery')),
-          ...unauthorized,
-          ...unknownInstance,
-        },
+        responses: { '202': reply('A test delivery was queued.', ref('Delivery')), ...errors },
       },
     },
-    [`${prefix}/private/webhook-deliveries/{delivery_id}/attempts`]: {
-      parameters: [...params, delivery],
+    [`${delivery.path}/attempts${slash}`]: {
+      parameters: delivery.parameters,
       get: {
         ...EXTENSION,
         operationId: op('listAttempts'),
         parameters: [page],
-        responses: {
-          '200': reply('Attempts, newest first.', ref('AttemptList')),
-          ...unauthorized,
-          ...unknownInstance,
-        },
+        responses: { '200': reply('Attempts, newest first.', ref(options.lists.attempts)), ...errors },
       },
     },
-    [`${prefix}/private/webhook-deliveries/{delivery_id}/redeliver`]: {
-      parameters: [...params, delivery],
+    [`${delivery.path}/redeliver${slash}`]: {
+      parameters: delivery.parameters,
       post: {
         ...EXTENSION,
         operationId: op('redeliver'),
-        responses: {
-          '202': reply('The delivery was queued again.', ref('Delivery')),
-          ...unauthorized,
-          ...unknownInstance,
-        },
-      },
-    },
-  };
-}
-
-/**
- * The OpenAPI 3.1 document of the Taler dialect (default instance and `/instances/{instance}`
- * paths), hookline extensions included (tagged `hookline extensions`).
- *
- * @example
- * ```ts
- * const doc = talerOpenApi({ basePath: '/taler' });
- * Object.keys(doc.paths as object); // ['/taler/private/webhooks', ...]
- * ```
- */
-export function talerOpenApi(options: TalerOpenApiOptions = {}): OpenApiDocument {
-  checkDocumentOptions('talerOpenApi()', options);
-  checkOptionalString('talerOpenApi()', 'defaultScope', options.defaultScope);
-  const base = normalizeBasePath(options.basePath ?? '');
-  const instance = pathParam('instance', 'The instance id (the scope).');
-  return {
-    openapi: '3.1.0',
-    info: {
-      title: 'Webhooks (GNU Taler merchant dialect)',
-      version: options.version ?? '1.0.0',
-      description: `The GNU Taler merchant webhook API, served by hookline. \`/private/...\` addresses the instance \`${
-        options.defaultScope ?? 'default'
-      }\`. Paths tagged "hookline extensions" are not part of Taler.`,
-    },
-    security: [{ bearer: [] }],
-    tags: [{ name: 'webhooks' }, { name: 'hookline extensions' }],
-    paths: {
-      ...talerPaths(base, null, ''),
-      ...talerPaths(`${base}/instances/{instance}`, instance, 'OfInstance'),
-    },
-    components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      schemas: {
-        WebhookAddDetails: jsonSchema(talerWebhookAddSchema, 'input'),
-        WebhookPatchDetails: jsonSchema(talerWebhookPatchSchema, 'input'),
-        WebhookDetails: jsonSchema(talerWebhookDetailsSchema, 'output'),
-        WebhookSummaryResponse: jsonSchema(talerWebhookSummarySchema, 'output'),
-        ErrorDetail: jsonSchema(talerErrorSchema, 'output'),
-        Delivery: jsonSchema(deliverySchema, 'output'),
-        DeliveryList: jsonSchema(talerDeliveriesSchema, 'output'),
-        Attempt: jsonSchema(attemptSchema, 'output'),
-        AttemptList: jsonSchema(talerAttemptsSchema, 'output'),
+        responses: { '202': reply('The delivery was queued again.', ref('Delivery')), ...errors },
       },
     },
   };

@@ -16,10 +16,10 @@ import {
 } from '../shared/common.js';
 import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from '../shared/extensions.js';
 import { requestMethod } from '../shared/method.js';
-import { talerOpenApi } from '../shared/openapi.js';
 import { belongsTo, pathnameOf, splitPath } from '../shared/paths.js';
 import { emptyResponse, jsonResponse, markUnmatched, withoutBody } from '../shared/respond.js';
 import type { AuthorizeResult, FetchHandler, HandlerOptions } from '../shared/types.js';
+import { talerOpenApi } from './openapi.js';
 import {
   parseTalerBody,
   TALER_ERRORS,
