@@ -5,19 +5,10 @@ import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { checkOptionalBoolean } from '../../options.js';
 import type { WebhookRegistry } from '../../registry/registry.js';
 import { readJsonBody } from '../shared/body.js';
-import {
-  authorizeRequest,
-  isSafeMethod,
-  lastParam,
-  parsePageNumber,
-  report,
-  resolveOptions,
-  scopeKnown,
-} from '../shared/common.js';
-import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from '../shared/extensions.js';
-import { requestMethod } from '../shared/method.js';
-import { belongsTo, pathnameOf, splitPath } from '../shared/paths.js';
-import { emptyResponse, jsonResponse, markUnmatched, withoutBody } from '../shared/respond.js';
+import { isSafeMethod, lastParam, parsePageNumber, resolveOptions } from '../shared/common.js';
+import { createDialectHandler, prefixRoutes, type RouteContext, route } from '../shared/dialect.js';
+import { extensionRoutes } from '../shared/extensions.js';
+import { emptyResponse, jsonResponse } from '../shared/respond.js';
 import type { FetchHandler, HandlerOptions } from '../shared/types.js';
 import { pretixOpenApi } from './openapi.js';
 import { parsePretixBody, pretixErrorsFromIssues, toPretixWebhook } from './wire.js';
@@ -36,41 +27,7 @@ export interface PretixHandlerOptions extends HandlerOptions {
 /** pretix's (and Django REST framework's) page size: 50. Example: `Math.ceil(count / PRETIX_PAGE_SIZE)` pages. */
 export const PRETIX_PAGE_SIZE = 50;
 
-type Route =
-  | { kind: 'list'; scope: string }
-  | { kind: 'detail'; scope: string; id: string }
-  | { kind: 'deliveries'; scope: string; id: string }
-  | { kind: 'ping'; scope: string; id: string }
-  | { kind: 'attempts'; scope: string; deliveryId: string }
-  | { kind: 'redeliver'; scope: string; deliveryId: string };
-
-const ALLOWED: Readonly<Record<Route['kind'], readonly string[]>> = {
-  list: ['GET', 'POST', 'HEAD', 'OPTIONS'],
-  detail: ['GET', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
-  deliveries: ['GET', 'HEAD', 'OPTIONS'],
-  ping: ['POST', 'OPTIONS'],
-  attempts: ['GET', 'HEAD', 'OPTIONS'],
-  redeliver: ['POST', 'OPTIONS'],
-};
-
 const NOT_FOUND = { detail: 'Not found.' };
-
-function matchRoute(segments: readonly string[]): Route | null {
-  const [organizers, scope, collection, id, sub, ...extra] = segments;
-  if (organizers !== 'organizers' || scope === undefined || extra.length > 0) return null;
-  if (collection === 'webhooks') {
-    if (id === undefined) return { kind: 'list', scope };
-    if (sub === undefined) return { kind: 'detail', scope, id };
-    if (sub === 'deliveries') return { kind: 'deliveries', scope, id };
-    if (sub === 'ping') return { kind: 'ping', scope, id };
-    return null;
-  }
-  if (collection === 'webhook-deliveries' && id !== undefined) {
-    if (sub === 'attempts') return { kind: 'attempts', scope, deliveryId: id };
-    if (sub === 'redeliver') return { kind: 'redeliver', scope, deliveryId: id };
-  }
-  return null;
-}
 
 /** A webhook id from the path: digits only (leading zeros allowed, as `int()` does). */
 function parseId(raw: string): number | null {
@@ -129,6 +86,10 @@ function page<T>(url: URL, count: number, current: number, results: T[]): Page<T
   };
 }
 
+function forbidden({ allow }: RouteContext): Response {
+  return json(403, { detail: 'You do not have permission to perform this action.' }, allow);
+}
+
 function invalidPage(): Response {
   return json(404, { detail: 'Invalid page.' });
 }
@@ -177,72 +138,8 @@ export function pretixHandler(registry: WebhookRegistry, options: PretixHandlerO
   checkOptionalBoolean(where, 'readWriteSplit', options.readWriteSplit);
   const basePath = resolved.basePath;
   const readWriteSplit = options.readWriteSplit ?? false;
-  let openApi: unknown;
 
-  async function dispatch(request: Request, url: URL, route: Route, method: string): Promise<Response> {
-    const allow = ALLOWED[route.kind];
-    const permission = readWriteSplit && isSafeMethod(method) ? 'webhooks-read' : 'webhooks-write';
-    const decision = await authorizeRequest(resolved, request, route.scope, permission);
-    if (decision === 'unauthenticated' || decision === 'invalid_token') {
-      const detail =
-        decision === 'invalid_token' ? 'Invalid token.' : 'Authentication credentials were not provided.';
-      return jsonResponse(401, { detail }, { vary: 'Accept', 'www-authenticate': 'Token' });
-    }
-    if (decision !== true || !(await scopeKnown(resolved, route.scope))) {
-      return json(403, { detail: 'You do not have permission to perform this action.' }, allow);
-    }
-    if (!allow.includes(method)) return json(405, { detail: `Method "${method}" not allowed.` }, allow);
-    if (method === 'OPTIONS') {
-      const name = route.kind === 'list' ? 'Webhook List' : 'Webhook Instance';
-      return json(
-        200,
-        { name, description: '', renders: ['application/json'], parses: ['application/json'] },
-        allow,
-      );
-    }
-    const scope = route.scope;
-    try {
-      switch (route.kind) {
-        case 'list':
-          return method === 'POST' ? await create(request, scope, allow) : await list(url, scope, allow);
-        case 'detail':
-          return await detail(request, scope, route.id, method, allow);
-        case 'deliveries':
-          return await deliveries(url, scope, route.id, allow);
-        case 'ping': {
-          const id = parseId(route.id);
-          if (id === null) return json(404, NOT_FOUND, allow);
-          const delivery = await registry.ping(scope, id);
-          return json(202, toDeliveryJson(delivery, delivery.webhookId), allow);
-        }
-        case 'attempts': {
-          const current = parsePageNumber(lastParam(url, 'page'));
-          if (current === null) return invalidPage();
-          const result = await registry.attempts(scope, route.deliveryId, {
-            page: current,
-            pageSize: EXTENSION_PAGE_SIZE,
-          });
-          if (current > 1 && result.items.length === 0) return invalidPage();
-          return json(200, page(url, result.count, current, result.items.map(toAttemptJson)), allow);
-        }
-        case 'redeliver': {
-          const delivery = await registry.redeliver(scope, route.deliveryId);
-          return json(202, toDeliveryJson(delivery, delivery.webhookId), allow);
-        }
-      }
-    } catch (error) {
-      if (error instanceof NotFoundError) return json(404, NOT_FOUND, allow);
-      if (error instanceof ValidationError) {
-        // A delivery id in the path that cannot exist (too long, ...) is simply not found.
-        if (error.issues.every((issue) => issue.path[0] === 'deliveryId')) return json(404, NOT_FOUND, allow);
-        return json(400, pretixErrorsFromIssues(error.issues), allow);
-      }
-      if (error instanceof ConflictError) return json(409, { detail: error.message }, allow);
-      throw error;
-    }
-  }
-
-  async function list(url: URL, scope: string, allow: readonly string[]): Promise<Response> {
+  async function list({ url, scope, allow }: RouteContext): Promise<Response> {
     const enabled = parseEnabled(lastParam(url, 'enabled'));
     const filter = enabled === undefined ? {} : { enabled };
     const raw = lastParam(url, 'page');
@@ -279,7 +176,7 @@ export function pretixHandler(registry: WebhookRegistry, options: PretixHandlerO
     }
   }
 
-  async function create(request: Request, scope: string, allow: readonly string[]): Promise<Response> {
+  async function create({ request, scope, allow }: RouteContext): Promise<Response> {
     const body = await readBody(request);
     if (body instanceof Response) return body;
     const parsed = parsePretixBody(body.value, 'create', registry.catalog);
@@ -289,13 +186,7 @@ export function pretixHandler(registry: WebhookRegistry, options: PretixHandlerO
     return json(201, toPretixWebhook(webhook), allow);
   }
 
-  async function detail(
-    request: Request,
-    scope: string,
-    rawId: string,
-    method: string,
-    allow: readonly string[],
-  ): Promise<Response> {
+  async function detail({ request, scope, method, allow }: RouteContext, rawId: string): Promise<Response> {
     const id = parseId(rawId);
     if (id === null) return json(404, NOT_FOUND, allow);
     if (method === 'DELETE') {
@@ -311,43 +202,85 @@ export function pretixHandler(registry: WebhookRegistry, options: PretixHandlerO
     return json(200, toPretixWebhook(await registry.update(scope, id, parsed.patch)), allow);
   }
 
-  async function deliveries(
-    url: URL,
-    scope: string,
-    rawId: string,
-    allow: readonly string[],
-  ): Promise<Response> {
-    const id = parseId(rawId);
-    if (id === null) return json(404, NOT_FOUND, allow);
-    await registry.get(scope, id);
-    const current = parsePageNumber(lastParam(url, 'page'));
-    if (current === null) return invalidPage();
-    const result = await registry.deliveries(scope, id, { page: current, pageSize: EXTENSION_PAGE_SIZE });
-    if (current > 1 && result.items.length === 0) return invalidPage();
-    const results = result.items.map((delivery) => toDeliveryJson(delivery, delivery.webhookId));
-    return json(200, page(url, result.count, current, results), allow);
-  }
+  const routes = prefixRoutes('organizers/:scope', [
+    route({
+      operation: 'list',
+      path: 'webhooks',
+      methods: ['GET', 'POST', 'HEAD', 'OPTIONS'],
+      run: (context) => (context.method === 'POST' ? create(context) : list(context)),
+    }),
+    route({
+      operation: 'detail',
+      path: 'webhooks/:id',
+      methods: ['GET', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+      run: (context) => detail(context, context.params.id),
+    }),
+    ...extensionRoutes({
+      registry,
+      webhookPath: 'webhooks/:id',
+      deliveryPath: 'webhook-deliveries/:deliveryId',
+      async webhook({ scope, operation, allow }, rawId) {
+        const id = parseId(rawId);
+        if (id === null) return json(404, NOT_FOUND, allow);
+        // The delivery list checks the webhook first (ping's own lookup does the same).
+        if (operation === 'deliveries') await registry.get(scope, id);
+        return { id, name: id };
+      },
+      webhookName: async (_context, delivery) => delivery.webhookId,
+      invalidPage: () => invalidPage(),
+      page({ url, allow }, { page: current, count, items }) {
+        if (current > 1 && items.length === 0) return invalidPage();
+        return json(200, page(url, count, current, items), allow);
+      },
+      json: ({ allow }, status, body) => json(status, body, allow),
+    }),
+  ]);
 
-  return async (request: Request): Promise<Response> => {
-    const url = pathnameOf(request);
-    if (url === null) return markUnmatched(json(404, NOT_FOUND));
-    const method = requestMethod(request);
-    if (resolved.openApiPath !== undefined && url.pathname === resolved.openApiPath && isSafeMethod(method)) {
-      openApi ??= pretixOpenApi({ basePath });
-      const response = json(200, openApi);
-      return method === 'HEAD' ? withoutBody(response) : response;
-    }
-    if (!belongsTo(url.pathname, basePath, ['organizers'])) return markUnmatched(json(404, NOT_FOUND));
-    const split = splitPath(url.pathname, basePath);
-    const route = split === null ? null : matchRoute(split.segments);
-    if (route === null) return json(404, NOT_FOUND);
-    let response: Response;
-    try {
-      response = await dispatch(request, url, route, method);
-    } catch (error) {
-      report(resolved, error, request);
-      response = json(500, { detail: 'A server error occurred.' });
-    }
-    return method === 'HEAD' ? withoutBody(response) : response;
-  };
+  return createDialectHandler({
+    options: resolved,
+    routes,
+    trailingSlash: 'optional',
+    checkAccess: 'before-method',
+    checkScope: 'after-authorize',
+    permission: (method) => (readWriteSplit && isSafeMethod(method) ? 'webhooks-read' : 'webhooks-write'),
+    openApi: { methods: ['GET', 'HEAD', 'OPTIONS'], build: () => pretixOpenApi({ basePath }) },
+    responses: {
+      notFound: () => json(404, NOT_FOUND),
+      methodNotAllowed: ({ method, allow }) =>
+        json(405, { detail: `Method "${method}" not allowed.` }, allow),
+      options: ({ operation, allow }) =>
+        json(
+          200,
+          {
+            name: operation === 'list' ? 'Webhook List' : 'Webhook Instance',
+            description: '',
+            renders: ['application/json'],
+            parses: ['application/json'],
+          },
+          allow,
+        ),
+      denied(context, decision) {
+        if (decision === 'unauthenticated' || decision === 'invalid_token') {
+          const detail =
+            decision === 'invalid_token' ? 'Invalid token.' : 'Authentication credentials were not provided.';
+          return jsonResponse(401, { detail }, { vary: 'Accept', 'www-authenticate': 'Token' });
+        }
+        return forbidden(context);
+      },
+      unknownScope: forbidden,
+      operationError(error, { allow }) {
+        if (error instanceof NotFoundError) return json(404, NOT_FOUND, allow);
+        if (error instanceof ValidationError) {
+          // A delivery id in the path that cannot exist (too long, ...) is simply not found.
+          if (error.issues.every((issue) => issue.path[0] === 'deliveryId'))
+            return json(404, NOT_FOUND, allow);
+          return json(400, pretixErrorsFromIssues(error.issues), allow);
+        }
+        if (error instanceof ConflictError) return json(409, { detail: error.message }, allow);
+        return undefined;
+      },
+      internalError: () => json(500, { detail: 'A server error occurred.' }),
+      document: (document) => json(200, document),
+    },
+  });
 }

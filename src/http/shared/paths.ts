@@ -58,15 +58,16 @@ export function pathnameOf(request: Request): URL | null {
 
 /**
  * Whether a request belongs to a dialect: its path is below `basePath` and its first segment
- * is one of the dialect's roots (`organizers` for pretix; `private`, `instances` for Taler).
- * Everything else is "unmatched" so that hosts can chain handlers.
+ * is one of the dialect's roots (`organizers` for pretix; `private`, `instances` for Taler;
+ * `null`: any). Everything else is "unmatched" so that hosts can chain handlers.
  */
-export function belongsTo(pathname: string, basePath: string, roots: readonly string[]): boolean {
+export function belongsTo(pathname: string, basePath: string, roots: readonly string[] | null): boolean {
   if (basePath !== '') {
     if (!pathname.startsWith(basePath)) return false;
     const next = pathname.charAt(basePath.length);
     if (next !== '' && next !== '/') return false;
   }
+  if (roots === null) return true;
   const first = pathname.slice(basePath.length).split('/')[1] ?? '';
   return roots.includes(first);
 }

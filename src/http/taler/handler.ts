@@ -5,20 +5,11 @@ import { ConflictError, invalidOption, NotFoundError, ValidationError } from '..
 import { MAX_NAME_LENGTH, scopeSchema, type Webhook } from '../../model.js';
 import type { WebhookRegistry } from '../../registry/registry.js';
 import { readJsonBody } from '../shared/body.js';
-import {
-  authorizeRequest,
-  isSafeMethod,
-  lastParam,
-  parsePageNumber,
-  report,
-  resolveOptions,
-  scopeKnown,
-} from '../shared/common.js';
-import { EXTENSION_PAGE_SIZE, toAttemptJson, toDeliveryJson } from '../shared/extensions.js';
-import { requestMethod } from '../shared/method.js';
-import { belongsTo, pathnameOf, splitPath } from '../shared/paths.js';
-import { emptyResponse, jsonResponse, markUnmatched, withoutBody } from '../shared/respond.js';
-import type { AuthorizeResult, FetchHandler, HandlerOptions } from '../shared/types.js';
+import { isSafeMethod, report, resolveOptions } from '../shared/common.js';
+import { createDialectHandler, prefixRoutes, type RouteContext, route } from '../shared/dialect.js';
+import { extensionRoutes } from '../shared/extensions.js';
+import { emptyResponse, jsonResponse } from '../shared/respond.js';
+import type { FetchHandler, HandlerOptions } from '../shared/types.js';
 import { talerOpenApi } from './openapi.js';
 import {
   parseTalerBody,
@@ -36,47 +27,6 @@ export interface TalerHandlerOptions extends HandlerOptions {
   basePath?: string;
   /** The scope served at `/private/webhooks` (Taler's default instance). Default `default`. */
   defaultScope?: string;
-}
-
-type Route =
-  | { kind: 'collection'; scope: string }
-  | { kind: 'one'; scope: string; key: string }
-  | { kind: 'deliveries'; scope: string; key: string }
-  | { kind: 'ping'; scope: string; key: string }
-  | { kind: 'attempts'; scope: string; deliveryId: string }
-  | { kind: 'redeliver'; scope: string; deliveryId: string };
-
-const ALLOWED: Readonly<Record<Route['kind'], readonly string[]>> = {
-  collection: ['GET', 'POST', 'HEAD', 'OPTIONS'],
-  one: ['GET', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
-  deliveries: ['GET', 'HEAD', 'OPTIONS'],
-  ping: ['POST', 'OPTIONS'],
-  attempts: ['GET', 'HEAD', 'OPTIONS'],
-  redeliver: ['POST', 'OPTIONS'],
-};
-
-function matchRoute(segments: readonly string[], defaultScope: string): Route | null {
-  let scope = defaultScope;
-  let rest = segments;
-  if (segments[0] === 'instances') {
-    if (segments[1] === undefined) return null;
-    scope = segments[1];
-    rest = segments.slice(2);
-  }
-  const [priv, collection, id, sub, ...extra] = rest;
-  if (priv !== 'private' || extra.length > 0) return null;
-  if (collection === 'webhooks') {
-    if (id === undefined) return { kind: 'collection', scope };
-    if (sub === undefined) return { kind: 'one', scope, key: id };
-    if (sub === 'deliveries') return { kind: 'deliveries', scope, key: id };
-    if (sub === 'ping') return { kind: 'ping', scope, key: id };
-    return null;
-  }
-  if (collection === 'webhook-deliveries' && id !== undefined) {
-    if (sub === 'attempts') return { kind: 'attempts', scope, deliveryId: id };
-    if (sub === 'redeliver') return { kind: 'redeliver', scope, deliveryId: id };
-  }
-  return null;
 }
 
 /** Issue paths naming an id taken from the request path (a webhook key or a delivery id). */
@@ -137,7 +87,6 @@ export function talerHandler(registry: WebhookRegistry, options: TalerHandlerOpt
   }
   const basePath = resolved.basePath;
   const defaultScope = options.defaultScope ?? 'default';
-  let openApi: unknown;
 
   async function readBody(request: Request): Promise<{ value: unknown } | Response> {
     const body = await readJsonBody(request, resolved.maxBodyBytes);
@@ -227,122 +176,84 @@ export function talerHandler(registry: WebhookRegistry, options: TalerHandlerOpt
     }
   }
 
-  async function run(request: Request, url: URL, route: Route, method: string): Promise<Response> {
-    const scope = route.scope;
-    switch (route.kind) {
-      case 'collection':
-        return method === 'POST' ? post(request, scope) : listAll(scope);
-      case 'one': {
-        if (method === 'PATCH') return patch(request, scope, route.key);
-        const webhook = await registry.getByKey(scope, route.key);
+  const webhookRoutes = [
+    route({
+      operation: 'collection',
+      path: 'webhooks',
+      methods: ['GET', 'POST', 'HEAD', 'OPTIONS'],
+      run: ({ request, scope, method }) => (method === 'POST' ? post(request, scope) : listAll(scope)),
+    }),
+    route({
+      operation: 'one',
+      path: 'webhooks/:key',
+      methods: ['GET', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+      run: async ({ request, scope, method, params }) => {
+        if (method === 'PATCH') return patch(request, scope, params.key);
+        const webhook = await registry.getByKey(scope, params.key);
         if (method === 'DELETE') {
           await registry.remove(scope, webhook.id);
           return emptyResponse(204);
         }
         return jsonResponse(200, toTalerWebhook(webhook));
-      }
-      case 'deliveries': {
-        const webhook = await registry.getByKey(scope, route.key);
-        const page = parsePageNumber(lastParam(url, 'page'));
-        if (page === null) return fail('GENERIC_PARAMETER_MALFORMED', { detail: 'page' });
-        const result = await registry.deliveries(scope, webhook.id, { page, pageSize: EXTENSION_PAGE_SIZE });
-        return jsonResponse(200, {
-          count: result.count,
-          deliveries: result.items.map((delivery) => toDeliveryJson(delivery, webhook.key)),
-        });
-      }
-      case 'ping': {
-        const webhook = await registry.getByKey(scope, route.key);
-        const delivery = await registry.ping(scope, webhook.id);
-        return jsonResponse(202, toDeliveryJson(delivery, webhook.key));
-      }
-      case 'attempts': {
-        const page = parsePageNumber(lastParam(url, 'page'));
-        if (page === null) return fail('GENERIC_PARAMETER_MALFORMED', { detail: 'page' });
-        const result = await registry.attempts(scope, route.deliveryId, {
-          page,
-          pageSize: EXTENSION_PAGE_SIZE,
-        });
-        return jsonResponse(200, { count: result.count, attempts: result.items.map(toAttemptJson) });
-      }
-      case 'redeliver': {
-        const delivery = await registry.redeliver(scope, route.deliveryId);
-        return jsonResponse(202, toDeliveryJson(delivery, await keyOf(scope, delivery.webhookId)));
-      }
+      },
+    }),
+    ...extensionRoutes({
+      registry,
+      webhookPath: 'webhooks/:key',
+      deliveryPath: 'webhook-deliveries/:deliveryId',
+      async webhook({ scope }, key) {
+        const webhook = await registry.getByKey(scope, key);
+        return { id: webhook.id, name: webhook.key };
+      },
+      webhookName: ({ scope }, delivery) => keyOf(scope, delivery.webhookId),
+      invalidPage: () => fail('GENERIC_PARAMETER_MALFORMED', { detail: 'page' }),
+      page: (_context, { kind, count, items }) => jsonResponse(200, { count, [kind]: items }),
+      json: (_context, status, body) => jsonResponse(status, body),
+    }),
+  ];
+
+  function operationError(error: unknown, { request, method, operation, params }: RouteContext): Response {
+    if (error instanceof NotFoundError) {
+      if (error.resource === 'delivery')
+        return fail('MERCHANT_GENERIC_WEBHOOK_UNKNOWN', { detail: String(error.id) });
+      return fail('MERCHANT_GENERIC_WEBHOOK_UNKNOWN', { detail: params.key ?? String(error.id) });
     }
+    if (error instanceof ValidationError) {
+      // An id in the path that cannot exist (too long, ...) is simply unknown; a bad
+      // `webhook_id` in a POST body is a malformed parameter.
+      if (operation !== 'collection' && error.issues.some((issue) => isPathId(issue.path[0]))) {
+        return fail('MERCHANT_GENERIC_WEBHOOK_UNKNOWN', { detail: params.key ?? params.deliveryId ?? '' });
+      }
+      return validationFailure(error);
+    }
+    if (error instanceof ConflictError) {
+      // Only the extensions get here (a pending delivery cannot be redelivered yet).
+      return jsonResponse(409, talerError('GENERIC_PARAMETER_MALFORMED', { detail: error.message }));
+    }
+    report(resolved, error, request);
+    return fail(isSafeMethod(method) ? 'GENERIC_DB_FETCH_FAILED' : 'GENERIC_DB_STORE_FAILED');
   }
 
-  async function dispatch(request: Request, url: URL, route: Route, method: string): Promise<Response> {
-    const allow = ALLOWED[route.kind];
-    if (!allow.includes(method)) return fail('GENERIC_METHOD_INVALID', {}, { allow: allow.join(', ') });
-    if (method === 'OPTIONS') return emptyResponse(204, { allow: allow.join(', ') });
-    let decision: AuthorizeResult;
-    try {
-      if (!(await scopeKnown(resolved, route.scope))) {
-        return fail('MERCHANT_GENERIC_INSTANCE_UNKNOWN', { detail: route.scope });
-      }
-      const permission = isSafeMethod(method) ? 'webhooks-read' : 'webhooks-write';
-      decision = await authorizeRequest(resolved, request, route.scope, permission);
-    } catch (error) {
-      report(resolved, error, request);
-      return fail('GENERIC_INTERNAL_INVARIANT_FAILURE');
-    }
-    if (decision !== true)
-      return fail('MERCHANT_GENERIC_UNAUTHORIZED', { detail: "Check 'Authorization' header" });
-    try {
-      return await run(request, url, route, method);
-    } catch (error) {
-      if (error instanceof NotFoundError) {
-        if (error.resource === 'delivery')
-          return fail('MERCHANT_GENERIC_WEBHOOK_UNKNOWN', { detail: String(error.id) });
-        return fail('MERCHANT_GENERIC_WEBHOOK_UNKNOWN', {
-          detail: 'key' in route ? route.key : String(error.id),
-        });
-      }
-      if (error instanceof ValidationError) {
-        // An id in the path that cannot exist (too long, ...) is simply unknown; a bad
-        // `webhook_id` in a POST body is a malformed parameter.
-        if (route.kind !== 'collection' && error.issues.some((issue) => isPathId(issue.path[0]))) {
-          const detail = 'key' in route ? route.key : 'deliveryId' in route ? route.deliveryId : '';
-          return fail('MERCHANT_GENERIC_WEBHOOK_UNKNOWN', { detail });
-        }
-        return validationFailure(error);
-      }
-      if (error instanceof ConflictError) {
-        // Only the extensions get here (a pending delivery cannot be redelivered yet).
-        return jsonResponse(409, talerError('GENERIC_PARAMETER_MALFORMED', { detail: error.message }));
-      }
-      report(resolved, error, request);
-      return fail(isSafeMethod(method) ? 'GENERIC_DB_FETCH_FAILED' : 'GENERIC_DB_STORE_FAILED');
-    }
-  }
-
-  return async (request: Request): Promise<Response> => {
-    const url = pathnameOf(request);
-    if (url === null) return markUnmatched(fail('GENERIC_ENDPOINT_UNKNOWN'));
-    const method = requestMethod(request);
-    if (
-      resolved.openApiPath !== undefined &&
-      url.pathname === resolved.openApiPath &&
-      (method === 'GET' || method === 'HEAD')
-    ) {
-      openApi ??= talerOpenApi({ basePath, defaultScope });
-      const response = jsonResponse(200, openApi);
-      return method === 'HEAD' ? withoutBody(response) : response;
-    }
-    if (!belongsTo(url.pathname, basePath, ['private', 'instances'])) {
-      return markUnmatched(fail('GENERIC_ENDPOINT_UNKNOWN', { detail: url.pathname }));
-    }
-    const split = splitPath(url.pathname, basePath);
-    const route = split === null || split.trailingSlash ? null : matchRoute(split.segments, defaultScope);
-    if (route === null) return fail('GENERIC_ENDPOINT_UNKNOWN', { detail: url.pathname });
-    let response: Response;
-    try {
-      response = await dispatch(request, url, route, method);
-    } catch (error) {
-      report(resolved, error, request);
-      response = fail('GENERIC_INTERNAL_INVARIANT_FAILURE');
-    }
-    return method === 'HEAD' ? withoutBody(response) : response;
-  };
+  return createDialectHandler({
+    options: resolved,
+    routes: [
+      ...prefixRoutes('private', webhookRoutes),
+      ...prefixRoutes('instances/:scope/private', webhookRoutes),
+    ],
+    defaultScope,
+    trailingSlash: 'forbidden',
+    checkAccess: 'after-method',
+    checkScope: 'before-authorize',
+    openApi: { methods: ['GET', 'HEAD'], build: () => talerOpenApi({ basePath, defaultScope }) },
+    responses: {
+      notFound: (pathname) => fail('GENERIC_ENDPOINT_UNKNOWN', pathname === null ? {} : { detail: pathname }),
+      methodNotAllowed: ({ allow }) => fail('GENERIC_METHOD_INVALID', {}, { allow: allow.join(', ') }),
+      options: ({ allow }) => emptyResponse(204, { allow: allow.join(', ') }),
+      denied: () => fail('MERCHANT_GENERIC_UNAUTHORIZED', { detail: "Check 'Authorization' header" }),
+      unknownScope: ({ scope }) => fail('MERCHANT_GENERIC_INSTANCE_UNKNOWN', { detail: scope }),
+      operationError,
+      internalError: () => fail('GENERIC_INTERNAL_INVARIANT_FAILURE'),
+      document: (document) => jsonResponse(200, document),
+    },
+  });
 }
