@@ -1,0 +1,364 @@
+/**
+ * The PostgreSQL store's rows: what its statements return and take as JSON, and the mappers
+ * between those rows and hookline's records. No I/O; the statements that produce and consume
+ * these rows are in `statements.ts`.
+ *
+ * @module
+ */
+import type { Attempt, Delivery, DeliveryState, OutgoingRequest, WebhookRecord } from '../../model.js';
+import { freezeWebhook, HEALTHY } from '../rules.js';
+import type {
+  ClaimedDelivery,
+  NewDelivery,
+  RecordAttemptInput,
+  RecordAttemptResult,
+  WebhookHealth,
+} from '../types.js';
+
+/** A row of `webhooks`, as the driver returns it (bigint and timestamptz columns may come as text). */
+export interface WebhookRow {
+  id: unknown;
+  scope: string;
+  key: string | null;
+  enabled: boolean;
+  disabled_reason: WebhookRecord['disabledReason'];
+  url: string;
+  method: WebhookRecord['method'];
+  event_types: unknown;
+  all_events: boolean;
+  limit_events: unknown;
+  header_template: string | null;
+  body_template: string | null;
+  template_escape: WebhookRecord['templateEscape'];
+  comment: string | null;
+  secrets: unknown;
+  failing_since: unknown;
+  consecutive_failures: unknown;
+  created_at: unknown;
+  updated_at: unknown;
+}
+
+/** A row of `deliveries`, as the driver returns it. */
+export interface DeliveryRow {
+  id: string;
+  seq: unknown;
+  scope: string;
+  webhook_id: unknown;
+  notification_id: string;
+  type: string;
+  event: string | null;
+  request: unknown;
+  state: DeliveryState;
+  attempt_count: unknown;
+  next_attempt_at: unknown;
+  last_status: unknown;
+  last_error: string | null;
+  lease_token: string | null;
+  lease_until: unknown;
+  created_at: unknown;
+  updated_at: unknown;
+}
+
+/** A row of `attempts`, as the driver returns it. */
+export interface AttemptRow {
+  id: unknown;
+  delivery_id: string;
+  scope: string;
+  webhook_id: unknown;
+  attempt_number: unknown;
+  retry: boolean;
+  started_at: unknown;
+  duration_ms: unknown;
+  status: unknown;
+  ok: boolean;
+  error: string | null;
+  response_body: string;
+  response_headers: unknown;
+}
+
+/** The columns of {@link WebhookRow}, in table order: what webhook reads select. */
+export const WEBHOOK_COLUMNS: readonly (keyof WebhookRow)[] = [
+  'id',
+  'scope',
+  'key',
+  'enabled',
+  'disabled_reason',
+  'url',
+  'method',
+  'event_types',
+  'all_events',
+  'limit_events',
+  'header_template',
+  'body_template',
+  'template_escape',
+  'comment',
+  'secrets',
+  'failing_since',
+  'consecutive_failures',
+  'created_at',
+  'updated_at',
+];
+
+/** The columns of {@link DeliveryRow}, in table order. */
+export const DELIVERY_COLUMNS: readonly (keyof DeliveryRow)[] = [
+  'id',
+  'seq',
+  'scope',
+  'webhook_id',
+  'notification_id',
+  'type',
+  'event',
+  'request',
+  'state',
+  'attempt_count',
+  'next_attempt_at',
+  'last_status',
+  'last_error',
+  'lease_token',
+  'lease_until',
+  'created_at',
+  'updated_at',
+];
+
+/** The columns of {@link AttemptRow}, in table order. */
+export const ATTEMPT_COLUMNS: readonly (keyof AttemptRow)[] = [
+  'id',
+  'delivery_id',
+  'scope',
+  'webhook_id',
+  'attempt_number',
+  'retry',
+  'started_at',
+  'duration_ms',
+  'status',
+  'ok',
+  'error',
+  'response_body',
+  'response_headers',
+];
+
+/** A jsonb column's value: drivers hand out freshly parsed objects (or text, which is parsed here). */
+export function json<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+/** A timestamptz value: drivers hand out fresh Date objects (or text, which is parsed here). */
+export function date(value: unknown): Date {
+  return value instanceof Date ? value : new Date(value as string);
+}
+
+/** A nullable timestamptz value, as {@link date}. */
+export function dateOrNull(value: unknown): Date | null {
+  return value === null || value === undefined ? null : date(value);
+}
+
+function numberOrNull(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+/** A timestamp as the statements take it: ISO text, cast to `timestamptz` in SQL. */
+export const iso = (d: Date): string => d.toISOString();
+
+/** A webhook row as a record (a fresh object: the driver parsed its jsonb columns for this row). */
+export function toWebhook(row: WebhookRow): WebhookRecord {
+  return {
+    id: Number(row.id),
+    scope: row.scope,
+    key: row.key,
+    enabled: row.enabled,
+    disabledReason: row.disabled_reason,
+    url: row.url,
+    method: row.method,
+    eventTypes: json(row.event_types),
+    allEvents: row.all_events,
+    limitEvents: json(row.limit_events),
+    headerTemplate: row.header_template,
+    bodyTemplate: row.body_template,
+    templateEscape: row.template_escape,
+    comment: row.comment,
+    secrets: json(row.secrets),
+    failingSince: dateOrNull(row.failing_since),
+    consecutiveFailures: Number(row.consecutive_failures),
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+  };
+}
+
+/** A delivery row as a delivery (its lease columns are left out; see {@link toClaims}). */
+export function toDelivery(row: DeliveryRow): Delivery {
+  return {
+    id: row.id,
+    scope: row.scope,
+    webhookId: Number(row.webhook_id),
+    notificationId: row.notification_id,
+    type: row.type,
+    event: row.event,
+    request: json(row.request),
+    state: row.state,
+    attemptCount: Number(row.attempt_count),
+    nextAttemptAt: dateOrNull(row.next_attempt_at),
+    lastStatus: numberOrNull(row.last_status),
+    lastError: row.last_error,
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+  };
+}
+
+/** An attempt row as an attempt. */
+export function toAttempt(row: AttemptRow): Attempt {
+  return {
+    id: Number(row.id),
+    deliveryId: row.delivery_id,
+    scope: row.scope,
+    webhookId: Number(row.webhook_id),
+    attemptNumber: Number(row.attempt_number),
+    retry: row.retry,
+    startedAt: date(row.started_at),
+    durationMs: Number(row.duration_ms),
+    status: Number(row.status),
+    ok: row.ok,
+    error: row.error,
+    responseBody: row.response_body,
+    responseHeaders: json(row.response_headers),
+  };
+}
+
+/**
+ * The rows of a paged read (`listWebhooks`, `listDeliveries`, `listAttempts`): each row also
+ * carries `total`, and an empty page is one row with `total` and null columns.
+ */
+export function toPage<R extends { id: unknown }, T>(
+  rows: unknown[],
+  map: (row: R) => T,
+): { count: number; items: T[] } {
+  const typed = rows as (R & { total: unknown })[];
+  const count = Number(typed[0]?.total ?? 0);
+  const items: T[] = [];
+  for (const row of typed) if (row.id !== null && row.id !== undefined) items.push(map(row));
+  return { count, items };
+}
+
+/**
+ * The claim statement's one value: the claimed deliveries in due order, and each distinct
+ * webhook of the batch once (`null` lists when nothing was claimed).
+ */
+export interface ClaimBatch {
+  deliveries: DeliveryRow[] | null;
+  webhooks: WebhookRow[] | null;
+}
+
+/**
+ * The claim statement's batch as claims. Each webhook becomes one frozen snapshot
+ * (`freezeWebhook` in `stores/rules.ts`) shared by all of the batch's deliveries to it, so no
+ * consumer can change it under another.
+ */
+export function toClaims(value: unknown): ClaimedDelivery[] {
+  const batch = json<ClaimBatch>(value);
+  const webhooks = new Map<string, WebhookRecord>();
+  for (const w of batch.webhooks ?? []) webhooks.set(`${w.id} ${w.scope}`, freezeWebhook(toWebhook(w)));
+  return (batch.deliveries ?? []).map((d) => {
+    // Added to the delivery rather than spread into a new object (V8's slow path).
+    const claimed = toDelivery(d) as ClaimedDelivery;
+    claimed.leaseToken = d.lease_token ?? '';
+    claimed.leaseUntil = date(d.lease_until);
+    claimed.webhook = webhooks.get(`${d.webhook_id} ${d.scope}`) ?? null;
+    return claimed;
+  });
+}
+
+/** One delivery of the enqueue statement's JSON array (`$5`). */
+export interface EnqueueRow {
+  id: string;
+  webhookId: number;
+  type: string;
+  event: string | null;
+  request: OutgoingRequest;
+  /** Set: the delivery is stored `failed` with this as its last error. */
+  failure: string | null;
+}
+
+/** The deliveries of an enqueue as the statement's JSON rows. */
+export function toEnqueueRows(deliveries: readonly NewDelivery[]): EnqueueRow[] {
+  return deliveries.map((d) => ({
+    id: d.id,
+    webhookId: d.webhookId,
+    type: d.type,
+    event: d.event,
+    request: d.request,
+    failure: d.failure ? d.failure : null,
+  }));
+}
+
+/** One item of the record statement's JSON array (`$1`), read back with `jsonb_to_recordset`. */
+export interface RecordInputRow {
+  /** The item's index in the batch: the order its effects on webhook health apply in. */
+  ord: number;
+  delivery_id: string;
+  lease_token: string;
+  started_at: string;
+  duration_ms: number;
+  status: number;
+  ok: boolean;
+  error: string | null;
+  response_body: string;
+  response_headers: Record<string, string>;
+  state: RecordAttemptInput['outcome']['state'];
+  next_attempt_at: string | null;
+  now: string;
+}
+
+/** The items of `recordAttempts` as the record statement's JSON rows. */
+export function toRecordInputRows(items: readonly RecordAttemptInput[]): RecordInputRow[] {
+  return items.map((item, ord) => ({
+    ord,
+    delivery_id: item.deliveryId,
+    lease_token: item.leaseToken,
+    started_at: iso(item.attempt.startedAt),
+    duration_ms: item.attempt.durationMs,
+    status: item.attempt.status,
+    ok: item.attempt.ok,
+    error: item.attempt.error,
+    response_body: item.attempt.responseBody,
+    response_headers: item.attempt.responseHeaders,
+    state: item.outcome.state,
+    next_attempt_at: item.outcome.state === 'pending' ? iso(item.outcome.nextAttemptAt) : null,
+    now: iso(item.now),
+  }));
+}
+
+/** One row the record statement returns per input item, in input order. */
+export interface RecordRow {
+  ord: unknown;
+  /** The delivery exists and is not canceled: its attempt was stored. */
+  found: boolean;
+  /** The caller's lease was current: the delivery moved. */
+  applied: boolean;
+  /** The webhook still exists; the next two columns are its health after the batch. */
+  has_health: boolean;
+  failing_since: unknown;
+  consecutive_failures: unknown;
+}
+
+/** A webhook's health from its columns: {@link HEALTHY} itself when healthy. */
+export function toHealth(failingSince: unknown, consecutiveFailures: unknown): WebhookHealth {
+  const since = dateOrNull(failingSince);
+  const failures = Number(consecutiveFailures);
+  return since === null && failures === 0 ? HEALTHY : { failingSince: since, consecutiveFailures: failures };
+}
+
+/**
+ * The record statement's rows as the results of `count` items: an item without a row, or
+ * whose delivery was not found (missing or canceled), did nothing.
+ */
+export function toRecordResults(count: number, rows: readonly RecordRow[]): RecordAttemptResult[] {
+  const results: RecordAttemptResult[] = [];
+  for (let i = 0; i < count; i++) results.push({ applied: false, health: null });
+  for (const row of rows) {
+    if (!row.found) continue;
+    results[Number(row.ord)] = {
+      applied: row.applied,
+      health: row.has_health ? toHealth(row.failing_since, row.consecutive_failures) : null,
+    };
+  }
+  return results;
+}

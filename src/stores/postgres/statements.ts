@@ -1,0 +1,521 @@
+/**
+ * Every SQL statement of the PostgreSQL store, as pure builders: functions of the schema's
+ * table names and the notify setting (and, for two statements, of the call's shape) that
+ * return a {@link Statement}, with no I/O. The store (`store.ts`) runs them and maps their rows
+ * (`rows.ts`). Each builder documents its parameters (`$1`, `$2`, …) and what it returns.
+ *
+ * Where a domain rule of `stores/rules.ts` has to live inside a statement, a comment beside
+ * the SQL names the function it mirrors; the conformance suite holds both to the same behaviour.
+ *
+ * A statement's text includes its schema, and a prepared statement is named after its text
+ * alone (see `preparedStatementName` in `runner.ts`), so equal texts share a name across stores.
+ *
+ * @module
+ */
+import { quoteIdent } from './migrations.js';
+import { ATTEMPT_COLUMNS, DELIVERY_COLUMNS, WEBHOOK_COLUMNS } from './rows.js';
+
+/**
+ * A statement to run: its text, the operation it serves (named in errors), and whether it is
+ * hot and fixed enough to run as a named prepared statement on `pg`.
+ */
+export interface Statement {
+  /** The store method it serves, e.g. `claimDue`; errors say "<name> failed". */
+  readonly name: string;
+  readonly text: string;
+  /** Run as a named prepared statement where the driver supports it (planned once per connection). */
+  readonly prepare: boolean;
+}
+
+/** What every builder needs: the schema's quoted table names and the notify channel. */
+export interface StatementContext {
+  readonly webhooks: string;
+  readonly notifications: string;
+  readonly deliveries: string;
+  readonly attempts: string;
+  readonly versions: string;
+  /** The LISTEN/NOTIFY channel, `<schema>_deliveries` in lower case. */
+  readonly channel: string;
+  /** Whether statements send `pg_notify` at all (`PostgresStoreOptions.notify`). */
+  readonly notify: boolean;
+}
+
+/**
+ * The context of a store's statements.
+ *
+ * @example
+ * ```ts
+ * const sql = statementContext('hookline', true);
+ * claimDue(sql, 32).text; // WITH due AS (SELECT id FROM "hookline".deliveries …
+ * ```
+ */
+export function statementContext(schema: string, notify: boolean): StatementContext {
+  const s = quoteIdent(schema);
+  return {
+    webhooks: `${s}.webhooks`,
+    notifications: `${s}.notifications`,
+    deliveries: `${s}.deliveries`,
+    attempts: `${s}.attempts`,
+    versions: `${s}.webhook_versions`,
+    channel: `${schema}_deliveries`.toLowerCase(),
+    notify,
+  };
+}
+
+const statement = (name: string, text: string, prepare = false): Statement => ({ name, text, prepare });
+
+const columns = (list: readonly string[], alias?: string) =>
+  list.map((c) => (alias ? `${alias}.${c}` : c)).join(', ');
+
+// Column lists, joined once.
+const WEBHOOK_LIST = columns(WEBHOOK_COLUMNS);
+const DELIVERY_LIST = columns(DELIVERY_COLUMNS);
+const DELIVERY_LIST_D = columns(DELIVERY_COLUMNS, 'd');
+const ATTEMPT_LIST = columns(ATTEMPT_COLUMNS);
+const WEBHOOK_JSON_W = WEBHOOK_COLUMNS.map((c) => `'${c}', w.${c}`).join(', ');
+
+/** A wake-up on the channel when `condition` holds (SQL); `NULL` with notify off. */
+function notifyWhen(sql: StatementContext, condition: string): string {
+  return sql.notify ? `CASE WHEN ${condition} THEN pg_notify('${sql.channel}', '') END` : 'NULL';
+}
+
+/** Tells every process's watchers of a webhook change (the row is `w`); see `parseSignal` in watcher.ts. */
+function notifyWebhook(sql: StatementContext, enabled: string): string {
+  return sql.notify
+    ? `pg_notify('${sql.channel}', json_build_object('s', w.scope, 'w', w.id, 'e', ${enabled})::text)`
+    : 'NULL';
+}
+
+/** A CTE that bumps the scope's webhook version when `source` (a CTE with a `scope` column) has rows. */
+function bumpVersion(sql: StatementContext, source: string): string {
+  return `bump AS (
+           INSERT INTO ${sql.versions} AS v (scope, version) SELECT DISTINCT scope, 1 FROM ${source}
+           ON CONFLICT (scope) DO UPDATE SET version = v.version + 1
+         )`;
+}
+
+/**
+ * Inserts a webhook and bumps its scope's version. `$1` scope, `$2` key, `$3` enabled, `$4`
+ * disabled reason, `$5` url, `$6` method, `$7` event types (JSON), `$8` all events, `$9` limit
+ * events (JSON), `$10` header template, `$11` body template, `$12` template escape, `$13`
+ * comment, `$14` secrets (JSON), `$15` now. Returns the `WebhookRow`.
+ */
+export function insertWebhook(sql: StatementContext): Statement {
+  return statement(
+    'insertWebhook',
+    `WITH w AS (
+           INSERT INTO ${sql.webhooks} (scope, key, enabled, disabled_reason, url, method, event_types, all_events,
+             limit_events, header_template, body_template, template_escape, comment, secrets, consecutive_failures,
+             created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10, $11, $12, $13, $14::jsonb, 0,
+             $15::timestamptz, $15::timestamptz)
+           RETURNING ${WEBHOOK_LIST}
+         ), ${bumpVersion(sql, 'w')}
+         SELECT * FROM w`,
+  );
+}
+
+/** One webhook. `$1` scope, `$2` id. Returns its `WebhookRow`, or none. */
+export function getWebhook(sql: StatementContext): Statement {
+  return statement('getWebhook', `SELECT ${WEBHOOK_LIST} FROM ${sql.webhooks} WHERE scope = $1 AND id = $2`);
+}
+
+/** One webhook by key. `$1` scope, `$2` key. Returns its `WebhookRow`, or none. */
+export function getWebhookByKey(sql: StatementContext): Statement {
+  return statement(
+    'getWebhookByKey',
+    `SELECT ${WEBHOOK_LIST} FROM ${sql.webhooks} WHERE scope = $1 AND key = $2`,
+  );
+}
+
+/**
+ * A page of a scope's webhooks by id. `$1` scope, `$2` enabled (or null for all), `$3` offset,
+ * `$4` limit (null: all). Returns `WebhookRow`s each with `total` (see `toPage`).
+ */
+export function listWebhooks(sql: StatementContext): Statement {
+  return statement(
+    'listWebhooks',
+    `SELECT (SELECT count(*) FROM ${sql.webhooks}
+                  WHERE scope = $1 AND ($2::boolean IS NULL OR enabled = $2::boolean)) AS total, page.*
+           FROM (SELECT 1) AS one
+           LEFT JOIN LATERAL (
+             SELECT ${WEBHOOK_LIST} FROM ${sql.webhooks}
+              WHERE scope = $1 AND ($2::boolean IS NULL OR enabled = $2::boolean)
+              ORDER BY id OFFSET $3 LIMIT $4
+           ) AS page ON true`,
+  );
+}
+
+/** Webhook fields a change may set: property → [column, SQL type]. */
+const CHANGEABLE: Readonly<Record<string, readonly [string, string]>> = {
+  key: ['key', 'text'],
+  enabled: ['enabled', 'boolean'],
+  url: ['url', 'text'],
+  method: ['method', 'text'],
+  eventTypes: ['event_types', 'jsonb'],
+  allEvents: ['all_events', 'boolean'],
+  limitEvents: ['limit_events', 'jsonb'],
+  headerTemplate: ['header_template', 'text'],
+  bodyTemplate: ['body_template', 'text'],
+  templateEscape: ['template_escape', 'text'],
+  comment: ['comment', 'text'],
+  secrets: ['secrets', 'jsonb'],
+  disabledReason: ['disabled_reason', 'text'],
+};
+
+/**
+ * Updates the webhook fields present in `changes` (unknown properties and `undefined` values
+ * are skipped), bumps the scope's version and notifies watchers. `$1` scope, `$2` id, `$3`
+ * now, then `values` as `$4`… (JSON columns as text). Returns the `WebhookRow`, or none.
+ */
+export function updateWebhook(
+  sql: StatementContext,
+  changes: Readonly<Record<string, unknown>>,
+): { statement: Statement; values: unknown[] } {
+  const values: unknown[] = [];
+  const sets = ['updated_at = $3::timestamptz'];
+  for (const [property, value] of Object.entries(changes)) {
+    const column = CHANGEABLE[property];
+    if (!column || value === undefined) continue;
+    values.push(column[1] === 'jsonb' ? JSON.stringify(value) : value);
+    sets.push(`${column[0]} = $${values.length + 3}::${column[1]}`);
+  }
+  return {
+    statement: statement(
+      'updateWebhook',
+      `WITH w AS (
+           UPDATE ${sql.webhooks} SET ${sets.join(', ')} WHERE scope = $1 AND id = $2
+           RETURNING ${WEBHOOK_LIST}
+         ), ${bumpVersion(sql, 'w')}
+         SELECT *, ${notifyWebhook(sql, 'w.enabled')} AS notified FROM w`,
+    ),
+    values,
+  };
+}
+
+/** The scope's webhook version. `$1` scope. Returns `{ version }` (bigint), or none before any write. */
+export function webhooksVersion(sql: StatementContext): Statement {
+  return statement('webhooksVersion', `SELECT version FROM ${sql.versions} WHERE scope = $1`, true);
+}
+
+/**
+ * Deletes a webhook, bumps the scope's version and notifies watchers. `$1` scope, `$2` id.
+ * Returns one row when it existed.
+ */
+export function deleteWebhook(sql: StatementContext): Statement {
+  return statement(
+    'deleteWebhook',
+    `WITH w AS (DELETE FROM ${sql.webhooks} WHERE scope = $1 AND id = $2 RETURNING scope, id), ${bumpVersion(sql, 'w')}
+         SELECT 1 AS gone, ${notifyWebhook(sql, 'NULL::boolean')} AS notified FROM w`,
+  );
+}
+
+/**
+ * Stores a notification and its deliveries in one statement: the notification row decides
+ * (`ON CONFLICT DO NOTHING`) whether the deliveries go in, and both commit or roll back
+ * together (with the host's transaction if any). Wakes workers when a pending one went in.
+ * `$1` scope, `$2` notification id, `$3` the delivery ids (JSON array), `$4` now, `$5` the
+ * deliveries (`EnqueueRow`s as JSON). Returns `{ created }`.
+ */
+export function enqueue(sql: StatementContext): Statement {
+  return statement(
+    'enqueue',
+    `WITH note AS (
+             INSERT INTO ${sql.notifications} (scope, id, delivery_ids, created_at)
+             VALUES ($1, $2, $3::jsonb, $4::timestamptz)
+             ON CONFLICT (scope, id) DO NOTHING
+             RETURNING 1 AS created
+           ), ins AS (
+             INSERT INTO ${sql.deliveries} (id, scope, webhook_id, notification_id, type, event, request, state,
+               attempt_count, next_attempt_at, last_error, created_at, updated_at)
+             SELECT e.v->>'id', $1, (e.v->>'webhookId')::bigint, $2, e.v->>'type', e.v->>'event', e.v->'request',
+               CASE WHEN e.v->>'failure' IS NULL THEN 'pending' ELSE 'failed' END, 0,
+               CASE WHEN e.v->>'failure' IS NULL THEN $4::timestamptz END, e.v->>'failure',
+               $4::timestamptz, $4::timestamptz
+               FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS e(v, ord)
+              WHERE EXISTS (SELECT 1 FROM note)
+              ORDER BY e.ord
+             RETURNING state
+           )
+           SELECT EXISTS (SELECT 1 FROM note) AS created,
+                  ${notifyWhen(sql, "EXISTS (SELECT 1 FROM ins WHERE state = 'pending')")} AS notified`,
+    true,
+  );
+}
+
+/** The delivery ids stored by an earlier enqueue. `$1` scope, `$2` notification id. Returns `{ delivery_ids }` (JSON), or none. */
+export function enqueuedIds(sql: StatementContext): Statement {
+  return statement('enqueue', `SELECT delivery_ids FROM ${sql.notifications} WHERE scope = $1 AND id = $2`);
+}
+
+/**
+ * Claims up to `limit` due deliveries (`FOR UPDATE SKIP LOCKED`, oldest due first) under fresh
+ * lease tokens. `$1` now, `$2` the lease's end. Returns one row, `{ batch }`: a
+ * `ClaimBatch` as JSON (deliveries in due order, each distinct webhook once): a single field
+ * to decode instead of some forty per delivery.
+ *
+ * The limit is a literal: with it as a parameter PostgreSQL re-plans the prepared claim on
+ * every call instead of settling on its generic plan. Workers ask for a few distinct limits
+ * (their concurrency, and sums of it when claims of several workers are merged).
+ */
+export function claimDue(sql: StatementContext, limit: number): Statement {
+  return statement(
+    'claimDue',
+    `WITH due AS (
+           SELECT id FROM ${sql.deliveries}
+            WHERE state = 'pending' AND next_attempt_at <= $1::timestamptz
+              AND (lease_until IS NULL OR lease_until <= $1::timestamptz)
+            ORDER BY next_attempt_at, seq
+            LIMIT ${limit}
+            FOR UPDATE SKIP LOCKED
+         )
+         , claimed AS (
+           UPDATE ${sql.deliveries} AS d
+              SET lease_token = gen_random_uuid()::text, lease_until = $2::timestamptz
+             FROM due WHERE d.id = due.id
+           RETURNING ${DELIVERY_LIST_D}
+         )
+         SELECT json_build_object(
+           'deliveries', (SELECT json_agg(c ORDER BY c.next_attempt_at, c.seq) FROM claimed AS c),
+           'webhooks', (SELECT json_agg(json_build_object(${WEBHOOK_JSON_W}))
+                          FROM ${sql.webhooks} AS w
+                         WHERE (w.scope, w.id) IN (SELECT scope, webhook_id FROM claimed))
+         ) AS batch`,
+    true,
+  );
+}
+
+/**
+ * Records a batch of attempts in one statement (one plan, one round trip, one commit):
+ * inserts the attempts, moves the deliveries whose lease is still current, and updates each
+ * webhook's health as if the items were applied in order. A webhook row is only written when
+ * its health changes, and the new values are computed from the row as locked, so concurrent
+ * batches never lose an update.
+ *
+ * `$1` the items (`RecordInputRow`s as JSON). Returns one `RecordRow` per item, in
+ * input order, with its webhook's health after the batch.
+ */
+export function recordAttempts(sql: StatementContext): Statement {
+  return statement(
+    'recordAttempts',
+    `WITH x AS (
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, delivery_id text, lease_token text,
+             started_at timestamptz, duration_ms double precision, status integer, ok boolean, error text,
+             response_body text, response_headers jsonb, state text, next_attempt_at timestamptz, now timestamptz)
+         ), cur AS (
+           SELECT d.id, d.scope, d.webhook_id, d.attempt_count, x.ord,
+                  -- rules.ts holdsLease
+                  (d.state = 'pending' AND d.lease_token IS NOT DISTINCT FROM x.lease_token) AS leased,
+                  -- A scalar probe of attempts_by_delivery per row: an EXISTS here may be planned as a
+                  -- hashed scan of the whole attempts table.
+                  (SELECT true FROM ${sql.attempts} AS a WHERE a.delivery_id = d.id LIMIT 1) IS NOT NULL AS prior
+             FROM ${sql.deliveries} AS d JOIN x ON x.delivery_id = d.id
+            -- rules.ts mayRecordAttempt: a canceled delivery never gains an attempt
+            WHERE d.state <> 'canceled'
+            ORDER BY d.id
+              FOR UPDATE OF d
+         ), att AS (
+           INSERT INTO ${sql.attempts} (delivery_id, scope, webhook_id, attempt_number, retry, started_at, duration_ms,
+             status, ok, error, response_body, response_headers)
+           SELECT cur.id, cur.scope, cur.webhook_id, cur.attempt_count + 1, cur.prior, x.started_at, x.duration_ms,
+                  x.status, x.ok, x.error, x.response_body, x.response_headers
+             FROM cur JOIN x ON x.ord = cur.ord
+            ORDER BY x.ord
+           RETURNING 1
+         ), moved AS (
+           -- rules.ts deliveryAfterAttempt
+           UPDATE ${sql.deliveries} AS d
+              SET attempt_count = d.attempt_count + 1, last_status = x.status, last_error = x.error,
+                  state = x.state, next_attempt_at = x.next_attempt_at, lease_token = NULL, lease_until = NULL,
+                  updated_at = x.now
+             FROM cur JOIN x ON x.ord = cur.ord
+            WHERE d.id = cur.id AND cur.leased
+           RETURNING cur.ord
+         ), hooks AS (
+           -- rules.ts healthAfterAttempt, applied per item in order (this CTE to health).
+           -- Per webhook: the last successful attempt of the batch, the first failure after it,
+           -- and how many deliveries failed for good after it.
+           SELECT cur.scope, cur.webhook_id, max(x.ord) FILTER (WHERE x.ok) AS last_ok
+             FROM cur JOIN x ON x.ord = cur.ord
+            GROUP BY cur.scope, cur.webhook_id
+         ), change AS (
+           SELECT h.scope, h.webhook_id, h.last_ok,
+                  (array_agg(x.started_at ORDER BY x.ord)
+                     FILTER (WHERE NOT x.ok AND x.ord > coalesce(h.last_ok, -1)))[1] AS first_fail,
+                  count(*) FILTER (WHERE NOT x.ok AND x.state = 'failed' AND cur.leased
+                                     AND x.ord > coalesce(h.last_ok, -1)) AS new_failures
+             FROM hooks AS h
+             JOIN cur ON cur.scope = h.scope AND cur.webhook_id = h.webhook_id
+             JOIN x ON x.ord = cur.ord
+            GROUP BY h.scope, h.webhook_id, h.last_ok
+         ), health AS (
+           UPDATE ${sql.webhooks} AS w
+              SET failing_since = CASE WHEN c.last_ok IS NOT NULL THEN c.first_fail
+                                       ELSE coalesce(w.failing_since, c.first_fail) END,
+                  consecutive_failures = CASE WHEN c.last_ok IS NOT NULL THEN c.new_failures
+                                              ELSE w.consecutive_failures + c.new_failures END
+             FROM change AS c
+            WHERE w.scope = c.scope AND w.id = c.webhook_id
+              AND (CASE WHEN c.last_ok IS NOT NULL THEN c.first_fail ELSE coalesce(w.failing_since, c.first_fail) END
+                     IS DISTINCT FROM w.failing_since
+                   OR CASE WHEN c.last_ok IS NOT NULL THEN c.new_failures
+                           ELSE w.consecutive_failures + c.new_failures END <> w.consecutive_failures)
+           RETURNING w.scope, w.id, w.failing_since, w.consecutive_failures
+         )
+         SELECT x.ord, cur.ord IS NOT NULL AS found, m.ord IS NOT NULL AS applied,
+                coalesce(h.id, w.id) IS NOT NULL AS has_health,
+                CASE WHEN h.id IS NOT NULL THEN h.failing_since ELSE w.failing_since END AS failing_since,
+                coalesce(h.consecutive_failures, w.consecutive_failures) AS consecutive_failures,
+                (SELECT count(*) FROM att) AS stored
+           FROM x
+           LEFT JOIN cur ON cur.ord = x.ord
+           LEFT JOIN moved AS m ON m.ord = x.ord
+           LEFT JOIN health AS h ON h.scope = cur.scope AND h.id = cur.webhook_id
+           LEFT JOIN ${sql.webhooks} AS w ON w.scope = cur.scope AND w.id = cur.webhook_id
+          ORDER BY x.ord`,
+    true,
+  );
+}
+
+/**
+ * Finishes a claimed delivery as `canceled`, under the caller's lease only (rules.ts
+ * holdsLease). `$1` delivery id, `$2` lease token, `$3` reason, `$4` now. Returns one row when
+ * it applied.
+ */
+export function cancelClaimed(sql: StatementContext): Statement {
+  return statement(
+    'cancelClaimed',
+    `UPDATE ${sql.deliveries}
+            SET state = 'canceled', last_error = $3, next_attempt_at = NULL, lease_token = NULL, lease_until = NULL,
+                updated_at = $4::timestamptz
+          WHERE id = $1 AND state = 'pending' AND lease_token = $2
+          RETURNING 1 AS canceled`,
+    true,
+  );
+}
+
+/**
+ * Gives a claimed delivery back, due at once, under the caller's lease only (rules.ts
+ * holdsLease), and wakes workers. `$1` delivery id, `$2` lease token, `$3` now. Returns one row
+ * when it applied.
+ */
+export function releaseClaim(sql: StatementContext): Statement {
+  return statement(
+    'releaseClaim',
+    `WITH released AS (
+           UPDATE ${sql.deliveries}
+              SET next_attempt_at = $3::timestamptz, lease_token = NULL, lease_until = NULL, updated_at = $3::timestamptz
+            WHERE id = $1 AND state = 'pending' AND lease_token = $2
+            RETURNING 1 AS released
+         )
+         SELECT ${notifyWhen(sql, 'true')} AS notified FROM released`,
+    true,
+  );
+}
+
+/** One delivery. `$1` scope, `$2` id. Returns its `DeliveryRow`, or none. */
+export function getDelivery(sql: StatementContext): Statement {
+  return statement(
+    'getDelivery',
+    `SELECT ${DELIVERY_LIST} FROM ${sql.deliveries} WHERE scope = $1 AND id = $2`,
+  );
+}
+
+/**
+ * A page of a webhook's deliveries, newest first. `$1` scope, `$2` webhook id, `$3` state (or
+ * null for all), `$4` offset, `$5` limit (null: all). Returns `DeliveryRow`s each with
+ * `total` (see `toPage`).
+ */
+export function listDeliveries(sql: StatementContext): Statement {
+  const filter = `scope = $1 AND webhook_id = $2 AND ($3::text IS NULL OR state = $3::text)`;
+  return statement(
+    'listDeliveries',
+    `SELECT (SELECT count(*) FROM ${sql.deliveries} WHERE ${filter}) AS total, page.*
+           FROM (SELECT 1) AS one
+           LEFT JOIN LATERAL (
+             SELECT ${DELIVERY_LIST} FROM ${sql.deliveries} WHERE ${filter}
+              ORDER BY seq DESC OFFSET $4 LIMIT $5
+           ) AS page ON true`,
+  );
+}
+
+/**
+ * A page of a delivery's attempts, newest first. `$1` scope, `$2` delivery id, `$3` offset,
+ * `$4` limit (null: all). Returns `AttemptRow`s each with `total` (see `toPage`).
+ */
+export function listAttempts(sql: StatementContext): Statement {
+  return statement(
+    'listAttempts',
+    `SELECT (SELECT count(*) FROM ${sql.attempts} WHERE delivery_id = $2 AND scope = $1) AS total, page.*
+           FROM (SELECT 1) AS one
+           LEFT JOIN LATERAL (
+             SELECT ${ATTEMPT_LIST} FROM ${sql.attempts} WHERE delivery_id = $2 AND scope = $1
+              ORDER BY id DESC OFFSET $3 LIMIT $4
+           ) AS page ON true`,
+  );
+}
+
+/**
+ * Starts a new attempt series for a finished delivery and wakes workers. `$1` scope, `$2` id,
+ * `$3` now. Returns no row when there is no such delivery; otherwise one row with
+ * `previous_state` and, when it was finished, the new `DeliveryRow` (its columns null
+ * when it was still pending: rules.ts assertRedeliverable).
+ */
+export function redeliver(sql: StatementContext): Statement {
+  return statement(
+    'redeliver',
+    `WITH cur AS (
+           SELECT id, state FROM ${sql.deliveries} WHERE scope = $1 AND id = $2 FOR UPDATE
+         ), upd AS (
+           UPDATE ${sql.deliveries} AS d
+              SET state = 'pending', attempt_count = 0, next_attempt_at = $3::timestamptz, lease_token = NULL,
+                  lease_until = NULL, updated_at = $3::timestamptz
+             FROM cur WHERE d.id = cur.id AND cur.state <> 'pending' -- rules.ts assertRedeliverable
+           RETURNING ${DELIVERY_LIST_D}
+         )
+         SELECT cur.state AS previous_state, ${notifyWhen(sql, 'upd.id IS NOT NULL')} AS notified, upd.*
+           FROM cur LEFT JOIN upd ON true`,
+  );
+}
+
+/**
+ * Cancels a webhook's pending deliveries that are not under a live lease. `$1` scope, `$2`
+ * webhook id, `$3` reason, `$4` now. Returns `{ count }`.
+ */
+export function cancelPending(sql: StatementContext): Statement {
+  return statement(
+    'cancelPending',
+    `WITH canceled AS (
+           UPDATE ${sql.deliveries}
+              SET state = 'canceled', last_error = $3, next_attempt_at = NULL, lease_token = NULL, lease_until = NULL,
+                  updated_at = $4::timestamptz
+            WHERE scope = $1 AND webhook_id = $2 AND state = 'pending'
+              -- under a live lease it is its claimer's: in flight, or canceled by the worker itself
+              AND (lease_until IS NULL OR lease_until <= $4::timestamptz)
+            RETURNING 1 AS canceled
+         )
+         SELECT count(*) AS count FROM canceled`,
+  );
+}
+
+/** Deletes attempts started before `$1`. Returns `{ count }`. */
+export function purgeAttempts(sql: StatementContext): Statement {
+  return statement(
+    'purgeAttempts',
+    `WITH purged AS (DELETE FROM ${sql.attempts} WHERE started_at < $1::timestamptz RETURNING 1 AS purged)
+         SELECT count(*) AS count FROM purged`,
+  );
+}
+
+/** The outbox at `$1` (now). Returns `{ due, pending, next }`. */
+export function outboxSummary(sql: StatementContext): Statement {
+  return statement(
+    'outboxSummary',
+    `SELECT count(*) FILTER (WHERE next_attempt_at <= $1::timestamptz
+                                   AND (lease_until IS NULL OR lease_until <= $1::timestamptz)) AS due,
+                count(*) AS pending, min(next_attempt_at) AS next
+           FROM ${sql.deliveries}
+          WHERE state = 'pending' AND next_attempt_at IS NOT NULL`,
+    true,
+  );
+}
