@@ -348,18 +348,27 @@ export function recordAttempts(sql: StatementContext): Statement {
              JOIN cur ON cur.scope = h.scope AND cur.webhook_id = h.webhook_id
              JOIN x ON x.ord = cur.ord
             GROUP BY h.scope, h.webhook_id, h.last_ok
+         ), new_health AS (
+           -- Each webhook's health after the batch, computed once from its row as locked (FOR NO
+           -- KEY UPDATE, the lock the UPDATE takes: on a concurrent change PostgreSQL re-reads the
+           -- row and computes again). Only rows whose health changes are locked and written.
+           SELECT w.scope, w.id, n.failing_since, n.consecutive_failures
+             FROM change AS c
+             JOIN ${sql.webhooks} AS w ON w.scope = c.scope AND w.id = c.webhook_id
+             CROSS JOIN LATERAL (
+               SELECT CASE WHEN c.last_ok IS NOT NULL THEN c.first_fail
+                           ELSE coalesce(w.failing_since, c.first_fail) END AS failing_since,
+                      CASE WHEN c.last_ok IS NOT NULL THEN c.new_failures
+                           ELSE w.consecutive_failures + c.new_failures END AS consecutive_failures
+             ) AS n
+            WHERE n.failing_since IS DISTINCT FROM w.failing_since
+               OR n.consecutive_failures <> w.consecutive_failures
+              FOR NO KEY UPDATE OF w
          ), health AS (
            UPDATE ${sql.webhooks} AS w
-              SET failing_since = CASE WHEN c.last_ok IS NOT NULL THEN c.first_fail
-                                       ELSE coalesce(w.failing_since, c.first_fail) END,
-                  consecutive_failures = CASE WHEN c.last_ok IS NOT NULL THEN c.new_failures
-                                              ELSE w.consecutive_failures + c.new_failures END
-             FROM change AS c
-            WHERE w.scope = c.scope AND w.id = c.webhook_id
-              AND (CASE WHEN c.last_ok IS NOT NULL THEN c.first_fail ELSE coalesce(w.failing_since, c.first_fail) END
-                     IS DISTINCT FROM w.failing_since
-                   OR CASE WHEN c.last_ok IS NOT NULL THEN c.new_failures
-                           ELSE w.consecutive_failures + c.new_failures END <> w.consecutive_failures)
+              SET failing_since = n.failing_since, consecutive_failures = n.consecutive_failures
+             FROM new_health AS n
+            WHERE w.scope = n.scope AND w.id = n.id
            RETURNING w.scope, w.id, w.failing_since, w.consecutive_failures
          )
          SELECT x.ord, cur.ord IS NOT NULL AS found, m.ord IS NOT NULL AS applied,
