@@ -50,6 +50,50 @@ export function classifyOutcome(result: ClassifiableResult, policy: RetryPolicy)
   return 'retryable';
 }
 
+/**
+ * The status an attempt is classified by: its own, except that an attempt that failed with an
+ * `error` counts as status 0 (no usable answer), unless the error is a `redirect`, which keeps
+ * its 3xx. `deliver()` classifies its result by it, and so does `decideOutcome`, so the two agree.
+ *
+ * @example
+ * ```ts
+ * classifiedStatus({ status: 503 }); // 503
+ * classifiedStatus({ status: 302, error: { code: 'redirect' } }); // 302
+ * classifiedStatus({ status: 0, error: { code: 'timeout' } }); // 0
+ * ```
+ */
+export function classifiedStatus(result: {
+  readonly status: number;
+  readonly error?: { readonly code: string } | undefined;
+}): number {
+  const { error } = result;
+  // Truthiness, not `=== undefined`: a custom transport may say `error: null`.
+  return !error || error.code === 'redirect' ? result.status : 0;
+}
+
+/**
+ * Checks a 1-based attempt number (1 = the first attempt).
+ *
+ * @throws {ValidationError} (path `['attempt']`, code `out_of_range`) when it is not a positive integer.
+ *
+ * @example
+ * ```ts
+ * checkAttemptNumber(1); // passes
+ * checkAttemptNumber(0); // throws ValidationError
+ * ```
+ */
+export function checkAttemptNumber(attempt: number): void {
+  if (!Number.isSafeInteger(attempt) || attempt < 1) {
+    throw new ValidationError([
+      {
+        path: ['attempt'],
+        code: 'out_of_range',
+        message: 'attempt must be a positive integer (1 = first attempt).',
+      },
+    ]);
+  }
+}
+
 /** Default lower bound of an honoured `Retry-After`, in ms. */
 export const DEFAULT_RETRY_AFTER_MIN_MS = 1_000;
 
@@ -163,15 +207,7 @@ export interface NextAttemptInput {
  */
 export function nextAttemptDelay(input: NextAttemptInput): number | null {
   const { policy, attempt, status } = input;
-  if (!Number.isSafeInteger(attempt) || attempt < 1) {
-    throw new ValidationError([
-      {
-        path: ['attempt'],
-        code: 'out_of_range',
-        message: 'attempt must be a positive integer (1 = first attempt).',
-      },
-    ]);
-  }
+  checkAttemptNumber(attempt);
   if (classifyOutcome({ status }, policy) !== 'retryable') return null;
   const gap = policy.delaysMs[attempt - 1];
   if (gap === undefined) return null;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { OutgoingRequest } from '../model.js';
 import { VERSION } from '../version.js';
-import { type AttemptClassification, classifyOutcome } from './classify.js';
+import { type AttemptClassification, classifiedStatus, classifyOutcome } from './classify.js';
 import { type RetryPolicy, retryPolicies } from './retry.js';
 import { signWebhook } from './signing.js';
 import type { Transport, TransportError, TransportErrorCode } from './transport/contract.js';
@@ -200,7 +200,7 @@ export async function deliver(
     responseBodyTruncated: outcome.bodyTruncated,
     responseHeaders: outcome.headers,
     classification: classifyOutcome(
-      { status: outcome.error?.code === 'redirect' ? outcome.status : outcome.error ? 0 : outcome.status },
+      { status: classifiedStatus(outcome) },
       options.retryPolicy ?? retryPolicies.standard,
     ),
     requestHeaders: headers,
