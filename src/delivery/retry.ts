@@ -1,6 +1,7 @@
 /**
  * Retry policies are plain data: a list of gaps between attempts plus a few knobs. The worker
- * asks {@link nextAttemptDelay} (in `classify.ts`) what to do after each failed attempt.
+ * asks `decideOutcome` (in `decide.ts`) what to do after each attempt; it classifies the result
+ * and, for a retryable one, takes the delay from `nextAttemptDelay` (in `classify.ts`).
  *
  * @module
  */

@@ -2,9 +2,10 @@ import { type Clock, systemClock } from '../clock.js';
 import { HooklineError, invalidOption } from '../errors.js';
 import { type Delivery, deliveryFields, type WebhookRecord } from '../model.js';
 import { checkOptionalFunction } from '../options.js';
-import type { ClaimedDelivery, Store, StoreSignal } from '../stores/types.js';
+import { type AutoDisableLimits, shouldAutoDisable } from '../stores/rules.js';
+import type { ClaimedDelivery, DeliveryTransition, Store, StoreSignal } from '../stores/types.js';
 import { claimBatcher } from './claim-batcher.js';
-import { nextAttemptDelay } from './classify.js';
+import { decideOutcome } from './decide.js';
 import { type DeliverOptions, type DeliveryResult, deliver } from './deliver.js';
 import { recordBatcher } from './record-batcher.js';
 import type { RetryPolicy } from './retry.js';
@@ -131,6 +132,12 @@ const WATCH_RETRY_MAX_MS = 30_000;
 /** Longest delay `setInterval` takes; the keep-alive handle never fires in practice. */
 const KEEP_ALIVE_MS = 2 ** 31 - 1;
 const noop = () => undefined;
+/** The event that tells of each transition, looked up once per attempt. */
+const EVENT_OF = {
+  succeeded: 'delivery.succeeded',
+  pending: 'delivery.retrying',
+  failed: 'delivery.failed',
+} as const satisfies Record<DeliveryTransition['state'], keyof WorkerEvents>;
 
 function asHooklineError(error: unknown, message: string): HooklineError {
   return error instanceof HooklineError
@@ -168,7 +175,7 @@ export class WebhookWorker {
   readonly #maxResponseBytes: number;
   readonly #transport: Transport;
   readonly #ownTransport: boolean;
-  readonly #autoDisable: Required<AutoDisableOptions> | false;
+  readonly #autoDisable: AutoDisableLimits | false;
   readonly #retentionMs: number;
   readonly #random: () => number;
   readonly #keepAliveOption: boolean;
@@ -675,7 +682,12 @@ export class WebhookWorker {
     });
   }
 
+  /**
+   * One claimed delivery: check its webhook, send, decide (`decideOutcome`), record, notify,
+   * and disable its webhook when the decision or its health says so.
+   */
   async #process(claim: ClaimedDelivery): Promise<void> {
+    // Claimed: send only while its webhook is still enabled.
     const store = this.#store;
     let webhook = claim.webhook;
     if (this.#unverified.size > 0 && this.#unverified.delete(claim) && webhook?.enabled) {
@@ -696,6 +708,7 @@ export class WebhookWorker {
       }
       return;
     }
+    // Send.
     const policy = this.#host.retryPolicyFor(webhook);
     const startedAt = new Date(this.#clock.now());
     const result = await deliver(
@@ -709,27 +722,13 @@ export class WebhookWorker {
       },
       this.#deliverOptions(policy),
     );
+    // Decide.
     const now = new Date(this.#clock.now());
     const attemptNumber = claim.attemptCount + 1;
-    const classification = result.classification;
-    let nextAttemptAt: Date | null = null;
-    if (classification === 'retryable') {
-      const delay = nextAttemptDelay({
-        policy,
-        attempt: attemptNumber,
-        status: result.status,
-        retryAfterHeader: result.responseHeaders['retry-after'] ?? null,
-        now,
-        random: this.#random,
-      });
-      if (delay !== null) nextAttemptAt = new Date(now.getTime() + delay);
-    }
-    const outcome =
-      classification === 'success'
-        ? ({ state: 'succeeded' } as const)
-        : nextAttemptAt
-          ? ({ state: 'pending', nextAttemptAt } as const)
-          : ({ state: 'failed' } as const);
+    const decision = decideOutcome({ result, policy, attempt: attemptNumber, now, random: this.#random });
+    const { transition } = decision;
+    const ok = transition.state === 'succeeded';
+    // Record.
     const error = describeError(result);
     const recorded = await this.#batcher.record({
       deliveryId: claim.id,
@@ -738,52 +737,42 @@ export class WebhookWorker {
         startedAt,
         durationMs: Math.round(result.durationMs),
         status: result.status,
-        ok: classification === 'success',
+        ok,
         error,
         responseBody: result.responseBody,
         responseHeaders: result.responseHeaders,
       },
-      outcome,
+      outcome: transition,
       now,
     });
     if (!recorded.applied) return;
-    const event =
-      outcome.state === 'succeeded'
-        ? 'delivery.succeeded'
-        : outcome.state === 'pending'
-          ? 'delivery.retrying'
-          : 'delivery.failed';
+    // Notify.
+    const nextAttemptAt = transition.state === 'pending' ? transition.nextAttemptAt : null;
+    const event = EVENT_OF[transition.state];
     if (this.#listeners.get(event)?.size) {
       // Built only when someone listens: this runs once per attempt.
       // One copy; these keys exist on it already, so setting them keeps its fast shape.
       const delivery: Delivery = deliveryFields(claim);
-      delivery.state = outcome.state;
+      delivery.state = transition.state;
       delivery.attemptCount = attemptNumber;
       delivery.nextAttemptAt = nextAttemptAt;
       delivery.lastStatus = result.status;
       delivery.lastError = error;
       delivery.updatedAt = now;
-      if (outcome.state === 'succeeded') this.#emit('delivery.succeeded', { delivery, result });
-      else if (outcome.state === 'pending')
-        this.#emit('delivery.retrying', { delivery, result, nextAttemptAt: outcome.nextAttemptAt });
-      else {
-        const reason =
-          classification === 'gone' ? 'gone' : classification === 'permanent' ? 'permanent' : 'exhausted';
-        this.#emit('delivery.failed', { delivery, result, reason });
-      }
+      if (decision.failure !== null)
+        this.#emit('delivery.failed', { delivery, result, reason: decision.failure });
+      else if (nextAttemptAt !== null) this.#emit('delivery.retrying', { delivery, result, nextAttemptAt });
+      else this.#emit('delivery.succeeded', { delivery, result });
     }
-    if (classification === 'gone') await this.#disable(webhook, 'gone');
-    else if (recorded.health && this.#autoDisable && classification !== 'success') {
-      const { afterConsecutiveFailures, afterFailingForMs } = this.#autoDisable;
-      const failingFor = recorded.health.failingSince
-        ? now.getTime() - recorded.health.failingSince.getTime()
-        : 0;
-      if (
-        recorded.health.consecutiveFailures >= afterConsecutiveFailures ||
-        failingFor >= afterFailingForMs
-      ) {
-        await this.#disable(webhook, 'failing');
-      }
+    // A 410 disables at once; other failures when the webhook's health crosses the limits.
+    if (decision.disable !== null) await this.#disable(webhook, decision.disable);
+    else if (
+      !ok &&
+      recorded.health &&
+      this.#autoDisable &&
+      shouldAutoDisable(recorded.health, this.#autoDisable, now)
+    ) {
+      await this.#disable(webhook, 'failing');
     }
   }
 
@@ -797,6 +786,8 @@ export class WebhookWorker {
         maxResponseBytes: this.#maxResponseBytes,
         now: () => clock.now(),
         transport: this.#transport,
+        // Not for the decision (decideOutcome classifies again, a few comparisons): so that the
+        // result the events carry is classified under the webhook's policy, as before.
         retryPolicy: policy,
       };
       this.#optionsByPolicy.set(policy, options);
