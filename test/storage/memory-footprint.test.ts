@@ -48,20 +48,24 @@ describe('memory store footprint', () => {
     for (const claim of claims) {
       // As the worker builds them: a new error text and a new empty headers object per attempt.
       const message = `connect ECONNREFUSED 127.0.0.1:${port}`;
-      await store.recordAttempt({
-        deliveryId: claim.id,
-        leaseToken: claim.leaseToken,
-        attempt: {
-          startedAt: at(1),
-          durationMs: 1,
-          status: 0,
-          ok: false,
-          error: `${'connect_failed'}: ${message}`,
-          responseBody: '',
-          responseHeaders: {},
-        },
-        outcome: { state: 'failed' },
-        now: at(2),
+      await store.recordAttempts({
+        items: [
+          {
+            deliveryId: claim.id,
+            leaseToken: claim.leaseToken,
+            attempt: {
+              startedAt: at(1),
+              durationMs: 1,
+              status: 0,
+              ok: false,
+              error: `${'connect_failed'}: ${message}`,
+              responseBody: '',
+              responseHeaders: {},
+            },
+            outcome: { state: 'failed' },
+            now: at(2),
+          },
+        ],
       });
     }
     const perAttempt = ((await liveHeap()) - before) / N;
@@ -153,20 +157,24 @@ describe('memory store footprint', () => {
     const starts = [30_000, 5_000, 40_000, 1_000, 50_000]; // not in time order
     for (const [i, start] of starts.entries()) {
       const [claim] = await store.claimDue({ limit: 1, leaseMs: 1_000, now: at(i * 100_000) });
-      await store.recordAttempt({
-        deliveryId: claim!.id,
-        leaseToken: claim!.leaseToken,
-        attempt: {
-          startedAt: at(start),
-          durationMs: 1,
-          status: 503,
-          ok: false,
-          error: 'HTTP 503',
-          responseBody: 'busy',
-          responseHeaders: { 'retry-after': String(i) },
-        },
-        outcome: { state: 'pending', nextAttemptAt: at(i * 100_000 + 1) },
-        now: at(i * 100_000),
+      await store.recordAttempts({
+        items: [
+          {
+            deliveryId: claim!.id,
+            leaseToken: claim!.leaseToken,
+            attempt: {
+              startedAt: at(start),
+              durationMs: 1,
+              status: 503,
+              ok: false,
+              error: 'HTTP 503',
+              responseBody: 'busy',
+              responseHeaders: { 'retry-after': String(i) },
+            },
+            outcome: { state: 'pending', nextAttemptAt: at(i * 100_000 + 1) },
+            now: at(i * 100_000),
+          },
+        ],
       });
     }
     const [delivery] = (await store.listDeliveries({ scope: 's', webhookId: 1, offset: 0, limit: null }))

@@ -99,20 +99,24 @@ describe('memory store: deliveries kept column by column', () => {
     const attemptAll = async (status: number) => {
       t += 1000;
       for (const c of await store.claimDue({ limit: 100, leaseMs: 500, now: at(t) })) {
-        await store.recordAttempt({
-          deliveryId: c.id,
-          leaseToken: c.leaseToken,
-          attempt: {
-            startedAt: at(t),
-            durationMs: 1,
-            status,
-            ok: false,
-            error: `HTTP ${status}`,
-            responseBody: `body ${status}`,
-            responseHeaders: {},
-          },
-          outcome: { state: 'pending', nextAttemptAt: at(t + 1) },
-          now: at(t),
+        await store.recordAttempts({
+          items: [
+            {
+              deliveryId: c.id,
+              leaseToken: c.leaseToken,
+              attempt: {
+                startedAt: at(t),
+                durationMs: 1,
+                status,
+                ok: false,
+                error: `HTTP ${status}`,
+                responseBody: `body ${status}`,
+                responseHeaders: {},
+              },
+              outcome: { state: 'pending', nextAttemptAt: at(t + 1) },
+              now: at(t),
+            },
+          ],
         });
       }
     };

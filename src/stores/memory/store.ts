@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, ValidationError } from '../../errors.js';
 import type { Attempt, Delivery, HttpMethod, OutgoingRequest, WebhookRecord } from '../../model.js';
+import {
+  assertRedeliverable,
+  copyWebhook,
+  freezeWebhook,
+  healthAfterAttempt,
+  mayRecordAttempt,
+} from '../rules.js';
 import { DUE_SIGNAL, signalAll } from '../signals.js';
 import type {
   ClaimedDelivery,
@@ -30,37 +37,23 @@ import {
 /** Options for {@link memoryStore}. None yet; the object keeps the signature stable. */
 export type MemoryStoreOptions = Record<string, never>;
 
-// Copies are hand-written rather than structuredClone: snapshots are made per webhook version,
-// read copies per read.
+/** A date's own copy, or null: a record and the health handed to a caller never share a Date. */
 const copyDate = (d: Date | null): Date | null => (d === null ? null : new Date(d.getTime()));
 
-// Object.assign, not spread: spread copies get hidden classes V8 cannot share once frozen (see
-// frozenHeaders), and frozen snapshots of webhooks are read on every delivery.
-function copyWebhook(r: WebhookRecord): WebhookRecord {
-  const copy: WebhookRecord = Object.assign({}, r);
-  copy.eventTypes = [...r.eventTypes];
-  copy.limitEvents = [...r.limitEvents];
-  copy.secrets = [...r.secrets];
-  copy.failingSince = copyDate(r.failingSince);
-  copy.createdAt = new Date(r.createdAt.getTime());
-  copy.updatedAt = new Date(r.updatedAt.getTime());
-  return copy;
-}
+/**
+ * Frozen copies of webhook records for claims (see `freezeWebhook`), made once per version of a
+ * record: claims of the same webhook share one snapshot until the record changes (a write
+ * replaces the record; a health change by `record` deletes its entry). Copies (`copyWebhook`)
+ * are hand-written rather than structuredClone, and built with Object.assign so frozen ones
+ * share a hidden class: snapshots are made per webhook version, read copies per read, and
+ * snapshots are read on every delivery.
+ */
+const snapshots = new WeakMap<WebhookRecord, Readonly<WebhookRecord>>();
 
-/** The health of a webhook whose last attempt succeeded: shared, as most records return it. */
-const HEALTHY: WebhookHealth = Object.freeze({ failingSince: null, consecutiveFailures: 0 });
-
-/** Frozen copies of webhook records for claims, made once per version of a record. */
-const snapshots = new WeakMap<WebhookRecord, WebhookRecord>();
-
-function snapshot(r: WebhookRecord): WebhookRecord {
+function snapshot(r: WebhookRecord): Readonly<WebhookRecord> {
   let frozen = snapshots.get(r);
   if (!frozen) {
-    const copy = copyWebhook(r);
-    Object.freeze(copy.eventTypes);
-    Object.freeze(copy.limitEvents);
-    Object.freeze(copy.secrets);
-    frozen = Object.freeze(copy);
+    frozen = freezeWebhook(r);
     snapshots.set(r, frozen);
   }
   return frozen;
@@ -167,7 +160,7 @@ function duplicateKey(scope: string, key: string): ConflictError {
  * that can lose their webhooks on restart. Nothing is persisted. Ids start at 1.
  *
  * Deliveries and attempts are kept column by column, numbers in typed arrays and request bodies
- * as UTF-8 bytes, mostly outside the JavaScript heap (see `memory-tables.ts`, and the figures of
+ * as UTF-8 bytes, mostly outside the JavaScript heap (see `tables.ts`, and the figures of
  * bench/backlog in docs/architecture.md, "The memory store").
  * A request body is kept as UTF-8, so a lone surrogate in it reads back as U+FFFD, the bytes
  * that are sent either way.
@@ -328,7 +321,12 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   /** A lease's token: unique within this store, which is all a lease token has to be here. */
   const tokenOf = (lease: number): string => `${leaseSalt}${lease}`;
 
-  /** Whether the delivery at `slot` is pending under the lease `leaseToken`. */
+  /**
+   * Whether the delivery at `slot` is pending under the lease `leaseToken`: `holdsLease` of
+   * stores/rules.ts in this store's codes (lease 0 is no token), so that no delivery object is
+   * built and no token string is made for a delivery that is not pending on every record,
+   * cancel and release.
+   */
   const holds = (slot: number, leaseToken: string): boolean => {
     const lease = rows.lease[slot] as number;
     return rows.state[slot] === PENDING && lease !== 0 && leaseToken === tokenOf(lease);
@@ -371,8 +369,9 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     now,
   }: RecordAttemptInput): RecordAttemptResult => {
     const slot = slots.get(deliveryId);
-    // A canceled delivery never gains an attempt (see Store.recordAttempt).
-    if (slot === undefined || rows.state[slot] === CANCELED) return { applied: false, health: null };
+    // A canceled delivery never gains an attempt (see Store.recordAttempts).
+    if (slot === undefined || !mayRecordAttempt(STATE_NAMES[rows.state[slot] as StateCode]))
+      return { applied: false, health: null };
     const error = attempt.error === null ? null : intern(attempt.error);
     const previous = rows.attempts[slot] as number;
     const a = attempts.add();
@@ -391,25 +390,22 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     const webhook = scopes.get(scopeOf(slot))?.get(rows.webhookId[slot] as number);
     let health: WebhookHealth | null = null;
     if (webhook) {
-      const failingBefore = webhook.failingSince;
-      const failuresBefore = webhook.consecutiveFailures;
-      if (attempt.ok) {
-        webhook.failingSince = null;
-        webhook.consecutiveFailures = 0;
-      } else {
-        webhook.failingSince ??= new Date(attempt.startedAt);
-        if (outcome.state === 'failed' && current) webhook.consecutiveFailures += 1;
-      }
-      if (failingBefore !== webhook.failingSince || failuresBefore !== webhook.consecutiveFailures) {
+      // The record is its own health (it has both fields): healthAfterAttempt returns it as it
+      // is when nothing changed, HEALTHY when healthy, and a new object otherwise.
+      const after = healthAfterAttempt(webhook, { attempt, transition: outcome, applied: current });
+      if (
+        after.failingSince !== webhook.failingSince ||
+        after.consecutiveFailures !== webhook.consecutiveFailures
+      ) {
+        // The record gets its own date: `after` goes to the caller.
+        webhook.failingSince = copyDate(after.failingSince);
+        webhook.consecutiveFailures = after.consecutiveFailures;
         snapshots.delete(webhook); // the next claim sees the new health
       }
       health =
-        webhook.failingSince === null && webhook.consecutiveFailures === 0
-          ? HEALTHY
-          : {
-              failingSince: webhook.failingSince && new Date(webhook.failingSince),
-              consecutiveFailures: webhook.consecutiveFailures,
-            };
+        after === webhook
+          ? { failingSince: copyDate(webhook.failingSince), consecutiveFailures: webhook.consecutiveFailures }
+          : after;
     }
     if (!current) return { applied: false, health };
     rows.attemptCount[slot] = (rows.attemptCount[slot] as number) + 1;
@@ -486,7 +482,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     },
 
     async webhooksVersion({ scope }) {
-      return String(versions.get(scope) ?? 0);
+      return versions.get(scope) ?? 0;
     },
 
     async enqueue({ scope, notificationId, deliveries: batch, now, tx }) {
@@ -579,10 +575,6 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       return items.map(record);
     },
 
-    async recordAttempt(input) {
-      return record(input);
-    },
-
     async cancelClaimed({ deliveryId, leaseToken, reason, now }) {
       const slot = leased(deliveryId, leaseToken);
       if (slot === undefined) return false;
@@ -628,14 +620,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     async redeliver({ scope, id, now }) {
       const slot = scopedSlot(scope, id);
       if (slot === undefined) return null;
-      if (rows.state[slot] === PENDING) {
-        throw new ConflictError(
-          `Delivery ${JSON.stringify(id)} is still pending; it can be redelivered once it has finished.`,
-          {
-            field: 'state',
-          },
-        );
-      }
+      assertRedeliverable(id, STATE_NAMES[rows.state[slot] as StateCode]);
       setState(slot, PENDING);
       rows.attemptCount[slot] = 0;
       rows.nextAttemptAt[slot] = now.getTime();
