@@ -272,7 +272,7 @@ export class WebhookRegistry {
   /** Compiled match indexes, per scope, loaded on first use and kept current by this registry's writes. */
   readonly #indexes = new Map<
     string,
-    { index: Promise<MatchIndex<WebhookRecord>>; version: string | undefined }
+    { index: Promise<MatchIndex<WebhookRecord>>; version: number | undefined }
   >();
 
   /**
@@ -790,7 +790,7 @@ export class WebhookRegistry {
   }
 
   /** The store's webhook version of a scope, or `undefined` when the store keeps none. */
-  #version(scope: string, tx?: unknown): Promise<string> | undefined {
+  #version(scope: string, tx?: unknown): Promise<number> | undefined {
     return this.store.webhooksVersion?.(tx === undefined ? { scope } : { scope, tx });
   }
 
@@ -833,10 +833,14 @@ export class WebhookRegistry {
     const result = await write();
     if (!entry || this.#indexes.get(scope) !== entry) return result;
     const after = await this.#version(scope);
-    const numeric = (v: string | undefined): v is string => v !== undefined && /^\d+$/.test(v);
+    // Ours alone when the version grew by at most our one write since the index was current.
+    // (`typeof`: an adapter still returning the old decimal string gets a rebuild, not `'4' + 1`.)
     const onlyOurs =
       after === undefined ||
-      (numeric(before) && numeric(after) && entry.version === before && BigInt(after) <= BigInt(before) + 1n);
+      (typeof before === 'number' &&
+        typeof after === 'number' &&
+        entry.version === before &&
+        after <= before + 1);
     if (onlyOurs) {
       apply(await entry.index, result);
       entry.version = after;

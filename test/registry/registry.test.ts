@@ -3,8 +3,10 @@ import {
   ConflictError,
   generateKeyPair,
   generateSecret,
+  memoryStore,
   NotFoundError,
   pretixCatalog,
+  type Store,
   ValidationError,
   type WebhookInput,
   WebhookRegistry,
@@ -467,6 +469,30 @@ describe('match', () => {
     expect(await second.match({ scope: 'acme', type: 'pay', data: {} })).toHaveLength(1);
     second.invalidate('acme');
     expect(await second.match({ scope: 'acme', type: 'pay', data: {} })).toHaveLength(2);
+  });
+
+  it('rebuilds, rather than guesses, when a store still gives its version as a decimal string', async () => {
+    const memory = memoryStore();
+    let sneak = false;
+    const store: Store = {
+      ...memory,
+      // An adapter written for the old contract, which returned the version as a string.
+      webhooksVersion: async (input) => String(await memory.webhooksVersion?.(input)) as unknown as number,
+      insertWebhook: async (input) => {
+        if (sneak) {
+          sneak = false;
+          await memory.insertWebhook(input); // another process's write, during this registry's own
+        }
+        return memory.insertWebhook(input);
+      },
+    };
+    const r = registry({ store });
+    const pay = { scope: 'acme', type: 'pay', data: {} };
+    for (let i = 0; i < 9; i++) await r.create('acme', { url: URL_OK, eventTypes: ['pay'] });
+    expect(await r.match(pay)).toHaveLength(9); // cached at version '9'
+    sneak = true;
+    await r.create('acme', { url: URL_OK, eventTypes: ['pay'] }); // version '11': '11' <= '9' + 1 as strings
+    expect(await r.match(pay)).toHaveLength(11);
   });
 
   it('rejects an invalid notification with a ValidationError', async () => {
