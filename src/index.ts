@@ -21,6 +21,13 @@ export {
   parseRetryAfter,
 } from './delivery/classify.js';
 export {
+  type DecidableResult,
+  type DecideInput,
+  type DeliveryFailure,
+  decideOutcome,
+  type OutcomeDecision,
+} from './delivery/decide.js';
+export {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_USER_AGENT,

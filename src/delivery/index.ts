@@ -1,4 +1,11 @@
 export {
+  type DecidableResult,
+  type DecideInput,
+  type DeliveryFailure,
+  decideOutcome,
+  type OutcomeDecision,
+} from './decide.js';
+export {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_USER_AGENT,

@@ -12,7 +12,7 @@
  *   {@link deliveryAfterAttempt});
  * - the webhook's health follows every recorded attempt ({@link healthAfterAttempt}), and the
  *   worker disables a webhook whose health crosses its limits ({@link shouldAutoDisable});
- * - a finished delivery may be delivered again, a pending one may not ({@link mayRedeliver}).
+ * - a finished delivery may be delivered again, a pending one may not ({@link assertRedeliverable}).
  *
  * @module
  */
@@ -39,8 +39,8 @@ export const HEALTHY: WebhookHealth = Object.freeze({ failingSince: null, consec
  *   caller's current lease (`applied`) adds one to `consecutiveFailures`.
  *
  * Returns {@link HEALTHY} (the same object) when the result is healthy, `before` itself when
- * nothing changed, and a new object otherwise. SQL: the `record` statement of the PostgreSQL
- * store (`stores/postgres/statements.ts`) writes the same three cases.
+ * nothing changed, and a new object otherwise. SQL: the `recordAttempts` statement builder of
+ * the PostgreSQL store (`stores/postgres/statements.ts`) writes the same three cases.
  *
  * @example
  * ```ts
