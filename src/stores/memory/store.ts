@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, ValidationError } from '../../errors.js';
 import type { Attempt, Delivery, HttpMethod, OutgoingRequest, WebhookRecord } from '../../model.js';
+import { BoundedCache } from '../../util/bounded-cache.js';
 import {
   assertRedeliverable,
   copyWebhook,
@@ -131,14 +132,10 @@ const INTERN_MAX_LENGTH = 256;
  * INTERN_MAX_COUNT strings of at most INTERN_MAX_LENGTH characters.
  */
 function interner(): (s: string) => string {
-  const strings = new Map<string, string>();
+  const strings = new BoundedCache<string, string>(INTERN_MAX_COUNT);
   return (s) => {
     if (s.length > INTERN_MAX_LENGTH) return s;
-    const known = strings.get(s);
-    if (known !== undefined) return known;
-    if (strings.size >= INTERN_MAX_COUNT) strings.clear();
-    strings.set(s, s);
-    return s;
+    return strings.get(s) ?? strings.set(s, s);
   };
 }
 
