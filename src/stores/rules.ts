@@ -61,12 +61,29 @@ export function healthAfterAttempt(
   return { failingSince: new Date(failingSince.getTime()), consecutiveFailures };
 }
 
-/** Whether `health` is the healthy state (nothing failed since the last success). */
+/**
+ * Whether `health` is the healthy state (nothing failed since the last success).
+ *
+ * @example
+ * ```ts
+ * isHealthy(HEALTHY); // true
+ * isHealthy({ failingSince: new Date(), consecutiveFailures: 0 }); // false
+ * ```
+ */
 export function isHealthy(health: WebhookHealth): boolean {
   return health.failingSince === null && health.consecutiveFailures === 0;
 }
 
-/** Limits after which the worker disables a failing webhook (see `WorkerOptions.autoDisable`). */
+/**
+ * Limits after which the worker disables a failing webhook. Both are required here; the
+ * worker's `autoDisable` option fills them in with its defaults (10 failed deliveries in a row,
+ * 5 days failing).
+ *
+ * @example
+ * ```ts
+ * const limits: AutoDisableLimits = { afterConsecutiveFailures: 10, afterFailingForMs: 5 * 86_400_000 };
+ * ```
+ */
 export interface AutoDisableLimits {
   /** Deliveries that finished `failed` in a row. */
   afterConsecutiveFailures: number;
@@ -95,6 +112,12 @@ export function shouldAutoDisable(health: WebhookHealth, limits: AutoDisableLimi
  * Whether an attempt may be recorded for a delivery in `state`: always, except for a
  * `canceled` delivery, which never gains an attempt (its webhook was disabled or removed; a
  * request still in flight then is the only attempt that could arrive, and it is dropped).
+ *
+ * @example
+ * ```ts
+ * mayRecordAttempt('pending'); // true
+ * mayRecordAttempt('canceled'); // false
+ * ```
  */
 export function mayRecordAttempt(state: DeliveryState): boolean {
   return state !== 'canceled';
@@ -105,6 +128,12 @@ export function mayRecordAttempt(state: DeliveryState): boolean {
  * `pending` and leased under exactly that token. Only then may an attempt, a cancel or a
  * release move it (a worker whose lease expired and was taken over cannot overwrite the new
  * owner's outcome).
+ *
+ * @example
+ * ```ts
+ * holdsLease({ state: 'pending', leaseToken: 'a' }, 'a'); // true
+ * holdsLease({ state: 'pending', leaseToken: 'b' }, 'a'); // false: the lease was taken over
+ * ```
  */
 export function holdsLease(
   delivery: { state: DeliveryState; leaseToken: string | null },
@@ -161,6 +190,12 @@ export function assertRedeliverable(deliveryId: string, state: DeliveryState): v
  * A plain copy of a webhook record: arrays and dates copied, so changing the copy never
  * changes the original. Built with `Object.assign` into a literal, not by spread, so copies
  * share one hidden class in V8 (they are read on every delivery).
+ *
+ * @example
+ * ```ts
+ * const copy = copyWebhook(record);
+ * copy.eventTypes.push('x'); // record.eventTypes is unchanged
+ * ```
  */
 export function copyWebhook(record: WebhookRecord): WebhookRecord {
   const copy: WebhookRecord = Object.assign({}, record);
