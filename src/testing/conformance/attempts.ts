@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
-import { at, attemptData, insertHook, newDelivery, recordOne } from './fixtures.js';
+import { at, attemptData, enqueueOne, insertHook, newDelivery, recordOne } from './fixtures.js';
 
 /**
  * Registers the `attempts` cases. They pin `deliveryAfterAttempt` (the delivery's fields after
@@ -23,9 +23,7 @@ export function attemptCases(ctx: ConformanceContext): void {
     it(
       'records attempts and moves the delivery: retry later, then succeed',
       ctx.withStore(async (store) => {
-        const webhookId = await insertHook(store);
-        const d = newDelivery(webhookId);
-        await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: [d], now: at(0) });
+        const { webhookId, delivery: d } = await enqueueOne(store);
         const [claim] = await store.claimDue({ limit: 1, leaseMs: 30_000, now: at(0) });
         const failed = await recordOne(store, {
           deliveryId: d.id,
@@ -150,9 +148,7 @@ export function attemptCases(ctx: ConformanceContext): void {
     it(
       'never adds an attempt to a canceled delivery',
       ctx.withStore(async (store) => {
-        const webhookId = await insertHook(store);
-        const d = newDelivery(webhookId);
-        await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: [d], now: at(0) });
+        const { webhookId, delivery: d } = await enqueueOne(store);
         // A worker whose lease ran out: the delivery was canceled after it expired.
         const [claim] = await store.claimDue({ limit: 1, leaseMs: 100, now: at(0) });
         expect(

@@ -140,3 +140,20 @@ export async function insertHook(store: Store, scope = 'acme'): Promise<number> 
   const hook = await store.insertWebhook({ scope, fields: webhookFields(), now: T0 });
   return hook.id;
 }
+
+/**
+ * Inserts a webhook in scope `acme` ({@link insertHook}) and enqueues one delivery of it,
+ * due at {@link T0} (notification id `n`); returns both.
+ *
+ * @example
+ * ```ts
+ * const { webhookId, delivery } = await enqueueOne(store);
+ * const [claim] = await store.claimDue({ limit: 1, leaseMs: 100, now: at(0) });
+ * ```
+ */
+export async function enqueueOne(store: Store): Promise<{ webhookId: number; delivery: NewDelivery }> {
+  const webhookId = await insertHook(store);
+  const delivery = newDelivery(webhookId);
+  await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: [delivery], now: at(0) });
+  return { webhookId, delivery };
+}

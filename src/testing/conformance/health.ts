@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordAttemptInput } from '../../stores/types.js';
 import type { ConformanceContext } from './context.js';
-import { at, attemptData, insertHook, newDelivery, recordOne } from './fixtures.js';
+import { at, attemptData, enqueueOne, insertHook, newDelivery, recordOne } from './fixtures.js';
 
 /**
  * Registers the `health` cases. They pin `healthAfterAttempt` of `stores/rules.ts` (a success
@@ -48,9 +48,7 @@ export function healthCases(ctx: ConformanceContext): void {
     it(
       'sets failingSince but counts no failed delivery for an outcome under a lease that was taken over',
       ctx.withStore(async (store) => {
-        const webhookId = await insertHook(store);
-        const d = newDelivery(webhookId);
-        await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: [d], now: at(0) });
+        const { webhookId, delivery: d } = await enqueueOne(store);
         const [stale] = await store.claimDue({ limit: 1, leaseMs: 1000, now: at(0) });
         const [fresh] = await store.claimDue({ limit: 1, leaseMs: 1000, now: at(2000) });
         expect(fresh?.id).toBe(d.id);
@@ -116,9 +114,7 @@ export function healthCases(ctx: ConformanceContext): void {
     it(
       'leaves the health as it was when the attempt of a canceled delivery is dropped',
       ctx.withStore(async (store) => {
-        const webhookId = await insertHook(store);
-        const d = newDelivery(webhookId);
-        await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: [d], now: at(0) });
+        const { webhookId, delivery: d } = await enqueueOne(store);
         const [claim] = await store.claimDue({ limit: 1, leaseMs: 100, now: at(0) });
         expect(
           await store.cancelPending({ scope: 'acme', webhookId, reason: 'webhook disabled', now: at(500) }),

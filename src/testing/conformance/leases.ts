@@ -6,7 +6,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ConformanceContext } from './context.js';
-import { at, attemptData, insertHook, newDelivery, recordOne, T0, T1, webhookFields } from './fixtures.js';
+import {
+  at,
+  attemptData,
+  enqueueOne,
+  insertHook,
+  newDelivery,
+  recordOne,
+  T0,
+  T1,
+  webhookFields,
+} from './fixtures.js';
 
 /**
  * Registers the `leases` cases. They pin `holdsLease` of `stores/rules.ts`: only the caller
@@ -77,9 +87,7 @@ export function leaseCases(ctx: ConformanceContext): void {
     it(
       'records but does not apply the outcome of a worker whose lease was taken over',
       ctx.withStore(async (store) => {
-        const webhookId = await insertHook(store);
-        const d = newDelivery(webhookId);
-        await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: [d], now: at(0) });
+        const { webhookId, delivery: d } = await enqueueOne(store);
         const [stale] = await store.claimDue({ limit: 1, leaseMs: 1000, now: at(0) });
         const [fresh] = await store.claimDue({ limit: 1, leaseMs: 1000, now: at(2000) });
         expect(fresh?.id).toBe(d.id);

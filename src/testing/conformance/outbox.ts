@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../errors.js';
 import type { ConformanceContext } from './context.js';
-import { at, attemptData, insertHook, newDelivery, recordOne, T0, T1 } from './fixtures.js';
+import { at, attemptData, enqueueOne, insertHook, newDelivery, recordOne, T0, T1 } from './fixtures.js';
 
 /**
  * Registers the `outbox` cases. `redeliver` pins `assertRedeliverable` of `stores/rules.ts`
@@ -138,9 +138,7 @@ export function outboxCases(ctx: ConformanceContext): void {
     it(
       'redelivers a finished delivery as a new series and refuses a pending one',
       ctx.withStore(async (store) => {
-        const webhookId = await insertHook(store);
-        const d = newDelivery(webhookId);
-        await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: [d], now: at(0) });
+        const { delivery: d } = await enqueueOne(store);
         await expect(store.redeliver({ scope: 'acme', id: d.id, now: at(1) })).rejects.toBeInstanceOf(
           ConflictError,
         );
@@ -225,9 +223,7 @@ export function outboxCases(ctx: ConformanceContext): void {
     it(
       'purges attempts older than a cut-off',
       ctx.withStore(async (store) => {
-        const webhookId = await insertHook(store);
-        const d = newDelivery(webhookId);
-        await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: [d], now: at(0) });
+        const { delivery: d } = await enqueueOne(store);
         for (const t of [0, 10_000, 20_000]) {
           const [claim] = await store.claimDue({ limit: 1, leaseMs: 1000, now: at(t) });
           await recordOne(store, {
