@@ -129,7 +129,9 @@ export interface Store {
    * a successful attempt clears `failingSince` and `consecutiveFailures`; a failed one sets
    * `failingSince` when it is null; an outcome of `failed` adds one to `consecutiveFailures`).
    * Each result says whether the delivery moved, and the webhook's health afterwards (`null`
-   * when the webhook is gone). If it rejects, none or some of the items may have been
+   * when the webhook is gone): after that item, or after the whole batch when several items
+   * share a webhook (the memory store gives the former, the PostgreSQL store, which writes the
+   * batch in one statement, the latter; the worker's auto-disable check reads either). If it rejects, none or some of the items may have been
    * recorded; each unrecorded delivery stays leased and is retried after its lease.
    */
   recordAttempts(input: { items: RecordAttemptInput[] }): Promise<RecordAttemptResult[]>;
