@@ -151,6 +151,15 @@ export {
   webhookFieldsSchema,
   webhookPatchSchema,
 } from './model.js';
+export {
+  type AttemptEndMessage,
+  type AttemptStartMessage,
+  CHANNELS,
+  type DeliveryOutcomeMessage,
+  type EmitMessage,
+  type WebhookDisabledMessage,
+} from './observability/channels.js';
+export type { Logger } from './observability/logger.js';
 export { DEFAULT_MAX_NOTIFICATION_BYTES, MAX_DATA_DEPTH } from './registry/notification.js';
 export {
   DEFAULT_PAGE_SIZE,

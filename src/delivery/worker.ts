@@ -1,6 +1,16 @@
 import { type Clock, systemClock } from '../clock.js';
 import { HooklineError, invalidOption } from '../errors.js';
 import { type Delivery, deliveryFields, type WebhookRecord } from '../model.js';
+import {
+  type AttemptEndMessage,
+  type AttemptStartMessage,
+  attemptEndChannel,
+  attemptStartChannel,
+  type DeliveryOutcomeMessage,
+  deliveryOutcomeChannel,
+  withoutCredentials,
+} from '../observability/channels.js';
+import { checkLogger, type Logger, log } from '../observability/logger.js';
 import { checkOptionalFunction } from '../options.js';
 import { type AutoDisableLimits, shouldAutoDisable } from '../stores/rules.js';
 import type { ClaimedDelivery, DeliveryTransition, Store, StoreSignal } from '../stores/types.js';
@@ -61,6 +71,12 @@ export interface WorkerOptions {
    * exit when nothing else keeps it up.
    */
   keepAlive?: boolean;
+  /**
+   * Where the worker's lifecycle lines and unheard errors go (see {@link Logger}). Default the
+   * registry's `logger`; without one, only errors nobody listens to are written, to
+   * `console.error`.
+   */
+  logger?: Logger;
 }
 
 /** What the worker needs from the registry (kept narrow so the worker can be tested alone). */
@@ -179,6 +195,7 @@ export class WebhookWorker {
   readonly #retentionMs: number;
   readonly #random: () => number;
   readonly #keepAliveOption: boolean;
+  readonly #logger: Logger | undefined;
   readonly #listeners = new Map<keyof WorkerEvents, Set<(payload: never) => void>>();
 
   #running = false;
@@ -275,6 +292,8 @@ export class WebhookWorker {
     checkOptionalFunction(WHERE, 'random', options.random, 'a function returning numbers in [0, 1)');
     this.#random = options.random ?? Math.random;
     this.#keepAliveOption = options.keepAlive ?? true;
+    checkLogger(WHERE, options.logger);
+    this.#logger = options.logger;
     // Last, once every option is accepted: a refused one leaves no transport of ours open.
     this.#ownTransport = options.transport === undefined;
     this.#transport = options.transport ?? defaultTransport(options.ssrf ? { ssrf: options.ssrf } : {});
@@ -322,6 +341,18 @@ export class WebhookWorker {
     if (this.#stopping) throw new HooklineError('worker_state', 'This worker was stopped; create a new one.');
     this.#running = true;
     if (this.#keepAliveOption) this.#keepAlive = setInterval(noop, KEEP_ALIVE_MS);
+    log(
+      this.#logger,
+      'info',
+      {
+        concurrency: this.#concurrency,
+        perWebhookConcurrency: this.#perWebhook,
+        leaseMs: this.#leaseMs,
+        timeoutMs: this.#timeoutMs,
+        transport: this.#transport.name,
+      },
+      'hookline: worker started',
+    );
     this.#watchStore();
     this.#wake();
   }
@@ -387,9 +418,11 @@ export class WebhookWorker {
       }
     } else if (signal.type === 'lost') {
       if (this.#watchLive) this.#setWatchLive(false);
+      log(this.#logger, 'warn', {}, 'hookline: the store lost its wake-ups; polling until they are back');
       this.#emitError(asHooklineError(signal.error, 'The store lost its wake-ups.'), 'watch');
     } else if (signal.type === 'restored') {
       if (!this.#watchLive && this.#unwatch) this.#setWatchLive(true);
+      log(this.#logger, 'info', {}, "hookline: the store's wake-ups are back");
       this.#wake();
     }
   }
@@ -427,7 +460,7 @@ export class WebhookWorker {
       })
       .then(
         (canceled) => {
-          if (canceled) this.#emit('delivery.canceled', { delivery: deliveryFields(claim), reason });
+          if (canceled) this.#canceled(claim, reason);
         },
         (error: unknown) =>
           // Still leased: after the lease, a worker claims it and cancels it then.
@@ -510,6 +543,7 @@ export class WebhookWorker {
     if (this.#ownTransport) await this.#transport.close?.();
     clearInterval(this.#keepAlive);
     this.#keepAlive = undefined;
+    log(this.#logger, 'info', { graceful }, 'hookline: worker stopped');
     this.#notifyIdle();
   }
 
@@ -565,7 +599,15 @@ export class WebhookWorker {
         } finally {
           this.#claiming = false;
         }
-        this.#failures = 0;
+        if (this.#failures > 0) {
+          log(
+            this.#logger,
+            'info',
+            { failedClaims: this.#failures },
+            'hookline: the store is reachable again; claiming resumed',
+          );
+          this.#failures = 0;
+        }
         if (!this.#running) {
           // stop() was called while claiming: give these back at once.
           await Promise.all(claims.map((claim) => this.#release(claim)));
@@ -599,6 +641,14 @@ export class WebhookWorker {
     } catch (error) {
       this.#failures += 1;
       delayMs = Math.min(30_000, this.#pollIntervalMs * 2 ** Math.min(this.#failures, 5));
+      if (this.#failures === 1) {
+        log(
+          this.#logger,
+          'warn',
+          { err: error, retryInMs: delayMs },
+          'hookline: the store is unreachable; claiming due deliveries failed, retrying with backoff',
+        );
+      }
       this.#emitError(asHooklineError(error, 'Claiming due deliveries failed.'), 'claim');
     } finally {
       this.#ticking = false;
@@ -704,13 +754,18 @@ export class WebhookWorker {
       const reason = webhook ? 'webhook disabled' : 'webhook removed';
       const now = new Date(this.#clock.now());
       if (await store.cancelClaimed({ deliveryId: claim.id, leaseToken: claim.leaseToken, reason, now })) {
-        this.#emit('delivery.canceled', { delivery: deliveryFields(claim), reason });
+        this.#canceled(claim, reason);
       }
       return;
     }
     // Send.
     const policy = this.#host.retryPolicyFor(webhook);
     const startedAt = new Date(this.#clock.now());
+    const attemptNumber = claim.attemptCount + 1;
+    // Built only while someone subscribes (one property read otherwise).
+    const started = attemptStartChannel.hasSubscribers || attemptEndChannel.hasSubscribers;
+    const startMessage = started ? attemptStartMessage(claim, attemptNumber, startedAt) : undefined;
+    if (startMessage && attemptStartChannel.hasSubscribers) attemptStartChannel.publish(startMessage);
     const result = await deliver(
       {
         url: claim.request.url,
@@ -724,10 +779,20 @@ export class WebhookWorker {
     );
     // Decide.
     const now = new Date(this.#clock.now());
-    const attemptNumber = claim.attemptCount + 1;
     const decision = decideOutcome({ result, policy, attempt: attemptNumber, now, random: this.#random });
     const { transition } = decision;
     const ok = transition.state === 'succeeded';
+    if (startMessage && attemptEndChannel.hasSubscribers) {
+      attemptEndChannel.publish({
+        ...startMessage,
+        status: result.status,
+        durationMs: result.durationMs,
+        error: result.error ? { code: result.error.code, message: result.error.message } : null,
+        classification: decision.classification,
+        state: transition.state,
+        nextAttemptAt: transition.state === 'pending' ? transition.nextAttemptAt : null,
+      } satisfies AttemptEndMessage);
+    }
     // Record.
     const error = describeError(result);
     const recorded = await this.#batcher.record({
@@ -747,6 +812,18 @@ export class WebhookWorker {
     });
     if (!recorded.applied) return;
     // Notify.
+    if (transition.state !== 'pending' && deliveryOutcomeChannel.hasSubscribers) {
+      deliveryOutcomeChannel.publish({
+        deliveryId: claim.id,
+        notificationId: claim.notificationId,
+        scope: claim.scope,
+        webhookId: claim.webhookId,
+        type: claim.type,
+        state: transition.state,
+        reason: decision.failure,
+        attempts: attemptNumber,
+      } satisfies DeliveryOutcomeMessage);
+    }
     const nextAttemptAt = transition.state === 'pending' ? transition.nextAttemptAt : null;
     const event = EVENT_OF[transition.state];
     if (this.#listeners.get(event)?.size) {
@@ -818,6 +895,23 @@ export class WebhookWorker {
     }
   }
 
+  /** Tells the listeners and the diagnostics channel that a held claim was canceled. */
+  #canceled(claim: ClaimedDelivery, reason: string): void {
+    if (deliveryOutcomeChannel.hasSubscribers) {
+      deliveryOutcomeChannel.publish({
+        deliveryId: claim.id,
+        notificationId: claim.notificationId,
+        scope: claim.scope,
+        webhookId: claim.webhookId,
+        type: claim.type,
+        state: 'canceled',
+        reason,
+        attempts: claim.attemptCount,
+      } satisfies DeliveryOutcomeMessage);
+    }
+    this.#emit('delivery.canceled', { delivery: deliveryFields(claim), reason });
+  }
+
   #notifyIdle(): void {
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
@@ -837,11 +931,29 @@ export class WebhookWorker {
 
   #emitError(error: HooklineError, during: WorkerEvents['error']['during']): void {
     if ((this.#listeners.get('error')?.size ?? 0) === 0) {
-      console.error(`[hookline] worker error during ${during}:`, error);
+      if (this.#logger)
+        log(this.#logger, 'error', { err: error, during }, `hookline: worker error during ${during}`);
+      else console.error(`[hookline] worker error during ${during}:`, error);
       return;
     }
+    log(this.#logger, 'debug', { err: error, during }, `hookline: worker error during ${during}`);
     this.#emit('error', { error, during });
   }
+}
+
+/** The `hookline:attempt:start` message of an attempt (also the base of its end message). */
+function attemptStartMessage(claim: ClaimedDelivery, attempt: number, startedAt: Date): AttemptStartMessage {
+  return {
+    deliveryId: claim.id,
+    notificationId: claim.notificationId,
+    scope: claim.scope,
+    webhookId: claim.webhookId,
+    type: claim.type,
+    attempt,
+    method: claim.request.method,
+    url: withoutCredentials(claim.request.url),
+    startedAt,
+  };
 }
 
 function describeError(result: DeliveryResult): string | null {

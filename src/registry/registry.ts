@@ -33,6 +33,14 @@ import {
   webhookPatchSchema,
 } from '../model.js';
 import {
+  type EmitMessage,
+  emitChannel,
+  type WebhookDisabledMessage,
+  webhookDisabledChannel,
+  withoutCredentials,
+} from '../observability/channels.js';
+import { checkLogger, type Logger, log } from '../observability/logger.js';
+import {
   checkOptionalBoolean,
   checkOptionalByteCount,
   checkOptionalFunction,
@@ -45,6 +53,13 @@ import { DEFAULT_MAX_TEMPLATE_BYTES, type PayloadStyle, validateTemplate } from 
 import { PAYLOAD_STYLES, type ResolvedRenderOptions, renderRequestUnchecked } from '../templates/request.js';
 import { DEFAULT_MAX_NOTIFICATION_BYTES, parseNotification } from './notification.js';
 import { parseOrThrow, sortedUnique, throwIfIssues, unique } from './validation.js';
+
+/** The logger's line for each reason a webhook is disabled. */
+const DISABLED_MESSAGES: Record<DisabledReason, string> = {
+  manual: 'hookline: webhook disabled',
+  gone: 'hookline: webhook disabled: its receiver answered 410 Gone',
+  failing: 'hookline: webhook disabled: it kept failing past the auto-disable limits',
+};
 
 /** Default and maximum page sizes of {@link WebhookRegistry.list}. */
 export const DEFAULT_PAGE_SIZE = 50;
@@ -87,6 +102,12 @@ export interface WebhookRegistryOptions {
   retryPolicy?: RetryPolicy | ((webhook: WebhookRecord) => RetryPolicy);
   /** The clock, for tests (see `createFakeClock` in `hookline/testing`). Default the system clock. */
   clock?: Clock;
+  /**
+   * Where lifecycle lines and unheard errors go (pino, `console`, or your own; see
+   * {@link Logger}); its workers and HTTP handlers use it too unless given their own. Default:
+   * none, so nothing is written except worker errors nobody listens to (to `console.error`).
+   */
+  logger?: Logger;
 }
 
 /** Options of {@link WebhookRegistry.emit}. */
@@ -199,6 +220,7 @@ function checkRegistryOptions(options: unknown): void {
     }
   }
   checkOptionalFunction(where, 'eventExists', o.eventExists, 'a function (scope, slug) => boolean');
+  checkLogger(where, o.logger);
   checkOptionalBoolean(where, 'allowUrlCredentials', o.allowUrlCredentials);
   checkOptionalByteCount(where, 'maxTemplateBytes', o.maxTemplateBytes, 1);
   checkOptionalByteCount(where, 'maxNotificationBytes', o.maxNotificationBytes, 1);
@@ -264,6 +286,8 @@ export class WebhookRegistry {
   readonly store: Store;
   /** The event-type catalog, when one was given. */
   readonly catalog: EventCatalog | undefined;
+  /** The `logger` option, when one was given; workers and HTTP handlers of this registry use it. */
+  readonly logger: Logger | undefined;
   readonly #options: WebhookRegistryOptions;
   readonly #maxTemplateBytes: number;
   readonly #payloadStyle: PayloadStyle;
@@ -289,6 +313,7 @@ export class WebhookRegistry {
     this.#options = options;
     this.store = options.store ?? memoryStore();
     this.catalog = options.catalog;
+    this.logger = options.logger;
     this.#maxTemplateBytes = options.maxTemplateBytes ?? DEFAULT_MAX_TEMPLATE_BYTES;
     this.#payloadStyle = options.payloadStyle ?? 'generic';
     this.#defaultEscape = options.templateEscape ?? 'html';
@@ -551,6 +576,16 @@ export class WebhookRegistry {
       now,
       ...(options.tx === undefined ? {} : { tx: options.tx }),
     });
+    if (emitChannel.hasSubscribers) {
+      emitChannel.publish({
+        scope: parsed.scope,
+        type: parsed.type,
+        event: parsed.event,
+        notificationId,
+        deliveryIds: result.deliveryIds,
+        created: result.created,
+      } satisfies EmitMessage);
+    }
     return {
       notificationId,
       deliveries: result.deliveryIds.length,
@@ -586,7 +621,7 @@ export class WebhookRegistry {
           });
         },
       },
-      { clock: this.#clock, ...options },
+      { clock: this.#clock, ...(this.logger ? { logger: this.logger } : {}), ...options },
     );
   }
 
@@ -738,7 +773,26 @@ export class WebhookRegistry {
       (index, updated) => updated && index.upsert(updated),
     );
     if (!record) throw new NotFoundError('webhook', { scope: current.scope, id: current.id });
+    if (current.enabled && !record.enabled) this.#disabled(record);
     return toWebhook(record);
+  }
+
+  /** Tells the diagnostics channel and the logger that a webhook was just disabled. */
+  #disabled(record: WebhookRecord): void {
+    const reason = record.disabledReason ?? 'manual';
+    if (webhookDisabledChannel.hasSubscribers) {
+      webhookDisabledChannel.publish({
+        scope: record.scope,
+        webhookId: record.id,
+        reason,
+      } satisfies WebhookDisabledMessage);
+    }
+    log(
+      this.logger,
+      reason === 'manual' ? 'info' : 'warn',
+      { scope: record.scope, webhookId: record.id, url: withoutCredentials(record.url), reason },
+      DISABLED_MESSAGES[reason],
+    );
   }
 
   /** Checks the rules zod cannot see alone and returns the normalized fields. */

@@ -134,7 +134,7 @@ function parseEnabled(raw: string | null): boolean | undefined {
  */
 export function pretixHandler(registry: WebhookRegistry, options: PretixHandlerOptions): FetchHandler {
   const where = 'pretixHandler()';
-  const resolved = resolveOptions(options, where, '/api/v1');
+  const resolved = resolveOptions(options, where, '/api/v1', registry?.logger);
   checkOptionalBoolean(where, 'readWriteSplit', options.readWriteSplit);
   const basePath = resolved.basePath;
   const readWriteSplit = options.readWriteSplit ?? false;

@@ -1,6 +1,7 @@
 /** Pieces both dialects share: option defaults, authorization, scope checks, page numbers. */
 import { invalidOption } from '../../errors.js';
 import { scopeSchema } from '../../model.js';
+import { type Logger, log } from '../../observability/logger.js';
 import {
   checkOptionalByteCount,
   checkOptionalFunction,
@@ -26,12 +27,15 @@ export interface ResolvedOptions {
  * Applies defaults and checks the options once, when the handler is built. A missing
  * `authorize` or an option of the wrong type throws a `HooklineError` with code
  * `invalid_option` naming the option; `where` is the function, e.g. `pretixHandler()`.
- * `defaultBasePath` is the dialect's `basePath` when the option is left out.
+ * `defaultBasePath` is the dialect's `basePath` when the option is left out. Without an
+ * `onError`, unexpected errors go to `logger.error` (the registry's logger) or, without one,
+ * to `console.error`.
  */
 export function resolveOptions(
   options: HandlerOptions & { basePath?: string },
   where: string,
   defaultBasePath: string,
+  logger?: Logger,
 ): ResolvedOptions {
   checkOptionsObject(where, options, 'an object with at least `authorize`');
   if (typeof options.authorize !== 'function') {
@@ -64,9 +68,17 @@ export function resolveOptions(
     maxBodyBytes,
     onError:
       options.onError ??
-      ((error: unknown) => {
-        console.error('hookline/http: unexpected error', error);
-      }),
+      (logger
+        ? (error: unknown, request: Request) =>
+            log(
+              logger,
+              'error',
+              { err: error, method: request.method, path: new URL(request.url).pathname },
+              'hookline/http: unexpected error',
+            )
+        : (error: unknown) => {
+            console.error('hookline/http: unexpected error', error);
+          }),
     openApiPath: options.openApiPath,
     basePath: normalizeBasePath(options.basePath ?? defaultBasePath),
   };

@@ -82,7 +82,8 @@ export interface HandlerOptions {
   maxBodyBytes?: number;
   /**
    * Called with every unexpected error (a throwing `authorize`, a failing store). The client
-   * gets a generic 500 in the dialect's shape. Default: `console.error`.
+   * gets a generic 500 in the dialect's shape. Default: the registry's `logger.error`, or
+   * `console.error` when the registry has no logger.
    */
   onError?: (error: unknown, request: Request) => void;
   /**

@@ -75,7 +75,7 @@ function sameContent(webhook: Webhook, body: TalerWebhookBody): boolean {
  */
 export function talerHandler(registry: WebhookRegistry, options: TalerHandlerOptions): FetchHandler {
   const where = 'talerHandler()';
-  const resolved = resolveOptions(options, where, '');
+  const resolved = resolveOptions(options, where, '', registry?.logger);
   if (options.defaultScope !== undefined && !scopeSchema.safeParse(options.defaultScope).success) {
     // The rules are scopeSchema's (model.ts); this only describes them.
     throw invalidOption(
