@@ -822,6 +822,8 @@ export class WebhookWorker {
         state: transition.state,
         reason: decision.failure,
         attempts: attemptNumber,
+        createdAt: claim.createdAt,
+        at: now,
       } satisfies DeliveryOutcomeMessage);
     }
     const nextAttemptAt = transition.state === 'pending' ? transition.nextAttemptAt : null;
@@ -907,6 +909,8 @@ export class WebhookWorker {
         state: 'canceled',
         reason,
         attempts: claim.attemptCount,
+        createdAt: claim.createdAt,
+        at: new Date(this.#clock.now()),
       } satisfies DeliveryOutcomeMessage);
     }
     this.#emit('delivery.canceled', { delivery: deliveryFields(claim), reason });
@@ -952,6 +956,7 @@ function attemptStartMessage(claim: ClaimedDelivery, attempt: number, startedAt:
     attempt,
     method: claim.request.method,
     url: withoutCredentials(claim.request.url),
+    dueAt: claim.nextAttemptAt,
     startedAt,
   };
 }

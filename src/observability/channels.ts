@@ -49,7 +49,7 @@ export const CHANNELS = Object.freeze({
  *
  * @example
  * ```ts
- * const message: EmitMessage = { scope: 'acme', type: 'order.paid', event: null, notificationId: 'ntf_1', deliveryIds: ['msg_1'], created: true };
+ * const message: EmitMessage = { scope: 'acme', type: 'order.paid', event: null, notificationId: 'ntf_1', deliveryIds: ['msg_1'], created: true, startedAt: new Date(), durationMs: 1 };
  * ```
  */
 export interface EmitMessage {
@@ -61,6 +61,10 @@ export interface EmitMessage {
   deliveryIds: readonly string[];
   /** False when this notification id had been emitted in the scope before: nothing new was stored. */
   created: boolean;
+  /** When `emit()` started, by the registry's clock. */
+  startedAt: Date;
+  /** How long `emit()` took until its deliveries were stored, in ms (by the registry's clock). */
+  durationMs: number;
 }
 
 /**
@@ -68,7 +72,7 @@ export interface EmitMessage {
  *
  * @example
  * ```ts
- * const message: AttemptStartMessage = { deliveryId: 'msg_1', notificationId: 'ntf_1', scope: 'acme', webhookId: 1, type: 'order.paid', attempt: 1, method: 'POST', url: 'https://example.com/hook', startedAt: new Date() };
+ * const message: AttemptStartMessage = { deliveryId: 'msg_1', notificationId: 'ntf_1', scope: 'acme', webhookId: 1, type: 'order.paid', attempt: 1, method: 'POST', url: 'https://example.com/hook', dueAt: new Date(), startedAt: new Date() };
  * ```
  */
 export interface AttemptStartMessage {
@@ -83,6 +87,8 @@ export interface AttemptStartMessage {
   method: string;
   /** The target URL without `user:password@`. */
   url: string;
+  /** When the attempt was due: `startedAt − dueAt` is how far behind the workers are. */
+  dueAt: Date | null;
   startedAt: Date;
 }
 
@@ -117,7 +123,7 @@ export interface AttemptEndMessage extends AttemptStartMessage {
  *
  * @example
  * ```ts
- * const message: DeliveryOutcomeMessage = { deliveryId: 'msg_1', notificationId: 'ntf_1', scope: 'acme', webhookId: 1, type: 'order.paid', state: 'failed', reason: 'exhausted', attempts: 8 };
+ * const message: DeliveryOutcomeMessage = { deliveryId: 'msg_1', notificationId: 'ntf_1', scope: 'acme', webhookId: 1, type: 'order.paid', state: 'failed', reason: 'exhausted', attempts: 8, createdAt: new Date(), at: new Date() };
  * ```
  */
 export interface DeliveryOutcomeMessage {
@@ -131,6 +137,10 @@ export interface DeliveryOutcomeMessage {
   reason: string | null;
   /** Attempts made (since it was last redelivered). */
   attempts: number;
+  /** When the delivery was created (its notification emitted): `at − createdAt` is its end-to-end time. */
+  createdAt: Date;
+  /** When the final state was recorded. */
+  at: Date;
 }
 
 /**

@@ -584,6 +584,8 @@ export class WebhookRegistry {
         notificationId,
         deliveryIds: result.deliveryIds,
         created: result.created,
+        startedAt: now,
+        durationMs: this.#clock.now() - now.getTime(),
       } satisfies EmitMessage);
     }
     return {

@@ -64,7 +64,8 @@ describe('diagnostics channels', () => {
 
   it('publishes emit, attempt start and end, and the outcome of a successful delivery', async () => {
     const received = listen();
-    const { registry, worker } = setup(() => 204, { allowUrlCredentials: true });
+    const { clock, registry, worker } = setup(() => 204, { allowUrlCredentials: true });
+    const emittedAt = new Date(clock.now());
     const hook = await registry.create('acme', {
       url: 'https://user:pw@a.example/hook?x=1',
       eventTypes: ['order.paid'],
@@ -80,7 +81,16 @@ describe('diagnostics channels', () => {
     await worker.stop();
 
     expect(of<EmitMessage>(received, CHANNELS.emit)).toEqual([
-      { scope: 'acme', type: 'order.paid', event: 'democon', notificationId, deliveryIds, created: true },
+      {
+        scope: 'acme',
+        type: 'order.paid',
+        event: 'democon',
+        notificationId,
+        deliveryIds,
+        created: true,
+        startedAt: emittedAt,
+        durationMs: 0, // the fake clock does not move by itself
+      },
     ]);
     const start = {
       deliveryId: deliveryIds[0],
@@ -91,7 +101,8 @@ describe('diagnostics channels', () => {
       attempt: 1,
       method: 'POST',
       url: 'https://a.example/hook?x=1',
-      startedAt: expect.any(Date),
+      dueAt: emittedAt,
+      startedAt: emittedAt,
     };
     expect(of<AttemptStartMessage>(received, CHANNELS.attemptStart)).toEqual([start]);
     expect(of<AttemptEndMessage>(received, CHANNELS.attemptEnd)).toEqual([
@@ -115,6 +126,8 @@ describe('diagnostics channels', () => {
         state: 'succeeded',
         reason: null,
         attempts: 1,
+        createdAt: emittedAt,
+        at: emittedAt,
       },
     ]);
     // Order: emit, start, end, outcome.
@@ -144,6 +157,23 @@ describe('diagnostics channels', () => {
     expect(text).not.toContain('response-body-marker');
   });
 
+  it('gives the lag of an attempt (started after it was due) and the end-to-end time of its delivery', async () => {
+    const received = listen();
+    const { clock, registry, worker } = setup(() => 200);
+    await registry.create('acme', { url: 'https://a.example/hook', eventTypes: ['x'] });
+    const emittedAt = new Date(clock.now());
+    await registry.emit({ scope: 'acme', type: 'x', data: {} });
+    clock.advance(5_000); // the workers are 5 s behind
+    await worker.drain();
+    await worker.stop();
+    const [start] = of<AttemptStartMessage>(received, CHANNELS.attemptStart);
+    expect(start?.dueAt).toEqual(emittedAt);
+    expect(start?.startedAt).toEqual(new Date(emittedAt.getTime() + 5_000));
+    const [outcome] = of<DeliveryOutcomeMessage>(received, CHANNELS.deliveryOutcome);
+    expect(outcome?.createdAt).toEqual(emittedAt);
+    expect(outcome?.at).toEqual(new Date(emittedAt.getTime() + 5_000));
+  });
+
   it('tells of a retry on attempt end only, then of the failure with its reason', async () => {
     const received = listen();
     const { clock, registry, worker } = setup(() => ({ status: 503, headers: { 'retry-after': '60' } }));
@@ -167,15 +197,19 @@ describe('diagnostics channels', () => {
       await worker.drain();
     }
     await worker.stop();
-    expect(of<AttemptStartMessage>(received, CHANNELS.attemptStart).map((m) => m.attempt)).toEqual(
-      Array.from({ length: 12 }, (_, i) => i + 1),
-    );
+    const starts = of<AttemptStartMessage>(received, CHANNELS.attemptStart);
+    expect(starts.map((m) => m.attempt)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    // Each attempt starts when it was due (the fake clock jumps there): no lag.
+    for (const start of starts) expect(start.startedAt).toEqual(start.dueAt);
+    expect(starts[1]?.dueAt).toEqual(ends[0]?.nextAttemptAt);
     expect(of<DeliveryOutcomeMessage>(received, CHANNELS.deliveryOutcome)).toEqual([
       expect.objectContaining({
         deliveryId: deliveryIds[0],
         state: 'failed',
         reason: 'exhausted',
         attempts: 12,
+        createdAt: starts[0]?.startedAt,
+        at: new Date(clock.now()),
       }),
     ]);
   });
