@@ -15,6 +15,7 @@
  * answer real HTTP requests (served with `Bun.serve`, `Deno.serve`, or `node:http` on Node).
  * Exits non-zero when any check fails. `HOOKLINE_DIST` overrides the package directory.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -187,6 +188,33 @@ await check("the worker's default transport delivers a signed notification (loop
     `unexpected body ${arrival.body}`,
   );
   return `webhook #${hook.id}, signature verified, webhook-id ${verified.id}`;
+});
+
+await check('the diagnostics channels publish emit, attempt and outcome', async () => {
+  const seen: string[] = [];
+  const listeners = Object.values(hl.CHANNELS).map((name) => {
+    const listener = () => seen.push(name);
+    diagnosticsChannel.subscribe(name, listener);
+    return { name, listener };
+  });
+  try {
+    const registry = new hl.WebhookRegistry({ store: hl.memoryStore() });
+    await registry.create('acme', { url: `${base}/channels`, eventTypes: ['x'] });
+    await registry.emit({ scope: 'acme', type: 'x', data: {} });
+    const worker = registry.worker({ ssrf: { allow: ['127.0.0.1'] }, pollIntervalMs: 50, timeoutMs: 5_000 });
+    await worker.drain();
+    await worker.stop();
+  } finally {
+    for (const { name, listener } of listeners) diagnosticsChannel.unsubscribe(name, listener);
+  }
+  const expected = [
+    hl.CHANNELS.emit,
+    hl.CHANNELS.attemptStart,
+    hl.CHANNELS.attemptEnd,
+    hl.CHANNELS.deliveryOutcome,
+  ];
+  assert(JSON.stringify(seen) === JSON.stringify(expected), `published ${seen.join(', ')}`);
+  return seen.join(', ');
 });
 
 await check("the worker's default guard refuses 127.0.0.1 and localhost; nothing arrives", async () => {
