@@ -34,6 +34,8 @@ const BRAND = Symbol.for('hookline.error.kinds');
  * - `transport_unsupported`: a transport cannot keep its promises on this runtime (e.g. the
  *   undici-based SSRF guard on Bun, whose undici has no dispatcher); it refuses rather than
  *   send unguarded. `defaultTransport()` picks one that works.
+ * - `store_unsupported`: the store lacks an optional method the call needs (e.g.
+ *   `registry.stats()` on a store without `outboxStats`); the message names the method.
  */
 export type HooklineErrorCode =
   | 'validation_failed'
@@ -46,7 +48,8 @@ export type HooklineErrorCode =
   | 'store_failed'
   | 'worker_state'
   | 'invalid_option'
-  | 'transport_unsupported';
+  | 'transport_unsupported'
+  | 'store_unsupported';
 
 /** Options accepted by every hookline error constructor. */
 export interface HooklineErrorOptions {

@@ -195,6 +195,22 @@ export interface Store {
   outboxSummary(input: { now: Date }): Promise<{ due: number; pending: number; nextAttemptAt: Date | null }>;
 
   /**
+   * Optional: the outbox's health at `now`, for dashboards and readiness checks (what
+   * `registry.stats()` returns): pending, due and in-flight deliveries, the oldest due one, and
+   * the webhooks that are failing (see {@link OutboxStats}). With `scope`, everything is of that
+   * scope alone; with `perScope: true`, `scopes` holds the same counters for each scope. One
+   * pass on the memory store, one statement on the PostgreSQL store (through partial indexes).
+   * Without it, `registry.stats()` throws a `store_unsupported` error.
+   *
+   * @example
+   * ```ts
+   * const stats = await store.outboxStats?.({ now: new Date(), scope: 'acme' });
+   * if (stats && stats.oldestDueAt) console.log('behind by', Date.now() - stats.oldestDueAt.getTime(), 'ms');
+   * ```
+   */
+  outboxStats?(input: OutboxStatsInput): Promise<OutboxStats>;
+
+  /**
    * Optional wake-ups and webhook changes, from this process and every other one sharing the
    * store: `{ type: 'due' }` soon after deliveries are enqueued, released or redelivered (so
    * workers start at once instead of at their next poll); `{ type: 'webhook' }` after every
@@ -318,4 +334,114 @@ export type AttemptOutcome = DeliveryTransition;
 export interface WebhookHealth {
   failingSince: Date | null;
   consecutiveFailures: number;
+}
+
+/**
+ * How many failing webhooks {@link OutboxStats.failingWebhooks} lists at most: 100, the ones
+ * failing longest. {@link OutboxStats.failingWebhookCount} counts them all.
+ *
+ * @example
+ * ```ts
+ * if (stats.failingWebhookCount > FAILING_WEBHOOKS_LIMIT) console.log('and more');
+ * ```
+ */
+export const FAILING_WEBHOOKS_LIMIT = 100;
+
+/**
+ * The input of {@link Store.outboxStats}.
+ *
+ * @example
+ * ```ts
+ * const input: OutboxStatsInput = { now: new Date(), scope: 'acme', perScope: false };
+ * ```
+ */
+export interface OutboxStatsInput {
+  /** The instant the counters are taken at (what is due, which leases are live). */
+  now: Date;
+  /** Only this scope's deliveries and webhooks. Default: every scope. */
+  scope?: string;
+  /** Also the counters of each scope, in {@link OutboxStats.scopes}. Default `false`. */
+  perScope?: boolean;
+}
+
+/**
+ * The outbox counters at one instant, of a scope or of the whole store. Every pending delivery
+ * is counted in `pending`, and in at most one of `due` and `inFlight` (one that is neither is
+ * waiting for its next attempt).
+ *
+ * @example
+ * ```ts
+ * const counts: OutboxCounts = { pending: 3, due: 1, inFlight: 1, oldestDueAt: new Date(), failingWebhookCount: 0 };
+ * ```
+ */
+export interface OutboxCounts {
+  /** Deliveries in state `pending`: due, in flight, or waiting for a later attempt. */
+  pending: number;
+  /** Pending deliveries due at `now` and not under a live lease: what workers have not taken yet. */
+  due: number;
+  /** Pending deliveries under a live lease at `now`: claimed by a worker, sent or about to be. */
+  inFlight: number;
+  /**
+   * The earliest `nextAttemptAt` of the due deliveries, `null` when none is due: how far behind
+   * the workers are is `now - oldestDueAt`.
+   */
+  oldestDueAt: Date | null;
+  /** Webhooks whose `failingSince` is set (their last attempt failed), enabled or not. */
+  failingWebhookCount: number;
+}
+
+/**
+ * The counters of one scope, in {@link OutboxStats.scopes}.
+ *
+ * @example
+ * ```ts
+ * const acme: ScopeOutboxStats = { scope: 'acme', pending: 0, due: 0, inFlight: 0, oldestDueAt: null, failingWebhookCount: 0 };
+ * ```
+ */
+export interface ScopeOutboxStats extends OutboxCounts {
+  scope: string;
+}
+
+/**
+ * A webhook that is failing, in {@link OutboxStats.failingWebhooks}: its last attempt failed
+ * (`failingSince` is when the run of failures began; see `healthAfterAttempt`).
+ *
+ * @example
+ * ```ts
+ * const w: FailingWebhook = { scope: 'acme', webhookId: 7, url: 'https://example.com/hook', enabled: true, consecutiveFailures: 3, failingSince: new Date() };
+ * ```
+ */
+export interface FailingWebhook {
+  scope: string;
+  webhookId: number;
+  url: string;
+  /** `false` once it was disabled (by hand, or automatically after failing too long). */
+  enabled: boolean;
+  /** Deliveries that ended `failed` in a row (see `WebhookHealth`). */
+  consecutiveFailures: number;
+  failingSince: Date;
+}
+
+/**
+ * What {@link Store.outboxStats} returns: the counters of the outbox (of one scope when asked),
+ * the webhooks failing longest, and with `perScope` the counters of each scope.
+ *
+ * @example
+ * ```ts
+ * const stats: OutboxStats = await store.outboxStats!({ now: new Date(), perScope: true });
+ * for (const s of stats.scopes ?? []) console.log(s.scope, s.due, s.oldestDueAt);
+ * ```
+ */
+export interface OutboxStats extends OutboxCounts {
+  /**
+   * Up to {@link FAILING_WEBHOOKS_LIMIT} (100) failing webhooks, the ones failing longest first
+   * (`failingSince` ascending, then id); `failingWebhookCount` counts them all.
+   */
+  failingWebhooks: FailingWebhook[];
+  /**
+   * With `perScope: true` only: one entry per scope that has a pending delivery or a failing
+   * webhook (of the given `scope` alone when one was given), ordered by scope name in binary
+   * order (`'B'` before `'a'`). Absent otherwise.
+   */
+  scopes?: ScopeOutboxStats[];
 }

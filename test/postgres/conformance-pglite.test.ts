@@ -16,5 +16,5 @@ storeConformance({
   name: 'postgres on PGlite',
   createStore: () => freshStore(db),
   destroyStore: (store) => destroyStore(store as PostgresStore),
-  capabilities: { watch: true, webhooksVersion: true, close: true },
+  capabilities: { watch: true, webhooksVersion: true, close: true, outboxStats: true },
 });

@@ -400,6 +400,21 @@ describeServer('postgres store on the real server', () => {
       expect(await planOf(() => store.outboxSummary({ now: new Date(0) }))).toMatch(/deliveries_due/);
     });
 
+    it('takes outbox stats from the pending rows alone, a scope’s through (scope, next_attempt_at)', async () => {
+      for (const input of [
+        {},
+        { perScope: true },
+        { scope: 'scope3' },
+        { scope: 'scope3', perScope: true },
+      ]) {
+        const plan = await planOf(() => store.outboxStats!({ now: T0, ...input }));
+        expect(plan).toMatch(
+          'scope' in input ? /deliveries_pending_by_scope/ : /deliveries_due|deliveries_pending/,
+        );
+        expect(plan).not.toMatch(/Seq Scan on deliveries/);
+      }
+    });
+
     it('lists and cancels a webhook’s deliveries through (scope, webhook_id, seq desc)', async () => {
       expect(
         await planOf(() => store.listDeliveries({ scope: 'scope3', webhookId, offset: 0, limit: 50 })),

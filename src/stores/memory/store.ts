@@ -10,13 +10,18 @@ import {
   mayRecordAttempt,
 } from '../rules.js';
 import { DUE_SIGNAL, signalAll } from '../signals.js';
-import type {
-  ClaimedDelivery,
-  RecordAttemptInput,
-  RecordAttemptResult,
-  Store,
-  StoreSignal,
-  WebhookHealth,
+import { byFailingSince, byScope, CountsTotal } from '../stats.js';
+import {
+  type ClaimedDelivery,
+  FAILING_WEBHOOKS_LIMIT,
+  type FailingWebhook,
+  type OutboxStats,
+  type RecordAttemptInput,
+  type RecordAttemptResult,
+  type ScopeOutboxStats,
+  type Store,
+  type StoreSignal,
+  type WebhookHealth,
 } from '../types.js';
 import { type ArenaRef, ByteArena } from './byte-arena.js';
 import { type DueEntry, DueQueue } from './due-queue.js';
@@ -691,6 +696,72 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         pending: pendingCount,
         nextAttemptAt: next === Number.POSITIVE_INFINITY ? null : new Date(next),
       };
+    },
+
+    async outboxStats({ now, scope, perScope = false }) {
+      const t = now.getTime();
+      // The scope's string ref (-1, matching no row, when no delivery was ever of that scope).
+      const only = scope === undefined ? null : strings.find(scope);
+      const total = new CountsTotal();
+      /** scope ref → its counters, with perScope. */
+      const byRef = new Map<number, CountsTotal>();
+      // One pass over the due queue: it holds exactly one entry per pending delivery (see outboxSummary).
+      for (const entry of dueQueue.entries()) {
+        const slot = entry.item;
+        const ref = rows.scope[slot] as number;
+        if (only !== null && ref !== only) continue;
+        let part = total;
+        if (perScope) {
+          part = byRef.get(ref) ?? new CountsTotal();
+          byRef.set(ref, part);
+        }
+        part.pending++;
+        const until = rows.leaseUntil[slot] as number; // NaN (no lease) compares false
+        const next = rows.nextAttemptAt[slot] as number;
+        if (until > t) part.inFlight++;
+        else if (next <= t) {
+          part.due++;
+          if (next < part.oldestDueMs) part.oldestDueMs = next;
+        }
+      }
+      const failing: FailingWebhook[] = [];
+      const failingByScope = new Map<string, number>();
+      const maps = scope === undefined ? scopes.values() : [scopes.get(scope) ?? new Map()];
+      for (const map of maps) {
+        for (const w of map.values()) {
+          if (w.failingSince === null) continue;
+          failing.push({
+            scope: w.scope,
+            webhookId: w.id,
+            url: w.url,
+            enabled: w.enabled,
+            consecutiveFailures: w.consecutiveFailures,
+            failingSince: new Date(w.failingSince),
+          });
+          failingByScope.set(w.scope, (failingByScope.get(w.scope) ?? 0) + 1);
+        }
+      }
+      failing.sort(byFailingSince);
+      let stats: OutboxStats;
+      if (perScope) {
+        const parts = new Map<string, CountsTotal>();
+        for (const [ref, part] of byRef) parts.set(strings.text(ref), part);
+        for (const [name, count] of failingByScope) {
+          const part = parts.get(name) ?? new CountsTotal();
+          part.failingWebhookCount = count;
+          parts.set(name, part);
+        }
+        const list: ScopeOutboxStats[] = [];
+        for (const [name, part] of parts) list.push({ scope: name, ...part.counts() });
+        list.sort(byScope);
+        for (const entry of list) total.add(entry);
+        stats = { ...total.counts(), failingWebhooks: [], scopes: list };
+      } else {
+        total.failingWebhookCount = failing.length;
+        stats = { ...total.counts(), failingWebhooks: [] };
+      }
+      stats.failingWebhooks = failing.slice(0, FAILING_WEBHOOKS_LIMIT);
+      return stats;
     },
   };
   return store;

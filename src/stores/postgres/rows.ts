@@ -7,11 +7,16 @@
  */
 import type { Attempt, Delivery, DeliveryState, OutgoingRequest, WebhookRecord } from '../../model.js';
 import { freezeWebhook, HEALTHY } from '../rules.js';
+import { CountsTotal } from '../stats.js';
 import type {
   ClaimedDelivery,
+  FailingWebhook,
   NewDelivery,
+  OutboxCounts,
+  OutboxStats,
   RecordAttemptInput,
   RecordAttemptResult,
+  ScopeOutboxStats,
   WebhookHealth,
 } from '../types.js';
 
@@ -361,4 +366,66 @@ export function toRecordResults(count: number, rows: readonly RecordRow[]): Reco
     };
   }
   return results;
+}
+
+/** The row of the `outboxStats` statement (see `outboxStats` in statements.ts). */
+export interface OutboxStatsRow {
+  /** Without `perScope`: the counters. */
+  pending?: unknown;
+  due?: unknown;
+  in_flight?: unknown;
+  oldest_due?: unknown;
+  failing_count?: unknown;
+  /** With `perScope`: the counters per scope (JSON). */
+  scopes?: unknown;
+  /** The webhooks failing longest (JSON). */
+  failing: unknown;
+}
+
+interface CountersJson {
+  pending?: unknown;
+  due?: unknown;
+  in_flight?: unknown;
+  oldest_due?: unknown;
+  failing_count?: unknown;
+}
+
+function toCounts(row: CountersJson): OutboxCounts {
+  return {
+    pending: Number(row.pending ?? 0),
+    due: Number(row.due ?? 0),
+    inFlight: Number(row.in_flight ?? 0),
+    oldestDueAt: dateOrNull(row.oldest_due),
+    failingWebhookCount: Number(row.failing_count ?? 0),
+  };
+}
+
+/**
+ * The `outboxStats` row as {@link OutboxStats}; with `perScope` the totals are the sums of the
+ * scopes' counters (each pending delivery and failing webhook is of exactly one scope).
+ *
+ * @example
+ * ```ts
+ * const stats = toOutboxStats(rows[0], { perScope: false });
+ * ```
+ */
+export function toOutboxStats(row: OutboxStatsRow | undefined, shape: { perScope: boolean }): OutboxStats {
+  const failingWebhooks = json<Record<string, unknown>[]>(row?.failing ?? []).map(
+    (w): FailingWebhook => ({
+      scope: w.scope as string,
+      webhookId: Number(w.id),
+      url: w.url as string,
+      enabled: w.enabled as boolean,
+      consecutiveFailures: Number(w.consecutive_failures),
+      failingSince: date(w.failing_since),
+    }),
+  );
+  if (!shape.perScope) return { ...toCounts(row ?? {}), failingWebhooks };
+  const total = new CountsTotal();
+  const scopes = json<(CountersJson & { scope: string })[]>(row?.scopes ?? []).map((s): ScopeOutboxStats => {
+    const entry = { scope: s.scope, ...toCounts(s) };
+    total.add(entry);
+    return entry;
+  });
+  return { ...total.counts(), failingWebhooks, scopes };
 }

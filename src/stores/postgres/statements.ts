@@ -528,3 +528,62 @@ export function outboxSummary(sql: StatementContext): Statement {
     true,
   );
 }
+
+/**
+ * The outbox's health at `$1` (now), of the scope `$2` when `scoped` (then `$2` is the only
+ * other parameter), for `outboxStats`. One statement: the pending rows are counted through
+ * the partial indexes on pending deliveries (`deliveries_due`, or `deliveries_pending_by_scope`
+ * for one scope and per scope), the failing webhooks read through `webhooks_failing`. Returns
+ * one `OutboxStatsRow`: the counters (`pending`, `due`, `in_flight`, `oldest_due`,
+ * `failing_count`), or with `perScope` a JSON array `scopes` of them per scope instead; and
+ * `failing`, a JSON array of the `limit` webhooks failing longest.
+ *
+ * @example
+ * ```ts
+ * outboxStats(statementContext('hookline', true), { scoped: true, perScope: false, limit: 100 }).text;
+ * ```
+ */
+export function outboxStats(
+  sql: StatementContext,
+  shape: { scoped: boolean; perScope: boolean; limit: number },
+): Statement {
+  const inScope = shape.scoped ? ' AND scope = $2' : '';
+  // Due: pending, due at now, not under a live lease (as outboxSummary and claimDue).
+  const due = `next_attempt_at <= $1::timestamptz AND (lease_until IS NULL OR lease_until <= $1::timestamptz)`;
+  const counters = `count(*) AS pending, count(*) FILTER (WHERE ${due}) AS due,
+                count(*) FILTER (WHERE lease_until > $1::timestamptz) AS in_flight,
+                min(next_attempt_at) FILTER (WHERE ${due}) AS oldest_due`;
+  const failingWhere = `failing_since IS NOT NULL${inScope}`;
+  const failing = `(SELECT coalesce(json_agg(json_build_object('scope', scope, 'id', id, 'url', url, 'enabled', enabled,
+                    'consecutive_failures', consecutive_failures, 'failing_since', failing_since)
+                    ORDER BY failing_since, id), '[]'::json)
+             FROM (SELECT scope, id, url, enabled, consecutive_failures, failing_since FROM ${sql.webhooks}
+                    WHERE ${failingWhere} ORDER BY failing_since, id LIMIT ${shape.limit}) AS f) AS failing`;
+  const pendingWhere = `state = 'pending' AND next_attempt_at IS NOT NULL${inScope}`;
+  if (!shape.perScope) {
+    return statement(
+      'outboxStats',
+      `SELECT ${counters},
+                (SELECT count(*) FROM ${sql.webhooks} WHERE ${failingWhere}) AS failing_count,
+                ${failing}
+           FROM ${sql.deliveries}
+          WHERE ${pendingWhere}`,
+    );
+  }
+  return statement(
+    'outboxStats',
+    `WITH outbox AS (
+           SELECT scope, ${counters}
+             FROM ${sql.deliveries}
+            WHERE ${pendingWhere}
+            GROUP BY scope
+         ), failing_scopes AS (
+           SELECT scope, count(*) AS failing_count FROM ${sql.webhooks} WHERE ${failingWhere} GROUP BY scope
+         )
+         SELECT (SELECT coalesce(json_agg(json_build_object('scope', scope, 'pending', coalesce(o.pending, 0),
+                          'due', coalesce(o.due, 0), 'in_flight', coalesce(o.in_flight, 0), 'oldest_due', o.oldest_due,
+                          'failing_count', coalesce(f.failing_count, 0)) ORDER BY scope COLLATE "C"), '[]'::json)
+                   FROM outbox AS o FULL JOIN failing_scopes AS f USING (scope)) AS scopes,
+                ${failing}`,
+  );
+}

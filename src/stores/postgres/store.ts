@@ -1,6 +1,11 @@
 import { HooklineError, ValidationError } from '../../errors.js';
 import { assertRedeliverable } from '../rules.js';
-import type { RecordAttemptInput, RecordAttemptResult, Store } from '../types.js';
+import {
+  FAILING_WEBHOOKS_LIMIT,
+  type RecordAttemptInput,
+  type RecordAttemptResult,
+  type Store,
+} from '../types.js';
 import { isQueryable, type NotificationClient, type Queryable } from './driver.js';
 import { checkSchemaName, DEFAULT_SCHEMA, type MigrateResult, migrate } from './migrations.js';
 import {
@@ -8,11 +13,13 @@ import {
   dateOrNull,
   iso,
   json,
+  type OutboxStatsRow,
   type RecordRow,
   toAttempt,
   toClaims,
   toDelivery,
   toEnqueueRows,
+  toOutboxStats,
   toPage,
   toRecordInputRows,
   toRecordResults,
@@ -143,6 +150,12 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const cancelPending = statements.cancelPending(sql);
   const purgeAttempts = statements.purgeAttempts(sql);
   const outboxSummary = statements.outboxSummary(sql);
+  /** outboxStats by shape: [scoped][perScope]. */
+  const outboxStats = [false, true].map((scoped) =>
+    [false, true].map((perScope) =>
+      statements.outboxStats(sql, { scoped, perScope, limit: FAILING_WEBHOOKS_LIMIT }),
+    ),
+  );
 
   /**
    * Records a batch in one statement (one plan, one round trip, one commit; see
@@ -356,6 +369,13 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         pending: Number(row?.pending ?? 0),
         nextAttemptAt: dateOrNull(row?.next),
       };
+    },
+
+    async outboxStats({ now, scope, perScope = false }) {
+      const scoped = scope !== undefined;
+      const statement = outboxStats[Number(scoped)]?.[Number(perScope)] as statements.Statement;
+      const rows = await run<OutboxStatsRow>(statement, scoped ? [iso(now), scope] : [iso(now)]);
+      return toOutboxStats(rows[0], { perScope });
     },
 
     async close() {

@@ -9,7 +9,7 @@ import type { Store } from '../../stores/types.js';
 
 /**
  * What an adapter declares about the optional parts of the `Store` contract (the optional
- * methods `watch`, `webhooksVersion` and `close`). For each flag:
+ * methods `watch`, `webhooksVersion`, `close` and `outboxStats`). For each flag:
  *
  * - `true`: the store has the method. The suite runs its cases, and each of them (plus one case
  *   named `declares <flag>: store.<flag> is a function`) fails when the method is missing.
@@ -27,7 +27,7 @@ import type { Store } from '../../stores/types.js';
  * storeConformance({
  *   name: 'my-store',
  *   createStore: () => myStore(),
- *   capabilities: { watch: false, webhooksVersion: true, close: true },
+ *   capabilities: { watch: false, webhooksVersion: true, close: true, outboxStats: true },
  * });
  * ```
  */
@@ -45,6 +45,12 @@ export interface StoreConformanceCapabilities {
   webhooksVersion?: boolean;
   /** `Store.close`: releases what the store holds, safe to call twice. Default: detected. */
   close?: boolean;
+  /**
+   * `Store.outboxStats`: the outbox's health (pending, due, in flight, oldest due, failing
+   * webhooks, per scope). Without it `registry.stats()` throws `store_unsupported`. Default:
+   * detected.
+   */
+  outboxStats?: boolean;
 }
 
 /**
@@ -76,7 +82,7 @@ export interface StoreConformanceOptions {
 export type Capability = keyof StoreConformanceCapabilities;
 
 /** Every optional `Store` method, in the order the suite reports them. */
-export const CAPABILITIES: readonly Capability[] = ['watch', 'webhooksVersion', 'close'];
+export const CAPABILITIES: readonly Capability[] = ['watch', 'webhooksVersion', 'close', 'outboxStats'];
 
 /** A store that has the optional method `C`. */
 export type StoreWith<C extends Capability> = Store & Required<Pick<Store, C>>;

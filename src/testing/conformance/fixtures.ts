@@ -157,3 +157,24 @@ export async function enqueueOne(store: Store): Promise<{ webhookId: number; del
   await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: [delivery], now: at(0) });
   return { webhookId, delivery };
 }
+
+/**
+ * Enqueues one new delivery for each of `webhookIds` (repeat an id for several) as notification
+ * `notificationId` of `scope`, due at `now`; returns them.
+ *
+ * @example
+ * ```ts
+ * const [first, second] = await enqueueAt(store, 'acme', 'n1', [webhookId, webhookId], at(0));
+ * ```
+ */
+export async function enqueueAt(
+  store: Store,
+  scope: string,
+  notificationId: string,
+  webhookIds: readonly number[],
+  now: Date,
+): Promise<NewDelivery[]> {
+  const deliveries = webhookIds.map((id) => newDelivery(id));
+  await store.enqueue({ scope, notificationId, deliveries, now });
+  return deliveries;
+}

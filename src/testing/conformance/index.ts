@@ -8,6 +8,7 @@
  * - `health.ts`: the webhook health kept by recordAttempts;
  * - `concurrency.ts`: racing inserts, concurrent claims, concurrent batches;
  * - `watch.ts` and `close.ts`: the optional `watch` and `close`;
+ * - `stats.ts`: the optional `outboxStats` (pending, due, in flight, oldest due, failing webhooks);
  * - `fixtures.ts`: the data the cases build on; `context.ts`: options, capabilities, `withStore`.
  *
  * @module
@@ -26,6 +27,7 @@ import {
 import { healthCases } from './health.js';
 import { leaseCases } from './leases.js';
 import { outboxCases } from './outbox.js';
+import { statsCases } from './stats.js';
 import { watchCases } from './watch.js';
 import { webhookCases } from './webhooks.js';
 
@@ -35,7 +37,7 @@ export { newDelivery, webhookFields } from './fixtures.js';
 /**
  * The store conformance suite: every promise of the `Store` contract as vitest tests, in one
  * `describe` block per concern (webhooks, outbox, leases, attempts, health, concurrency, and the
- * optional watch and close). Memory, PostgreSQL and PGlite stores run it; so can your own
+ * optional watch, close and outboxStats). Memory, PostgreSQL and PGlite stores run it; so can your own
  * adapter. Call it at the top level of a vitest test file (or inside a `describe`); it
  * registers the tests synchronously. Each test gets a fresh store from `createStore` and hands
  * it to `destroyStore` (default: `store.close?.()`) afterwards. Optional methods are detected
@@ -64,6 +66,7 @@ export function storeConformance(options: StoreConformanceOptions): void {
     concurrencyCases(ctx);
     watchCases(ctx);
     closeCases(ctx);
+    statsCases(ctx);
   });
 }
 
