@@ -174,6 +174,7 @@ export {
   WebhookRegistry,
   type WebhookRegistryOptions,
 } from './registry/registry.js';
+export type { RegistryStats, ScopeStats, StatsOptions } from './registry/stats.js';
 export { type MemoryStoreOptions, memoryStore } from './stores/memory/store.js';
 export {
   type AutoDisableLimits,
@@ -188,18 +189,24 @@ export {
   mayRecordAttempt,
   shouldAutoDisable,
 } from './stores/rules.js';
-export type {
-  AttemptData,
-  AttemptOutcome,
-  AttemptResult,
-  ClaimedDelivery,
-  DeliveryTransition,
-  NewDelivery,
-  RecordAttemptInput,
-  RecordAttemptResult,
-  Store,
-  StoreSignal,
-  WebhookHealth,
+export {
+  type AttemptData,
+  type AttemptOutcome,
+  type AttemptResult,
+  type ClaimedDelivery,
+  type DeliveryTransition,
+  FAILING_WEBHOOKS_LIMIT,
+  type FailingWebhook,
+  type NewDelivery,
+  type OutboxCounts,
+  type OutboxStats,
+  type OutboxStatsInput,
+  type RecordAttemptInput,
+  type RecordAttemptResult,
+  type ScopeOutboxStats,
+  type Store,
+  type StoreSignal,
+  type WebhookHealth,
 } from './stores/types.js';
 export {
   DEFAULT_MAX_TEMPLATE_BYTES,

@@ -52,6 +52,7 @@ import type { NewDelivery, Store } from '../stores/types.js';
 import { DEFAULT_MAX_TEMPLATE_BYTES, type PayloadStyle, validateTemplate } from '../templates/index.js';
 import { PAYLOAD_STYLES, type ResolvedRenderOptions, renderRequestUnchecked } from '../templates/request.js';
 import { DEFAULT_MAX_NOTIFICATION_BYTES, parseNotification } from './notification.js';
+import { type RegistryStats, registryStats, type StatsOptions } from './stats.js';
 import { parseOrThrow, sortedUnique, throwIfIssues, unique } from './validation.js';
 
 /** The logger's line for each reason a webhook is disabled. */
@@ -715,6 +716,24 @@ export class WebhookRegistry {
       now,
     });
     return this.getDelivery(webhook.scope, id);
+  }
+
+  /**
+   * The outbox's health now (by the registry's clock), for dashboards and readiness checks:
+   * `pending`, `due` (not yet taken by a worker), `inFlight`, `oldestDueAt` and
+   * `oldestDueAgeMs` (how far behind the workers are), and the webhooks failing longest
+   * (`failingWebhooks`, at most 100, and `failingWebhookCount`). With `scope`, of that scope
+   * alone; with `perScope: true`, also per scope in `scopes`. Throws `invalid_option` for
+   * options of the wrong type, `ValidationError` for a bad scope, and `store_unsupported` when
+   * the store has no `outboxStats`. One statement on PostgreSQL.
+   *
+   * @example
+   * ```ts
+   * const { due, oldestDueAgeMs } = await registry.stats({ scope: 'acme' });
+   * ```
+   */
+  async stats(options: StatsOptions = {}): Promise<RegistryStats> {
+    return registryStats(this.store, this.#now(), options, (scope) => this.#scope(scope));
   }
 
   /** The render options of one notification; the rest were checked by the constructor. */
