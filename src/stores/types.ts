@@ -268,6 +268,12 @@ export interface NewDelivery {
    * sent. Absent or `null` for a normal delivery.
    */
   failure?: string | null;
+  /**
+   * The W3C `traceparent` of the emit that made this delivery (set when an OpenTelemetry SDK
+   * records hookline's spans), stored as given and handed back with every claim, so each
+   * attempt's span links to the emit. Absent or `null`: none.
+   */
+  traceContext?: string | null;
 }
 
 /**
@@ -279,6 +285,8 @@ export interface ClaimedDelivery extends Delivery {
   leaseUntil: Date;
   /** The delivery's webhook at claim time, secrets included; `null` when it was removed. */
   webhook: WebhookRecord | null;
+  /** The `traceContext` the delivery was enqueued with, `null` (or absent, in older stores) without one. */
+  traceContext?: string | null;
 }
 
 /** One item of `recordAttempts`: one finished attempt of a claimed delivery and where it goes. */

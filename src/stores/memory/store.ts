@@ -519,6 +519,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         rows.id[slot] = d.id;
         rows.notificationId[slot] = notificationId;
         rows.lastError[slot] = d.failure ?? null;
+        rows.traceContext[slot] = d.traceContext ?? null;
         rows.due[slot] = null;
         rows.scope[slot] = scopeRef;
         rows.webhookId[slot] = d.webhookId;
@@ -568,6 +569,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         claim.leaseToken = tokenOf(lease);
         claim.leaseUntil = new Date(leaseUntil);
         claim.webhook = webhook ? snapshot(webhook) : null;
+        claim.traceContext = rows.traceContext[slot] ?? null;
         claimed.push(claim);
       }
       return claimed;

@@ -93,6 +93,8 @@ export class DeliveryTable {
   readonly id: string[] = [];
   readonly notificationId: string[] = [];
   readonly lastError: (string | null)[] = [];
+  /** The emit's `traceparent` (see `NewDelivery.traceContext`), `null` for none. */
+  readonly traceContext: (string | null)[] = [];
   /** The row's entry in the due queue while it is pending (see DueQueue), else `null`. */
   readonly due: (DueEntry<number> | null)[] = [];
 

@@ -187,6 +187,15 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE failing_since IS NOT NULL`,
     ],
   },
+  {
+    version: 4,
+    name: 'trace context of deliveries',
+    statements: (s) => [
+      // The emit's W3C traceparent, so every attempt's span links to the emit that made the
+      // delivery. Nullable and without a default: adding it rewrites nothing.
+      `ALTER TABLE ${s}.deliveries ADD COLUMN IF NOT EXISTS trace_context text`,
+    ],
+  },
 ];
 
 /**

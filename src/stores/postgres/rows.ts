@@ -248,7 +248,8 @@ export function toPage<R extends { id: unknown }, T>(
  * webhook of the batch once (`null` lists when nothing was claimed).
  */
 export interface ClaimBatch {
-  deliveries: DeliveryRow[] | null;
+  /** The claimed rows, each with its `trace_context` too (only claims read that column). */
+  deliveries: (DeliveryRow & { trace_context?: string | null })[] | null;
   webhooks: WebhookRow[] | null;
 }
 
@@ -267,6 +268,7 @@ export function toClaims(value: unknown): ClaimedDelivery[] {
     claimed.leaseToken = d.lease_token ?? '';
     claimed.leaseUntil = date(d.lease_until);
     claimed.webhook = webhooks.get(`${d.webhook_id} ${d.scope}`) ?? null;
+    claimed.traceContext = d.trace_context ?? null;
     return claimed;
   });
 }
@@ -280,6 +282,8 @@ export interface EnqueueRow {
   request: OutgoingRequest;
   /** Set: the delivery is stored `failed` with this as its last error. */
   failure: string | null;
+  /** The emit's `traceparent`, or null. */
+  traceContext: string | null;
 }
 
 /** The deliveries of an enqueue as the statement's JSON rows. */
@@ -291,6 +295,7 @@ export function toEnqueueRows(deliveries: readonly NewDelivery[]): EnqueueRow[] 
     event: d.event,
     request: d.request,
     failure: d.failure ? d.failure : null,
+    traceContext: d.traceContext ?? null,
   }));
 }
 

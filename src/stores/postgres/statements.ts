@@ -227,11 +227,11 @@ export function enqueue(sql: StatementContext): Statement {
              RETURNING 1 AS created
            ), ins AS (
              INSERT INTO ${sql.deliveries} (id, scope, webhook_id, notification_id, type, event, request, state,
-               attempt_count, next_attempt_at, last_error, created_at, updated_at)
+               attempt_count, next_attempt_at, last_error, created_at, updated_at, trace_context)
              SELECT e.v->>'id', $1, (e.v->>'webhookId')::bigint, $2, e.v->>'type', e.v->>'event', e.v->'request',
                CASE WHEN e.v->>'failure' IS NULL THEN 'pending' ELSE 'failed' END, 0,
                CASE WHEN e.v->>'failure' IS NULL THEN $4::timestamptz END, e.v->>'failure',
-               $4::timestamptz, $4::timestamptz
+               $4::timestamptz, $4::timestamptz, e.v->>'traceContext'
                FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS e(v, ord)
               WHERE EXISTS (SELECT 1 FROM note)
               ORDER BY e.ord
@@ -273,7 +273,7 @@ export function claimDue(sql: StatementContext, limit: number): Statement {
            UPDATE ${sql.deliveries} AS d
               SET lease_token = gen_random_uuid()::text, lease_until = $2::timestamptz
              FROM due WHERE d.id = due.id
-           RETURNING ${DELIVERY_LIST_D}
+           RETURNING ${DELIVERY_LIST_D}, d.trace_context
          )
          SELECT json_build_object(
            'deliveries', (SELECT json_agg(c ORDER BY c.next_attempt_at, c.seq) FROM claimed AS c),

@@ -154,5 +154,33 @@ export function leaseCases(ctx: ConformanceContext): void {
         ).toBe(false);
       }),
     );
+
+    it(
+      "hands each claim its delivery's traceContext as enqueued (null without one), also after a redelivery",
+      ctx.withStore(async (store) => {
+        const webhookId = await insertHook(store);
+        const traced = newDelivery(webhookId, {
+          traceContext: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        });
+        const plain = newDelivery(webhookId);
+        await store.enqueue({ scope: 'acme', notificationId: 'n', deliveries: [traced, plain], now: at(0) });
+        const claims = await store.claimDue({ limit: 10, leaseMs: 1000, now: at(0) });
+        const byId = new Map(claims.map((c) => [c.id, c]));
+        expect(byId.get(traced.id)?.traceContext).toBe(traced.traceContext);
+        expect(byId.get(plain.id)?.traceContext ?? null).toBeNull();
+        const claim = byId.get(traced.id)!;
+        await recordOne(store, {
+          deliveryId: traced.id,
+          leaseToken: claim.leaseToken,
+          attempt: attemptData(at(1)),
+          outcome: { state: 'succeeded' },
+          now: at(2),
+        });
+        await store.redeliver({ scope: 'acme', id: traced.id, now: at(3) });
+        const [again] = await store.claimDue({ limit: 1, leaseMs: 1000, now: at(3) });
+        expect(again?.id).toBe(traced.id);
+        expect(again?.traceContext).toBe(traced.traceContext);
+      }),
+    );
   });
 }
