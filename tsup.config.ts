@@ -17,5 +17,8 @@ export default defineConfig({
   target: 'node20',
   splitting: true,
   treeshake: true,
-  external: ['pg', '@electric-sql/pglite', 'vitest'],
+  external: ['pg', '@electric-sql/pglite', 'vitest', '@opentelemetry/api'],
+  // import.meta.url in the CJS build (observability/otel.ts finds the optional
+  // @opentelemetry/api with createRequire(import.meta.url)).
+  shims: true,
 });
