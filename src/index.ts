@@ -160,6 +160,7 @@ export {
   type WebhookDisabledMessage,
 } from './observability/channels.js';
 export type { Logger } from './observability/logger.js';
+export { TELEMETRY_METRICS, type TelemetryOptions } from './observability/otel.js';
 export { DEFAULT_MAX_NOTIFICATION_BYTES, MAX_DATA_DEPTH } from './registry/notification.js';
 export {
   DEFAULT_PAGE_SIZE,

@@ -79,9 +79,46 @@ export interface WorkerOptions {
   logger?: Logger;
 }
 
+/**
+ * The attempt half of the registry's OpenTelemetry support, as the worker sees it (no
+ * `@opentelemetry/api` type appears here, so the declarations need no such package).
+ */
+export interface WorkerTelemetry {
+  /** Starts an attempt's span; `undefined` when nothing records it. */
+  startAttempt(input: {
+    deliveryId: string;
+    scope: string;
+    webhook: { scope: string; id: number; url: string };
+    method: string;
+    url: string;
+    attempt: number;
+    traceContext: string | null;
+    startedAt: Date;
+  }): { readonly traceparent: string | undefined } | undefined;
+  /** Ends the span `startAttempt` returned and records the attempt's metrics. */
+  endAttempt(
+    handle: { readonly traceparent: string | undefined } | undefined,
+    input: {
+      scope: string;
+      status: number;
+      error: { code: string; message: string } | undefined;
+      classification: string;
+      nextAttemptAt: Date | null;
+      durationMs: number;
+      dueAt: Date | null;
+      startedAt: Date;
+      endedAt: Date;
+    },
+  ): void;
+  /** Records a delivery's final state. */
+  deliveryFinished(input: { scope: string; state: string; createdAt: Date; at: Date }): void;
+}
+
 /** What the worker needs from the registry (kept narrow so the worker can be tested alone). */
 export interface WorkerHost {
   readonly store: Store;
+  /** The registry's traces and metrics, when OpenTelemetry is on. */
+  readonly telemetry?: WorkerTelemetry;
   retryPolicyFor(webhook: WebhookRecord): RetryPolicy;
   disableForWorker(webhook: WebhookRecord, reason: 'gone' | 'failing'): Promise<void>;
 }
@@ -766,11 +803,27 @@ export class WebhookWorker {
     const started = attemptStartChannel.hasSubscribers || attemptEndChannel.hasSubscribers;
     const startMessage = started ? attemptStartMessage(claim, attemptNumber, startedAt) : undefined;
     if (startMessage && attemptStartChannel.hasSubscribers) attemptStartChannel.publish(startMessage);
+    const telemetry = this.#host.telemetry;
+    let span: ReturnType<WorkerTelemetry['startAttempt']>;
+    if (telemetry) {
+      span = telemetry.startAttempt({
+        deliveryId: claim.id,
+        scope: claim.scope,
+        webhook,
+        method: claim.request.method,
+        url: claim.request.url,
+        attempt: attemptNumber,
+        traceContext: claim.traceContext ?? null,
+        startedAt,
+      });
+    }
     const result = await deliver(
       {
         url: claim.request.url,
         method: claim.request.method,
-        headers: claim.request.headers,
+        headers: span?.traceparent
+          ? { ...claim.request.headers, traceparent: span.traceparent }
+          : claim.request.headers,
         body: claim.request.body,
         id: claim.id,
         secrets: webhook.secrets,
@@ -782,6 +835,19 @@ export class WebhookWorker {
     const decision = decideOutcome({ result, policy, attempt: attemptNumber, now, random: this.#random });
     const { transition } = decision;
     const ok = transition.state === 'succeeded';
+    if (telemetry) {
+      telemetry.endAttempt(span, {
+        scope: claim.scope,
+        status: result.status,
+        error: result.error,
+        classification: decision.classification,
+        nextAttemptAt: transition.state === 'pending' ? transition.nextAttemptAt : null,
+        durationMs: result.durationMs,
+        dueAt: claim.nextAttemptAt,
+        startedAt,
+        endedAt: now,
+      });
+    }
     if (startMessage && attemptEndChannel.hasSubscribers) {
       attemptEndChannel.publish({
         ...startMessage,
@@ -812,6 +878,14 @@ export class WebhookWorker {
     });
     if (!recorded.applied) return;
     // Notify.
+    if (telemetry && transition.state !== 'pending') {
+      telemetry.deliveryFinished({
+        scope: claim.scope,
+        state: transition.state,
+        createdAt: claim.createdAt,
+        at: now,
+      });
+    }
     if (transition.state !== 'pending' && deliveryOutcomeChannel.hasSubscribers) {
       deliveryOutcomeChannel.publish({
         deliveryId: claim.id,
@@ -899,6 +973,12 @@ export class WebhookWorker {
 
   /** Tells the listeners and the diagnostics channel that a held claim was canceled. */
   #canceled(claim: ClaimedDelivery, reason: string): void {
+    this.#host.telemetry?.deliveryFinished({
+      scope: claim.scope,
+      state: 'canceled',
+      createdAt: claim.createdAt,
+      at: new Date(this.#clock.now()),
+    });
     if (deliveryOutcomeChannel.hasSubscribers) {
       deliveryOutcomeChannel.publish({
         deliveryId: claim.id,

@@ -29,9 +29,13 @@ import { invalidOption } from '../errors.js';
  * ```
  */
 export interface Logger {
+  /** Worker errors that an `error` listener also heard. */
   debug(fields: Record<string, unknown>, message: string): void;
+  /** Worker started or stopped, store reachable again, wake-ups restored, a manual disable. */
   info(fields: Record<string, unknown>, message: string): void;
+  /** Store unreachable, wake-ups lost, a webhook disabled for a 410 or for failing. */
   warn(fields: Record<string, unknown>, message: string): void;
+  /** Errors nobody listens to: the worker's, and the HTTP handlers' unexpected ones. */
   error(fields: Record<string, unknown>, message: string): void;
 }
 

@@ -40,6 +40,7 @@ import {
   withoutCredentials,
 } from '../observability/channels.js';
 import { checkLogger, type Logger, log } from '../observability/logger.js';
+import { type EmitSpan, otelApi, Telemetry, type TelemetryOptions } from '../observability/otel.js';
 import {
   checkOptionalBoolean,
   checkOptionalByteCount,
@@ -109,6 +110,15 @@ export interface WebhookRegistryOptions {
    * none, so nothing is written except worker errors nobody listens to (to `console.error`).
    */
   logger?: Logger;
+  /**
+   * OpenTelemetry traces and metrics, through `@opentelemetry/api` when it is installed (an
+   * optional peer dependency) and an SDK is registered: an emit span whose context is stored
+   * with each delivery, a CLIENT span per attempt linked to it, and the metrics of
+   * docs/observability.md. Options: `propagateToReceivers` (send `traceparent` to receivers,
+   * for every webhook or per webhook; default `false`) and `perScope` (a `hookline.scope`
+   * attribute on every metric; default `false`). `false` turns telemetry off. Default `{}`.
+   */
+  telemetry?: TelemetryOptions | false;
 }
 
 /** Options of {@link WebhookRegistry.emit}. */
@@ -222,6 +232,23 @@ function checkRegistryOptions(options: unknown): void {
   }
   checkOptionalFunction(where, 'eventExists', o.eventExists, 'a function (scope, slug) => boolean');
   checkLogger(where, o.logger);
+  if (o.telemetry !== undefined && o.telemetry !== false) {
+    checkOptionsObject(`${where} telemetry`, o.telemetry);
+    const t = o.telemetry as Record<string, unknown>;
+    if (
+      t.propagateToReceivers !== undefined &&
+      typeof t.propagateToReceivers !== 'boolean' &&
+      typeof t.propagateToReceivers !== 'function'
+    ) {
+      throw invalidOption(
+        where,
+        'telemetry.propagateToReceivers',
+        'a boolean or a function (webhook) => boolean',
+        t.propagateToReceivers,
+      );
+    }
+    checkOptionalBoolean(where, 'telemetry.perScope', t.perScope);
+  }
   checkOptionalBoolean(where, 'allowUrlCredentials', o.allowUrlCredentials);
   checkOptionalByteCount(where, 'maxTemplateBytes', o.maxTemplateBytes, 1);
   checkOptionalByteCount(where, 'maxNotificationBytes', o.maxNotificationBytes, 1);
@@ -294,6 +321,8 @@ export class WebhookRegistry {
   readonly #payloadStyle: PayloadStyle;
   readonly #defaultEscape: TemplateEscape;
   readonly #clock: Clock;
+  /** Traces and metrics, when `@opentelemetry/api` is installed and telemetry is not off. */
+  readonly #telemetry: Telemetry | undefined;
   /** Compiled match indexes, per scope, loaded on first use and kept current by this registry's writes. */
   readonly #indexes = new Map<
     string,
@@ -319,6 +348,17 @@ export class WebhookRegistry {
     this.#payloadStyle = options.payloadStyle ?? 'generic';
     this.#defaultEscape = options.templateEscape ?? 'html';
     this.#clock = options.clock ?? systemClock;
+    const otel = options.telemetry === false ? null : otelApi();
+    this.#telemetry = otel
+      ? new Telemetry(otel, options.telemetry || {}, {
+          read: async (perScope) => {
+            if (typeof this.store.outboxStats !== 'function') return [];
+            const stats = await this.stats({ perScope });
+            if (!perScope) return [stats];
+            return stats.scopes ?? [];
+          },
+        })
+      : undefined;
   }
 
   #now(): Date {
@@ -534,10 +574,28 @@ export class WebhookRegistry {
    * ```
    */
   async emit(notification: Notification, options: EmitOptions = {}): Promise<EmitResult> {
+    const telemetry = this.#telemetry;
+    if (telemetry === undefined) return this.#emit(notification, options, undefined);
+    const span = telemetry.startEmit();
+    try {
+      return await telemetry.within(span, () => this.#emit(notification, options, span));
+    } catch (error) {
+      telemetry.failEmit(span, error);
+      throw error;
+    }
+  }
+
+  async #emit(
+    notification: Notification,
+    options: EmitOptions,
+    span: EmitSpan | undefined,
+  ): Promise<EmitResult> {
     const parsed = parseNotification(
       notification,
       this.#options.maxNotificationBytes ?? DEFAULT_MAX_NOTIFICATION_BYTES,
     );
+    const telemetry = this.#telemetry;
+    const traceContext = telemetry ? telemetry.traceContextOf(span) : null;
     const now = this.#now();
     const notificationId = parsed.id ?? createId('ntf', now.getTime());
     const index = await this.#index(parsed.scope, options.tx);
@@ -556,7 +614,7 @@ export class WebhookRegistry {
       const id = createId('msg', now.getTime());
       try {
         const request = renderRequestUnchecked(webhook, renderable, renderOptions);
-        return { id, webhookId: webhook.id, type: parsed.type, event: parsed.event, request };
+        return { id, webhookId: webhook.id, type: parsed.type, event: parsed.event, request, traceContext };
       } catch (error) {
         if (!(error instanceof TemplateError)) throw error;
         const request = { url: webhook.url, method: webhook.method, headers: {}, body: '' };
@@ -567,6 +625,7 @@ export class WebhookRegistry {
           event: parsed.event,
           request,
           failure: `${error.code}: ${error.message}`,
+          traceContext,
         };
       }
     });
@@ -589,6 +648,13 @@ export class WebhookRegistry {
         durationMs: this.#clock.now() - now.getTime(),
       } satisfies EmitMessage);
     }
+    telemetry?.endEmit(span, {
+      scope: parsed.scope,
+      type: parsed.type,
+      notificationId,
+      deliveries: result.deliveryIds.length,
+      created: result.created,
+    });
     return {
       notificationId,
       deliveries: result.deliveryIds.length,
@@ -613,6 +679,7 @@ export class WebhookRegistry {
     return new WebhookWorker(
       {
         store: this.store,
+        ...(this.#telemetry ? { telemetry: this.#telemetry } : {}),
         retryPolicyFor: (webhook) => registry.#retryPolicy(webhook),
         async disableForWorker(webhook, reason) {
           await registry.disable(webhook.scope, webhook.id, reason);
@@ -801,6 +868,7 @@ export class WebhookRegistry {
   /** Tells the diagnostics channel and the logger that a webhook was just disabled. */
   #disabled(record: WebhookRecord): void {
     const reason = record.disabledReason ?? 'manual';
+    this.#telemetry?.webhookDisabled({ scope: record.scope, reason });
     if (webhookDisabledChannel.hasSubscribers) {
       webhookDisabledChannel.publish({
         scope: record.scope,
