@@ -39,3 +39,36 @@ describeServer('examples/postgres/transactional-emit.ts', () => {
     ]);
   });
 });
+
+describe('examples/observability/server.ts', () => {
+  it('prints an emit span under the request span, an attempt span linked to it, and serves /metrics', async () => {
+    running = await startServer(tsxArgs('examples/observability/server.ts'));
+    const started = running;
+    const order = await fetch(`${started.url}/orders`, { method: 'POST' });
+    expect(order.status).toBe(201);
+    // The worker delivers to the example's own receiver; its span is printed when it ends.
+    await expect.poll(() => started.output(), { timeout: 15_000 }).toMatch(/span "POST" .* link=/);
+    const lines = started.output().split('\n');
+    const span = (name: string) => {
+      const line = lines.find((l) => l.startsWith(`span "${name}"`));
+      const match = line
+        ? /trace=(\w+) span=(\w+)(?: parent=(\w+))?(?: link=(\w+)\/(\w+))?/.exec(line)
+        : null;
+      return match
+        ? { trace: match[1], span: match[2], parent: match[3], linkTrace: match[4], linkSpan: match[5] }
+        : undefined;
+    };
+    const request = span('POST /orders');
+    const emit = span('hookline emit');
+    const attempt = span('POST');
+    expect(emit?.trace).toBe(request?.trace);
+    expect(emit?.parent).toBe(request?.span);
+    expect([attempt?.linkTrace, attempt?.linkSpan]).toEqual([emit?.trace, emit?.span]);
+
+    const metricsText = await (await fetch(`${started.url}/metrics`)).text();
+    expect(metricsText).toMatch(/^hookline_notifications_emitted_total(\{[^}]*\})? 1$/m);
+    expect(metricsText).toMatch(/^hookline_attempts_total\{[^}]*hookline_outcome="success"[^}]*\} 1$/m);
+    expect(metricsText).toMatch(/^hookline_outbox_pending(\{[^}]*\})? 0$/m);
+    expect(started.output()).not.toContain('[loopback-only] refused');
+  });
+});
