@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { memoryStore, WebhookRegistry } from '../../src/index.js';
 import { createOrderWebhooks, emitOrders } from '../shared/orders.js';
+import { registerNoopSdk } from '../shared/otel.js';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 4_000 : 20_000;
@@ -127,6 +128,14 @@ try {
     raws.push(await rawUndici(receiver.port, body));
     ours.push(await hookline(receiver.port));
   }
+  // Then with an OpenTelemetry SDK registered (exporters that drop everything): what recording
+  // hookline's spans and metrics costs. After the runs without one, not between them: a process
+  // has an SDK or not, and call sites that saw both would measure neither.
+  const unregister = registerNoopSdk();
+  await hookline(receiver.port); // warm-up with the SDK
+  const traced: Awaited<ReturnType<typeof hookline>>[] = [];
+  for (let round = 0; round < ROUNDS; round++) traced.push(await hookline(receiver.port));
+  await unregister();
   clearInterval(rssTimer);
   const raw = Math.max(...raws);
   const best = ours.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
@@ -151,6 +160,13 @@ try {
   );
   console.log(
     `  deliver only / raw undici    ${((best.deliverPerSecond / raw) * 100).toFixed(0)} %  (informational: sending, signing and recording, without emit)`,
+  );
+  const bestTraced = traced.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+  console.log(
+    `  with an OpenTelemetry SDK    ${bestTraced.perSecond.toFixed(0).padStart(7)} deliveries/s (end to end, no-op exporters)   (runs: ${runs(traced.map((r) => r.perSecond))})`,
+  );
+  console.log(
+    `  SDK on / SDK off             ${((bestTraced.perSecond / best.perSecond) * 100).toFixed(0)} %  (informational: the cost of recording spans and metrics)`,
   );
   console.log(`  RSS with ${N} queued          ${mb(best.queuedRss)}`);
   console.log(

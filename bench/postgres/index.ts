@@ -21,6 +21,7 @@ import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { WebhookRegistry } from '../../src/index.js';
 import { postgresStore } from '../../src/stores/postgres/index.js';
+import { registerNoopSdk } from '../shared/otel.js';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 2_000 : 10_000;
@@ -213,14 +214,22 @@ try {
     add('boss4', await pgBossThroughput('fetch', WORKERS, round));
   }
   await asyncPool.end();
+  // With an OpenTelemetry SDK registered (exporters that drop everything), after the runs
+  // without one: a process has an SDK or not, and call sites that saw both measure neither.
+  const unregister = registerNoopSdk();
+  await hooklineThroughput(receiver.port, 'otelwarmup', undefined, Math.min(N, 2_000));
+  for (let round = 0; round < ROUNDS; round++)
+    add('hooklineOtel', await hooklineThroughput(receiver.port, `otel${round}`));
+  await unregister();
   const best = (key: string): Run =>
     (runs.get(key) ?? []).reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
   const spread = (key: string) =>
-    key in { hookline: 1, hooklineAsync: 1, boss1: 1, boss4: 1 }
+    key in { hookline: 1, hooklineAsync: 1, hooklineOtel: 1, boss1: 1, boss4: 1 }
       ? `  runs: ${(runs.get(key) ?? []).map((r) => fmt(r.perSecond)).join(' / ')}`
       : '';
   const hookline = best('hookline');
   const hooklineAsync = best('hooklineAsync');
+  const hooklineOtel = best('hooklineOtel');
   const bossRuns = [
     // work() polls at most every 0.5 s, so one run tells all there is to know.
     {
@@ -249,6 +258,9 @@ try {
   );
   console.log(
     `hookline: same, workers on a pool with synchronous_commit=off:       ${fmt(hooklineAsync.perSecond)} deliveries/s (${hooklineAsync.seconds.toFixed(2)} s)${spread('hooklineAsync')}`,
+  );
+  console.log(
+    `hookline: same, with an OpenTelemetry SDK (no-op exporters):      ${fmt(hooklineOtel.perSecond)} deliveries/s (${hooklineOtel.seconds.toFixed(2)} s)${spread('hooklineOtel')}  (${((hooklineOtel.perSecond / hookline.perSecond) * 100).toFixed(0)} % of without)`,
   );
   for (const run of bossRuns) {
     console.log(
