@@ -112,6 +112,8 @@ export interface WorkerTelemetry {
   ): void;
   /** Records a delivery's final state. */
   deliveryFinished(input: { scope: string; state: string; createdAt: Date; at: Date }): void;
+  /** Whether metrics are recorded (an SDK is registered): without, the worker builds no input. */
+  readonly measuring: boolean;
 }
 
 /** What the worker needs from the registry (kept narrow so the worker can be tested alone). */
@@ -835,7 +837,7 @@ export class WebhookWorker {
     const decision = decideOutcome({ result, policy, attempt: attemptNumber, now, random: this.#random });
     const { transition } = decision;
     const ok = transition.state === 'succeeded';
-    if (telemetry) {
+    if (telemetry && (span !== undefined || telemetry.measuring)) {
       telemetry.endAttempt(span, {
         scope: claim.scope,
         status: result.status,
@@ -878,7 +880,7 @@ export class WebhookWorker {
     });
     if (!recorded.applied) return;
     // Notify.
-    if (telemetry && transition.state !== 'pending') {
+    if (telemetry && transition.state !== 'pending' && telemetry.measuring) {
       telemetry.deliveryFinished({
         scope: claim.scope,
         state: transition.state,
@@ -973,12 +975,13 @@ export class WebhookWorker {
 
   /** Tells the listeners and the diagnostics channel that a held claim was canceled. */
   #canceled(claim: ClaimedDelivery, reason: string): void {
-    this.#host.telemetry?.deliveryFinished({
-      scope: claim.scope,
-      state: 'canceled',
-      createdAt: claim.createdAt,
-      at: new Date(this.#clock.now()),
-    });
+    if (this.#host.telemetry?.measuring)
+      this.#host.telemetry.deliveryFinished({
+        scope: claim.scope,
+        state: 'canceled',
+        createdAt: claim.createdAt,
+        at: new Date(this.#clock.now()),
+      });
     if (deliveryOutcomeChannel.hasSubscribers) {
       deliveryOutcomeChannel.publish({
         deliveryId: claim.id,

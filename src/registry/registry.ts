@@ -661,13 +661,14 @@ export class WebhookRegistry {
         durationMs: this.#clock.now() - now.getTime(),
       } satisfies EmitMessage);
     }
-    telemetry?.endEmit(span, {
-      scope: parsed.scope,
-      type: parsed.type,
-      notificationId,
-      deliveries: result.deliveryIds.length,
-      created: result.created,
-    });
+    if (telemetry && (span !== undefined || telemetry.measuring))
+      telemetry.endEmit(span, {
+        scope: parsed.scope,
+        type: parsed.type,
+        notificationId,
+        deliveries: result.deliveryIds.length,
+        created: result.created,
+      });
     return {
       notificationId,
       deliveries: result.deliveryIds.length,
