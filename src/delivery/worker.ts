@@ -11,6 +11,7 @@ import {
   withoutCredentials,
 } from '../observability/channels.js';
 import { checkLogger, type Logger, log } from '../observability/logger.js';
+import type { AttemptEndInput, AttemptStartInput, DeliveryFinishedInput } from '../observability/otel.js';
 import { checkOptionalFunction } from '../options.js';
 import { type AutoDisableLimits, shouldAutoDisable } from '../stores/rules.js';
 import type { ClaimedDelivery, DeliveryTransition, Store, StoreSignal } from '../stores/types.js';
@@ -85,33 +86,11 @@ export interface WorkerOptions {
  */
 export interface WorkerTelemetry {
   /** Starts an attempt's span; `undefined` when nothing records it. */
-  startAttempt(input: {
-    deliveryId: string;
-    scope: string;
-    webhook: { scope: string; id: number; url: string };
-    method: string;
-    url: string;
-    attempt: number;
-    traceContext: string | null;
-    startedAt: Date;
-  }): { readonly traceparent: string | undefined } | undefined;
+  startAttempt(input: AttemptStartInput): { readonly traceparent: string | undefined } | undefined;
   /** Ends the span `startAttempt` returned and records the attempt's metrics. */
-  endAttempt(
-    handle: { readonly traceparent: string | undefined } | undefined,
-    input: {
-      scope: string;
-      status: number;
-      error: { code: string; message: string } | undefined;
-      classification: string;
-      nextAttemptAt: Date | null;
-      durationMs: number;
-      dueAt: Date | null;
-      startedAt: Date;
-      endedAt: Date;
-    },
-  ): void;
+  endAttempt(handle: { readonly traceparent: string | undefined } | undefined, input: AttemptEndInput): void;
   /** Records a delivery's final state. */
-  deliveryFinished(input: { scope: string; state: string; createdAt: Date; at: Date }): void;
+  deliveryFinished(input: DeliveryFinishedInput): void;
   /** Whether metrics are recorded (an SDK is registered): without, the worker builds no input. */
   readonly measuring: boolean;
 }
@@ -889,18 +868,9 @@ export class WebhookWorker {
       });
     }
     if (transition.state !== 'pending' && deliveryOutcomeChannel.hasSubscribers) {
-      deliveryOutcomeChannel.publish({
-        deliveryId: claim.id,
-        notificationId: claim.notificationId,
-        scope: claim.scope,
-        webhookId: claim.webhookId,
-        type: claim.type,
-        state: transition.state,
-        reason: decision.failure,
-        attempts: attemptNumber,
-        createdAt: claim.createdAt,
-        at: now,
-      } satisfies DeliveryOutcomeMessage);
+      deliveryOutcomeChannel.publish(
+        outcomeMessage(claim, transition.state, decision.failure, attemptNumber, now),
+      );
     }
     const nextAttemptAt = transition.state === 'pending' ? transition.nextAttemptAt : null;
     const event = EVENT_OF[transition.state];
@@ -983,18 +953,9 @@ export class WebhookWorker {
         at: new Date(this.#clock.now()),
       });
     if (deliveryOutcomeChannel.hasSubscribers) {
-      deliveryOutcomeChannel.publish({
-        deliveryId: claim.id,
-        notificationId: claim.notificationId,
-        scope: claim.scope,
-        webhookId: claim.webhookId,
-        type: claim.type,
-        state: 'canceled',
-        reason,
-        attempts: claim.attemptCount,
-        createdAt: claim.createdAt,
-        at: new Date(this.#clock.now()),
-      } satisfies DeliveryOutcomeMessage);
+      deliveryOutcomeChannel.publish(
+        outcomeMessage(claim, 'canceled', reason, claim.attemptCount, new Date(this.#clock.now())),
+      );
     }
     this.#emit('delivery.canceled', { delivery: deliveryFields(claim), reason });
   }
@@ -1026,6 +987,28 @@ export class WebhookWorker {
     log(this.#logger, 'debug', { err: error, during }, `hookline: worker error during ${during}`);
     this.#emit('error', { error, during });
   }
+}
+
+/** The `hookline:delivery:outcome` message of a claim that reached `state`. */
+function outcomeMessage(
+  claim: ClaimedDelivery,
+  state: DeliveryOutcomeMessage['state'],
+  reason: string | null,
+  attempts: number,
+  at: Date,
+): DeliveryOutcomeMessage {
+  return {
+    deliveryId: claim.id,
+    notificationId: claim.notificationId,
+    scope: claim.scope,
+    webhookId: claim.webhookId,
+    type: claim.type,
+    state,
+    reason,
+    attempts,
+    createdAt: claim.createdAt,
+    at,
+  };
 }
 
 /** The `hookline:attempt:start` message of an attempt (also the base of its end message). */

@@ -191,6 +191,40 @@ export interface TelemetryOptions {
   perScope?: boolean;
 }
 
+/** What an attempt's span starts from. */
+export interface AttemptStartInput {
+  deliveryId: string;
+  scope: string;
+  webhook: { scope: string; id: number; url: string };
+  method: string;
+  url: string;
+  attempt: number;
+  /** The emit's stored `traceparent`, linked from the attempt's span. */
+  traceContext: string | null;
+  startedAt: Date;
+}
+
+/** How an attempt ended, for its span and metrics. */
+export interface AttemptEndInput {
+  scope: string;
+  status: number;
+  error: { code: string; message: string } | undefined;
+  classification: string;
+  nextAttemptAt: Date | null;
+  durationMs: number;
+  dueAt: Date | null;
+  startedAt: Date;
+  endedAt: Date;
+}
+
+/** A delivery's final state, for the end-to-end metric. */
+export interface DeliveryFinishedInput {
+  scope: string;
+  state: string;
+  createdAt: Date;
+  at: Date;
+}
+
 /** An emit's span and the context that has it active. */
 export interface EmitSpan {
   span: Api.Span;
@@ -397,16 +431,7 @@ export class Telemetry {
    * Starts an attempt's CLIENT span, linked to the emit that made the delivery. Returns
    * undefined when no SDK records it (nothing to end, nothing to propagate).
    */
-  startAttempt(input: {
-    deliveryId: string;
-    scope: string;
-    webhook: { scope: string; id: number; url: string };
-    method: string;
-    url: string;
-    attempt: number;
-    traceContext: string | null;
-    startedAt: Date;
-  }): AttemptSpan | undefined {
+  startAttempt(input: AttemptStartInput): AttemptSpan | undefined {
     if (!this.#tracing()) return undefined;
     const otel = this.#api;
     const link = fromTraceparent(input.traceContext);
@@ -447,17 +472,7 @@ export class Telemetry {
   /** Ends an attempt's span and records the attempt's metrics. */
   endAttempt(
     attempt: { readonly traceparent: string | undefined } | undefined,
-    input: {
-      scope: string;
-      status: number;
-      error: { code: string; message: string } | undefined;
-      classification: string;
-      nextAttemptAt: Date | null;
-      durationMs: number;
-      dueAt: Date | null;
-      startedAt: Date;
-      endedAt: Date;
-    },
+    input: AttemptEndInput,
   ): void {
     const handle = attempt as AttemptSpan | undefined;
     if (handle) {
@@ -507,7 +522,7 @@ export class Telemetry {
   }
 
   /** Records a delivery's final state (its end-to-end time). */
-  deliveryFinished(input: { scope: string; state: string; createdAt: Date; at: Date }): void {
+  deliveryFinished(input: DeliveryFinishedInput): void {
     const metrics = this.#metrics();
     if (metrics.noop) return;
     const attributes = this.#attrs(`d\u0000${input.state}\u0000${this.#perScope ? input.scope : ''}`, () => ({
