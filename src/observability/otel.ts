@@ -19,6 +19,24 @@ type OtelApi = typeof Api;
 
 let api: OtelApi | null | undefined;
 
+/**
+ * Whether an OpenTelemetry SDK is registered now: the global tracer provider delegates to a
+ * real one, or the global meter provider is not the API's no-op one. A registry made while
+ * this is false records nothing and costs nothing (register the SDK first, as OpenTelemetry
+ * asks of every instrumented library).
+ */
+export function sdkRegistered(otel: OtelApi): boolean {
+  const tracerProvider = otel.trace.getTracerProvider() as { getDelegate?: () => Api.TracerProvider };
+  const noopTracerProvider = new otel.ProxyTracerProvider().getDelegate();
+  if (
+    typeof tracerProvider.getDelegate !== 'function' ||
+    tracerProvider.getDelegate() !== noopTracerProvider
+  ) {
+    return true;
+  }
+  return otel.metrics.getMeterProvider().getMeter('hookline', VERSION) !== otel.createNoopMeter();
+}
+
 /** `@opentelemetry/api` when it is installed, else null; looked up once per process. */
 export function otelApi(): OtelApi | null {
   if (api === undefined) {

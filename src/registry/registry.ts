@@ -40,7 +40,13 @@ import {
   withoutCredentials,
 } from '../observability/channels.js';
 import { checkLogger, type Logger, log } from '../observability/logger.js';
-import { type EmitSpan, otelApi, Telemetry, type TelemetryOptions } from '../observability/otel.js';
+import {
+  type EmitSpan,
+  otelApi,
+  sdkRegistered,
+  Telemetry,
+  type TelemetryOptions,
+} from '../observability/otel.js';
 import {
   checkOptionalBoolean,
   checkOptionalByteCount,
@@ -348,17 +354,20 @@ export class WebhookRegistry {
     this.#payloadStyle = options.payloadStyle ?? 'generic';
     this.#defaultEscape = options.templateEscape ?? 'html';
     this.#clock = options.clock ?? systemClock;
+    // Telemetry only when an SDK is registered already: a registry made without one costs
+    // nothing per emit and per attempt (bench/pipeline: the per-call checks alone cost 1–3 %).
     const otel = options.telemetry === false ? null : otelApi();
-    this.#telemetry = otel
-      ? new Telemetry(otel, options.telemetry || {}, {
-          read: async (perScope) => {
-            if (typeof this.store.outboxStats !== 'function') return [];
-            const stats = await this.stats({ perScope });
-            if (!perScope) return [stats];
-            return stats.scopes ?? [];
-          },
-        })
-      : undefined;
+    this.#telemetry =
+      otel && sdkRegistered(otel)
+        ? new Telemetry(otel, options.telemetry || {}, {
+            read: async (perScope) => {
+              if (typeof this.store.outboxStats !== 'function') return [];
+              const stats = await this.stats({ perScope });
+              if (!perScope) return [stats];
+              return stats.scopes ?? [];
+            },
+          })
+        : undefined;
   }
 
   #now(): Date {

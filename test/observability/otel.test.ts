@@ -181,7 +181,7 @@ describe('OpenTelemetry traces', () => {
     expect(metricNames(await sdk.collect())).toEqual([]);
   });
 
-  it('records nothing without a registered SDK, and stores no trace context', async () => {
+  it('records nothing, and stores no trace context, in a registry made without an SDK, even after one is registered', async () => {
     const { clock, registry, transport, worker } = setup();
     await registry.create('acme', { url: 'https://a.example/hook', eventTypes: ['x'] });
     await registry.emit({ scope: 'acme', type: 'x', data: {} });
@@ -193,9 +193,20 @@ describe('OpenTelemetry traces', () => {
     await worker.stop();
     expect(transport.requests).toHaveLength(1);
     expect(transport.requests[0]?.headers.traceparent).toBeUndefined();
-    // An SDK registered now sees none of it.
+    // This registry was made without an SDK: it records nothing, also once one is registered.
     sdk = registerTestSdk();
+    await registry.emit({ scope: 'acme', type: 'x', data: {} });
+    const later = registry.worker({ transport });
+    await later.drain();
+    await later.stop();
+    expect(transport.requests).toHaveLength(2);
     expect(sdk.spans()).toEqual([]);
+    expect(metricNames(await sdk.collect())).toEqual([]);
+    // A registry made now records.
+    const { registry: fresh } = setup();
+    await fresh.create('acme', { url: 'https://a.example/hook', eventTypes: ['x'] });
+    await fresh.emit({ scope: 'acme', type: 'x', data: {} });
+    expect(sdk.spans().map((s) => s.name)).toEqual(['hookline emit']);
   });
 });
 
