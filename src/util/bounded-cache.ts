@@ -1,7 +1,7 @@
 /**
  * The one bounded cache behind hookline's memo tables (decoded signing keys, parsed target URLs,
  * catalog resolutions, compiled patterns, per-type match buckets) and the memory store's
- * interned error texts.
+ * interned error texts and the telemetry's attribute sets.
  *
  * Policy: a `Map` that is emptied when a new key would take it past `max` ("clear when full").
  * Every user caches pure functions of their key over a working set that is normally far below
