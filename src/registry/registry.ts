@@ -239,7 +239,14 @@ function checkRegistryOptions(options: unknown): void {
   checkOptionalFunction(where, 'eventExists', o.eventExists, 'a function (scope, slug) => boolean');
   checkLogger(where, o.logger);
   if (o.telemetry !== undefined && o.telemetry !== false) {
-    checkOptionsObject(`${where} telemetry`, o.telemetry);
+    if (typeof o.telemetry !== 'object' || o.telemetry === null) {
+      throw invalidOption(
+        where,
+        'telemetry',
+        'an object ({ propagateToReceivers?, perScope? }) or false',
+        o.telemetry,
+      );
+    }
     const t = o.telemetry as Record<string, unknown>;
     if (
       t.propagateToReceivers !== undefined &&

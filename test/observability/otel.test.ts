@@ -210,6 +210,31 @@ describe('OpenTelemetry traces', () => {
   });
 });
 
+describe('the telemetry option', () => {
+  it.each([
+    ['true', true, /telemetry/],
+    ['a string', 'on', /telemetry/],
+    ['a number for propagateToReceivers', { propagateToReceivers: 1 }, /telemetry\.propagateToReceivers/],
+    ['a string for perScope', { perScope: 'yes' }, /telemetry\.perScope/],
+  ])('refuses %s with invalid_option naming it', (_name, telemetry, message) => {
+    const construct = () => new WebhookRegistry({ telemetry: telemetry as unknown as false });
+    expect(construct).toThrow(message);
+    try {
+      construct();
+    } catch (error) {
+      expect((error as { code?: string }).code).toBe('invalid_option');
+    }
+  });
+
+  it('accepts false, {} and both options', () => {
+    expect(() => new WebhookRegistry({ telemetry: false })).not.toThrow();
+    expect(() => new WebhookRegistry({ telemetry: {} })).not.toThrow();
+    expect(
+      () => new WebhookRegistry({ telemetry: { propagateToReceivers: () => true, perScope: true } }),
+    ).not.toThrow();
+  });
+});
+
 describe('OpenTelemetry metrics', () => {
   it('counts emits, deliveries, attempts by outcome and status class, durations, lag and disables', async () => {
     sdk = registerTestSdk();
