@@ -36,6 +36,11 @@ const BRAND = Symbol.for('hookline.error.kinds');
  *   send unguarded. `defaultTransport()` picks one that works.
  * - `store_unsupported`: the store lacks an optional method the call needs (e.g.
  *   `registry.stats()` on a store without `outboxStats`); the message names the method.
+ * - `secret_key_unknown`: a stored signing secret is encrypted under a key id that is not
+ *   among the configured secret keys (`secretKeys`, `encryptSecrets`); the message names the
+ *   key id, never the value.
+ * - `secret_decrypt_failed`: a stored signing secret did not authenticate under its key (a
+ *   wrong key with the same id, a tampered value, or a value copied from another scope).
  */
 export type HooklineErrorCode =
   | 'validation_failed'
@@ -49,7 +54,9 @@ export type HooklineErrorCode =
   | 'worker_state'
   | 'invalid_option'
   | 'transport_unsupported'
-  | 'store_unsupported';
+  | 'store_unsupported'
+  | 'secret_key_unknown'
+  | 'secret_decrypt_failed';
 
 /** Options accepted by every hookline error constructor. */
 export interface HooklineErrorOptions {

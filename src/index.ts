@@ -176,16 +176,37 @@ export {
   type WebhookRegistryOptions,
 } from './registry/registry.js';
 export type { RegistryStats, ScopeStats, StatsOptions } from './registry/stats.js';
+export {
+  type EncryptSecretsOptions,
+  encryptSecrets,
+  generateSecretKey,
+  parseSecretKeys,
+  type RotateSecretsOptions,
+  type RotateSecretsProgress,
+  type RotateSecretsResult,
+  rotateSecrets,
+  type SecretKey,
+} from './stores/encrypted.js';
 export { type MemoryStoreOptions, memoryStore } from './stores/memory/store.js';
 export {
+  DEFAULT_RECOVER_BATCH_SIZE,
+  MAX_RECOVER_BATCH_SIZE,
+  type RecoverOptions,
+  type RecoverProgress,
+  type RecoverResult,
+} from './stores/recover.js';
+export {
   type AutoDisableLimits,
+  assertCancelable,
   assertRedeliverable,
+  badRecoverCursor,
   copyWebhook,
   deliveryAfterAttempt,
   freezeWebhook,
   HEALTHY,
   healthAfterAttempt,
   holdsLease,
+  inRecoveryRange,
   isHealthy,
   mayRecordAttempt,
   shouldAutoDisable,
@@ -204,6 +225,9 @@ export {
   type OutboxStatsInput,
   type RecordAttemptInput,
   type RecordAttemptResult,
+  type RecoverableState,
+  type RecoverDeliveriesInput,
+  type RecoverDeliveriesResult,
   type ScopeOutboxStats,
   type Store,
   type StoreSignal,

@@ -4,6 +4,7 @@ import { type RetryPolicy, retryPolicies } from '../delivery/retry.js';
 import { checkSigningSecret } from '../delivery/signing.js';
 import { WebhookWorker, type WorkerOptions } from '../delivery/worker.js';
 import {
+  HooklineError,
   invalidOption,
   NotFoundError,
   TemplateError,
@@ -54,7 +55,9 @@ import {
   checkOptionalOneOf,
   checkOptionsObject,
 } from '../options.js';
+import { checkSecretKeys, encryptSecrets, type SecretKey } from '../stores/encrypted.js';
 import { memoryStore } from '../stores/memory/store.js';
+import { planRecovery, type RecoverOptions, type RecoverResult, runRecovery } from '../stores/recover.js';
 import type { NewDelivery, Store } from '../stores/types.js';
 import { DEFAULT_MAX_TEMPLATE_BYTES, type PayloadStyle, validateTemplate } from '../templates/index.js';
 import { PAYLOAD_STYLES, type ResolvedRenderOptions, renderRequestUnchecked } from '../templates/request.js';
@@ -125,6 +128,16 @@ export interface WebhookRegistryOptions {
    * attribute on every metric; default `false`). `false` turns telemetry off. Default `{}`.
    */
   telemetry?: TelemetryOptions | false;
+  /**
+   * Keys to encrypt webhooks' signing secrets at rest (AES-256-GCM), newest first: the first
+   * encrypts, all decrypt (see docs/secrets.md and `parseSecretKeys` for
+   * `HOOKLINE_SECRET_KEYS`). When given, the registry wraps its store with `encryptSecrets`, so
+   * `registry.store` is the wrapped store; secrets stored in plaintext before are still read,
+   * and `rotateSecrets` encrypts them. Secrets that cannot be decrypted when a worker claims
+   * their deliveries go to `logger` (never the secret). Default: none; without keys, secrets
+   * are stored as given (plaintext), as before.
+   */
+  secretKeys?: readonly SecretKey[];
 }
 
 /** Options of {@link WebhookRegistry.emit}. */
@@ -262,6 +275,7 @@ function checkRegistryOptions(options: unknown): void {
     }
     checkOptionalBoolean(where, 'telemetry.perScope', t.perScope);
   }
+  if (o.secretKeys !== undefined) checkSecretKeys(where, 'secretKeys', o.secretKeys);
   checkOptionalBoolean(where, 'allowUrlCredentials', o.allowUrlCredentials);
   checkOptionalByteCount(where, 'maxTemplateBytes', o.maxTemplateBytes, 1);
   checkOptionalByteCount(where, 'maxNotificationBytes', o.maxNotificationBytes, 1);
@@ -354,7 +368,18 @@ export class WebhookRegistry {
   constructor(options: WebhookRegistryOptions = {}) {
     checkRegistryOptions(options);
     this.#options = options;
-    this.store = options.store ?? memoryStore();
+    const store = options.store ?? memoryStore();
+    const logger = options.logger;
+    this.store =
+      options.secretKeys === undefined
+        ? store
+        : encryptSecrets(store, {
+            keys: options.secretKeys,
+            onError: (error, at) => {
+              if (logger) log(logger, 'error', { code: error.code, ...at }, `hookline: ${error.message}`);
+              else console.error(`hookline: ${error.message}`);
+            },
+          });
     this.catalog = options.catalog;
     this.logger = options.logger;
     this.#maxTemplateBytes = options.maxTemplateBytes ?? DEFAULT_MAX_TEMPLATE_BYTES;
@@ -785,6 +810,85 @@ export class WebhookRegistry {
     const again = await this.store.redeliver({ scope: delivery.scope, id: delivery.id, now: this.#now() });
     if (!again) throw new NotFoundError('delivery', { scope: delivery.scope, id: delivery.id });
     return again;
+  }
+
+  /**
+   * Re-queues, in bulk, the deliveries of a scope that ended `failed` (or, with `states`, also
+   * `canceled`) between `since` (inclusive) and `until` (exclusive; default and at most: now),
+   * optionally of one webhook (`webhookId`, which must exist in the scope: `NotFoundError`
+   * otherwise) and of some event types (`types`). "Ended" is when the delivery reached its
+   * final state (its `updatedAt`). Each one goes back to `pending`, due now, with the same id
+   * and a new attempt series, exactly as {@link redeliver} does, and workers are woken.
+   *
+   * Streams through the store in batches of `batchSize` (default 500, at most 10 000; one
+   * statement each on PostgreSQL): memory stays bounded at a million deliveries. Safe to run
+   * twice, or twice at once: a queued delivery is pending and no longer matches, and no
+   * delivery is queued twice. Deliveries of a disabled or deleted webhook are left as they
+   * are and counted in `skipped` (queued, the worker would cancel them at once); enable the
+   * webhook first. `dryRun: true` counts only. `onProgress` gets the totals after each
+   * batch; `signal` stops before the next batch (what was queued stays queued).
+   *
+   * Throws `ValidationError` for a bad scope, date, range, state, type list or batch size,
+   * `invalid_option` for options of the wrong kind, and `store_unsupported` when the store has
+   * no `recoverDeliveries`.
+   *
+   * @example
+   * ```ts
+   * const { matched, queued } = await registry.recover({
+   *   scope: 'acme',
+   *   since: new Date(Date.now() - 24 * 3_600_000),
+   *   states: ['failed', 'canceled'],
+   * });
+   * ```
+   */
+  async recover(options: RecoverOptions): Promise<RecoverResult> {
+    const plan = planRecovery(options, this.#now(), (scope) => this.#scope(scope), requireId);
+    if (plan.webhookId !== null) await this.#record(plan.scope, plan.webhookId);
+    return runRecovery(this.store, plan, () => this.#now());
+  }
+
+  /**
+   * Stops a pending delivery's retries (pretix's "stop retrying"): it becomes `canceled`, with
+   * `reason` (default `'canceled'`, at most 1 000 characters) as its `lastError`, and is never
+   * attempted again unless redelivered. A delivery whose attempt is in flight is canceled as
+   * well: that request may still arrive, but its outcome is not recorded and no retry follows.
+   * Throws `NotFoundError` for a delivery the scope does not have, `ConflictError` when it is
+   * not pending, and `store_unsupported` when the store has no `cancelDelivery`.
+   *
+   * @example
+   * ```ts
+   * await registry.cancel('acme', 'msg_01JD...', { reason: 'receiver retired' });
+   * ```
+   */
+  async cancel(scope: string, deliveryId: string, options: { reason?: string } = {}): Promise<Delivery> {
+    checkOptionsObject('registry.cancel()', options);
+    const reason = options.reason ?? 'canceled';
+    if (typeof reason !== 'string' || reason.length === 0 || reason.length > 1_000 || reason.includes('\0')) {
+      throw new ValidationError([
+        {
+          path: ['reason'],
+          code: 'invalid_reason',
+          message: 'A cancel reason is 1 to 1000 characters, without NUL.',
+        },
+      ]);
+    }
+    const delivery = await this.getDelivery(scope, deliveryId);
+    if (typeof this.store.cancelDelivery !== 'function') {
+      throw new HooklineError(
+        'store_unsupported',
+        `registry.cancel() needs a store with a cancelDelivery() method; the ${JSON.stringify(this.store.name)} store ` +
+          'has none. Implement Store.cancelDelivery (run storeConformance with capabilities.cancelDelivery: true), ' +
+          'or use memoryStore() or postgresStore(), which have it.',
+      );
+    }
+    const canceled = await this.store.cancelDelivery({
+      scope: delivery.scope,
+      id: delivery.id,
+      reason,
+      now: this.#now(),
+    });
+    if (!canceled) throw new NotFoundError('delivery', { scope: delivery.scope, id: delivery.id });
+    return canceled;
   }
 
   /**

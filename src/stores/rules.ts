@@ -12,11 +12,13 @@
  *   {@link deliveryAfterAttempt});
  * - the webhook's health follows every recorded attempt ({@link healthAfterAttempt}), and the
  *   worker disables a webhook whose health crosses its limits ({@link shouldAutoDisable});
- * - a finished delivery may be delivered again, a pending one may not ({@link assertRedeliverable}).
+ * - a finished delivery may be delivered again, a pending one may not ({@link assertRedeliverable});
+ * - a pending delivery may be canceled, a finished one may not ({@link assertCancelable}); a bulk
+ *   recovery looks at deliveries by final state and finishing time ({@link inRecoveryRange}).
  *
  * @module
  */
-import { ConflictError } from '../errors.js';
+import { ConflictError, ValidationError } from '../errors.js';
 import type { Delivery, DeliveryState, WebhookRecord } from '../model.js';
 import type { AttemptData, DeliveryTransition, WebhookHealth } from './types.js';
 
@@ -184,6 +186,64 @@ export function assertRedeliverable(deliveryId: string, state: DeliveryState): v
       { field: 'state' },
     );
   }
+}
+
+/**
+ * Checks that a delivery in `state` may be canceled (its retries stopped, `registry.cancel()`):
+ * a `pending` one may, also under a live lease; a finished one throws the `ConflictError`
+ * every store gives (field `state`). A canceled delivery is `canceled` with the reason as its
+ * `lastError`, no next attempt and no lease.
+ *
+ * @example
+ * ```ts
+ * assertCancelable('d_1', 'pending'); // passes
+ * assertCancelable('d_1', 'failed'); // throws ConflictError
+ * ```
+ */
+export function assertCancelable(deliveryId: string, state: DeliveryState): void {
+  if (state !== 'pending') {
+    throw new ConflictError(
+      `Delivery ${JSON.stringify(deliveryId)} is ${state}, not pending; only a pending delivery can be canceled.`,
+      { field: 'state' },
+    );
+  }
+}
+
+/**
+ * Whether a delivery in `state`, finished at `finishedAt` (its `updatedAt`), is one a bulk
+ * recovery looks at: in one of `states`, and finished at or after `since` and before `until`.
+ * The PostgreSQL store's `recoverDeliveries` statement writes the same test in SQL.
+ *
+ * @example
+ * ```ts
+ * inRecoveryRange('failed', finishedAt, { states: ['failed'], since, until }); // true when since <= finishedAt < until
+ * ```
+ */
+export function inRecoveryRange(
+  state: DeliveryState,
+  finishedAt: number,
+  range: { states: readonly DeliveryState[]; since: number; until: number },
+): boolean {
+  return range.states.includes(state) && finishedAt >= range.since && finishedAt < range.until;
+}
+
+/**
+ * The `ValidationError` (field `cursor`) a store throws for a recovery cursor it did not make
+ * (see `Store.recoverDeliveries`: pass back the `cursor` the previous batch returned).
+ *
+ * @example
+ * ```ts
+ * throw badRecoverCursor();
+ * ```
+ */
+export function badRecoverCursor(): ValidationError {
+  return new ValidationError([
+    {
+      path: ['cursor'],
+      code: 'invalid_cursor',
+      message: 'A recovery cursor must be the cursor the previous batch of the same store returned.',
+    },
+  ]);
 }
 
 /**

@@ -231,8 +231,151 @@ export interface Store {
    */
   watch?(listener: (signal: StoreSignal) => void): Promise<() => Promise<void>>;
 
+  /**
+   * Optional: webhooks of every scope, as stored (secrets in their stored form, encrypted or
+   * not), ordered by `id` ascending (ids are unique across scopes), those with an id greater
+   * than `afterId` (`0` for the start), at most `limit` (a positive integer). A stable order
+   * for batch jobs over the whole table: `rotateSecrets` pages with the last id it saw.
+   * Without it, `rotateSecrets` throws a `store_unsupported` error.
+   *
+   * @example
+   * ```ts
+   * const first = await store.scanWebhooks?.({ afterId: 0, limit: 200 });
+   * ```
+   */
+  scanWebhooks?(input: { afterId: number; limit: number }): Promise<WebhookRecord[]>;
+
+  /**
+   * Optional: a compare-and-swap of one webhook's stored secrets: replaces them with `secrets`
+   * only while they are exactly `expected` (same values, same order), and returns whether it
+   * did. Nothing else changes: not `updatedAt`, not `webhooksVersion`, and no watch signal
+   * (the secrets mean the same; only their stored form changes). `false` when the webhook is
+   * gone or its secrets changed meanwhile. Without it, `rotateSecrets` throws a
+   * `store_unsupported` error.
+   *
+   * @example
+   * ```ts
+   * const replaced = await store.replaceWebhookSecrets?.({ scope: 'acme', id: 1, expected: ['whsec_…'], secrets: ['hlenc:v1:…'] });
+   * ```
+   */
+  replaceWebhookSecrets?(input: {
+    scope: string;
+    id: number;
+    expected: readonly string[];
+    secrets: readonly string[];
+  }): Promise<boolean>;
+
+  /**
+   * Optional: one batch of a bulk recovery (what `registry.recover()` streams through). Looks
+   * at the scope's deliveries that ended in one of `states` (`failed`, `canceled`) at a time
+   * (`updatedAt`, the moment a delivery reached its final state) from `since` (inclusive) to
+   * `until` (exclusive; `null`: `now`), optionally of one webhook and of some event types, and
+   * takes at most `limit` of them past `cursor` (`null` for the first batch; then the `cursor`
+   * the previous batch returned), in an order of the store's choosing that does not change
+   * during the scan. Each one whose webhook exists and is enabled goes back to `pending`, due
+   * at `now`, `attemptCount` 0, same id (exactly what {@link Store.redeliver} does), and
+   * workers are woken; one of a disabled or deleted webhook is left as it is and counted in
+   * `skipped` (queued, it would only be canceled at once). With `dryRun`, nothing changes:
+   * `queued` is 0 and `matched - skipped` is what a real run would queue.
+   *
+   * Safe to run twice and concurrently: a delivery queued again is `pending` and no longer
+   * matches, and two batches running at once never queue one delivery twice (each delivery
+   * is checked and moved in one atomic step; the PostgreSQL store locks the batch's rows with
+   * `FOR UPDATE SKIP LOCKED`, so a concurrent run skips, and does not count, what another run
+   * is queueing). `cursor` in the result is `null` once the scan is over; it is opaque, and
+   * valid only for the same scope and filters. Without it, `registry.recover()` throws a
+   * `store_unsupported` error.
+   *
+   * @example
+   * ```ts
+   * let cursor: string | null = null;
+   * do {
+   *   const batch = await store.recoverDeliveries!({ scope: 'acme', since, until: null, webhookId: null, types: null, states: ['failed'], now: new Date(), cursor, limit: 500, dryRun: false });
+   *   cursor = batch.cursor;
+   * } while (cursor !== null);
+   * ```
+   */
+  recoverDeliveries?(input: RecoverDeliveriesInput): Promise<RecoverDeliveriesResult>;
+
+  /**
+   * Optional: stops a pending delivery's retries: it becomes `canceled`, with `reason` as its
+   * `lastError` and no next attempt. Returns the delivery afterwards, `null` when the scope has
+   * no delivery with that id, and throws `ConflictError` (field `state`) when it is not
+   * pending (see `assertCancelable` in `stores/rules.ts`). A delivery under a live lease (an
+   * attempt in flight) is canceled as well and its lease ended: the request already sent may
+   * still arrive, but the worker's record of that attempt is dropped (a canceled delivery
+   * never gains an attempt, `mayRecordAttempt`) and cannot move it (the lease is gone,
+   * `holdsLease`), so nothing brings it back but a redelivery. Without it,
+   * `registry.cancel()` throws a `store_unsupported` error.
+   *
+   * @example
+   * ```ts
+   * const canceled = await store.cancelDelivery?.({ scope: 'acme', id: 'msg_01JD…', reason: 'canceled by the operator', now: new Date() });
+   * ```
+   */
+  cancelDelivery?(input: { scope: string; id: string; reason: string; now: Date }): Promise<Delivery | null>;
+
   /** Releases connections or timers the store holds. Safe to call twice. */
   close?(): Promise<void>;
+}
+
+/**
+ * The final states a bulk recovery can queue again: `failed` and `canceled`.
+ *
+ * @example
+ * ```ts
+ * const states: RecoverableState[] = ['failed', 'canceled'];
+ * ```
+ */
+export type RecoverableState = 'failed' | 'canceled';
+
+/**
+ * The input of {@link Store.recoverDeliveries}: one batch of a bulk recovery.
+ *
+ * @example
+ * ```ts
+ * const input: RecoverDeliveriesInput = { scope: 'acme', since: new Date(Date.now() - 86_400_000), until: null, webhookId: null, types: null, states: ['failed'], now: new Date(), cursor: null, limit: 500, dryRun: false };
+ * ```
+ */
+export interface RecoverDeliveriesInput {
+  scope: string;
+  /** Deliveries that reached their final state at or after this instant. */
+  since: Date;
+  /** ... and before this instant; `null` means `now`. */
+  until: Date | null;
+  /** Only this webhook's deliveries; `null` for every webhook of the scope. */
+  webhookId: number | null;
+  /** Only deliveries of these event types (exact names); `null` for every type. */
+  types: readonly string[] | null;
+  /** The final states to recover, at least one. */
+  states: readonly RecoverableState[];
+  /** When the queued deliveries are due (and `until` when that is `null`). */
+  now: Date;
+  /** Where the previous batch stopped (its result's `cursor`); `null` for the first batch. */
+  cursor: string | null;
+  /** The most deliveries this batch looks at (matches), a positive integer. */
+  limit: number;
+  /** Count only: change nothing. */
+  dryRun: boolean;
+}
+
+/**
+ * What one batch of {@link Store.recoverDeliveries} did.
+ *
+ * @example
+ * ```ts
+ * const done: RecoverDeliveriesResult = { matched: 500, queued: 480, skipped: 20, cursor: null };
+ * ```
+ */
+export interface RecoverDeliveriesResult {
+  /** Deliveries of this batch in range, state and filters (at most `limit`). */
+  matched: number;
+  /** Of those, the ones queued again (0 in a dry run). */
+  queued: number;
+  /** Of those, the ones of a disabled or deleted webhook, left as they were. */
+  skipped: number;
+  /** Where the next batch starts; `null` when the scan is over. */
+  cursor: string | null;
 }
 
 /**

@@ -43,6 +43,44 @@ describe('OpenAPI documents', () => {
     ]);
   });
 
+  it('documents the recover and cancel extensions in both dialects', () => {
+    const pretix = pretixOpenApi({ basePath: '/api/v1' }).paths as Record<string, Record<string, unknown>>;
+    const taler = talerOpenApi({ basePath: '/taler' }).paths as Record<string, Record<string, unknown>>;
+    for (const [paths, expected] of [
+      [
+        pretix,
+        [
+          '/api/v1/organizers/{organizer}/webhooks/{id}/recover/',
+          '/api/v1/organizers/{organizer}/webhook-deliveries/recover/',
+          '/api/v1/organizers/{organizer}/webhook-deliveries/{delivery_id}/cancel/',
+        ],
+      ],
+      [
+        taler,
+        [
+          '/taler/private/webhooks/{webhook_id}/recover',
+          '/taler/private/webhook-deliveries/recover',
+          '/taler/private/webhook-deliveries/{delivery_id}/cancel',
+          '/taler/instances/{instance}/private/webhook-deliveries/recover',
+        ],
+      ],
+    ] as const) {
+      for (const path of expected) {
+        const post = paths[path]?.post as {
+          responses: Record<string, unknown>;
+          'x-hookline-extension': boolean;
+        };
+        expect(post, path).toBeDefined();
+        expect(post['x-hookline-extension']).toBe(true);
+        expect(Object.keys(post.responses)).toContain('400');
+      }
+    }
+    const scopeLevel = pretix['/api/v1/organizers/{organizer}/webhook-deliveries/recover/'] as {
+      parameters: { name: string }[];
+    };
+    expect(scopeLevel.parameters.map((p) => p.name)).toEqual(['organizer']);
+  });
+
   it('the committed files in docs/openapi are up to date (run `npx tsx scripts/openapi.ts`)', () => {
     for (const [name, text] of Object.entries(openApiFiles())) {
       expect(readFileSync(join(OPENAPI_DIR, name), 'utf8'), name).toBe(text);

@@ -132,6 +132,8 @@ export function pretixOpenApi(options: PretixOpenApiOptions = {}): OpenApiDocume
         page,
         lists: { deliveries: 'DeliveryPage', attempts: 'AttemptPage' },
         errors: { ...common, ...notFound },
+        badBody: { '400': reply('Invalid submitted data.', ref('FieldErrors')) },
+        conflict: { '409': reply('The delivery is not pending.', ref('Detail')) },
       }),
     },
     securitySchemes: {
@@ -151,6 +153,9 @@ export function pretixOpenApi(options: PretixOpenApiOptions = {}): OpenApiDocume
       DeliveryPage: jsonSchema(pretixPageSchema(deliverySchema), 'output'),
       Attempt: extensionSchemas.Attempt(),
       AttemptPage: jsonSchema(pretixPageSchema(attemptSchema), 'output'),
+      RecoverRequest: extensionSchemas.RecoverRequest(),
+      RecoverResult: extensionSchemas.RecoverResult(),
+      CancelRequest: extensionSchemas.CancelRequest(),
       Detail: jsonSchema(pretixDetailSchema, 'output'),
       FieldErrors: jsonSchema(pretixFieldErrorsSchema, 'output'),
     },

@@ -1,10 +1,14 @@
 /**
- * hookline's own additions to every dialect: the delivery log, redelivery and test pings. A
- * dialect adds the four routes with {@link extensionRoutes}, supplying how it names webhooks,
- * pages and answers.
+ * hookline's own additions to every dialect: the delivery log, redelivery, test pings, bulk
+ * recovery and canceling a pending delivery. A dialect adds the routes with
+ * {@link extensionRoutes}, supplying how it names webhooks, pages and answers.
  */
+import { ValidationError, type ValidationIssue } from '../../errors.js';
 import type { Attempt, Delivery } from '../../model.js';
 import type { WebhookRegistry } from '../../registry/registry.js';
+import type { RecoverOptions, RecoverResult } from '../../stores/recover.js';
+import type { RecoverableState } from '../../stores/types.js';
+import { readJsonBody } from './body.js';
 import { isoOrNull, lastParam, parsePageNumber } from './common.js';
 import { type Route, type RouteContext, route } from './dialect.js';
 
@@ -67,6 +71,108 @@ export function toDeliveryJson(delivery: Delivery, webhook: number | string | nu
   };
 }
 
+/** What a recovery answers (both dialects): the totals of `registry.recover()`. */
+export interface RecoverJson {
+  /** Deliveries found in the range, states and filters. */
+  matched: number;
+  /** Of those, the ones queued again (0 for `dry_run`). */
+  queued: number;
+  /** Of those, the ones left as they were because their webhook is disabled or deleted. */
+  skipped: number;
+}
+
+/** Largest body of the recover and cancel routes: 64 KiB (a list of event types fits). */
+export const EXTENSION_BODY_LIMIT = 64 * 1024;
+
+/** An ISO 8601 date-time with a time zone, as the recover body takes `since` and `until`. */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+function bodyIssue(message: string, code = 'invalid_body'): ValidationError {
+  return new ValidationError([{ path: ['body'], code, message }]);
+}
+
+/** A JSON object body (an empty body is `{}`); anything else is a `ValidationError`. */
+async function readObjectBody(request: Request): Promise<Record<string, unknown>> {
+  const body = await readJsonBody(request, EXTENSION_BODY_LIMIT);
+  switch (body.kind) {
+    case 'empty':
+      return {};
+    case 'too_large':
+      throw bodyIssue(`The request body exceeds ${EXTENSION_BODY_LIMIT} bytes.`, 'too_large');
+    case 'unsupported_media_type':
+      throw bodyIssue('The request body must be sent as application/json.', 'unsupported_media_type');
+    case 'invalid_json':
+      throw bodyIssue(`JSON parse error - ${body.message}`, 'invalid_json');
+    case 'json':
+      if (typeof body.value !== 'object' || body.value === null || Array.isArray(body.value))
+        throw bodyIssue('The request body must be a JSON object.');
+      return body.value as Record<string, unknown>;
+  }
+}
+
+/**
+ * Parses a recover body (`{ since, until?, types?, states?, dry_run? }`, snake_case as both
+ * dialects name fields) into the options of `registry.recover()` for `scope`. Throws a
+ * `ValidationError` naming the fields that are wrong; the registry checks the rest (the range,
+ * the states, the types).
+ *
+ * @example
+ * ```ts
+ * parseRecoverBody({ since: '2026-12-01T00:00:00Z', dry_run: true }, 'acme');
+ * // { scope: 'acme', since: new Date('2026-12-01T00:00:00Z'), dryRun: true }
+ * ```
+ */
+export function parseRecoverBody(body: Record<string, unknown>, scope: string): RecoverOptions {
+  const issues: ValidationIssue[] = [];
+  const known = new Set(['since', 'until', 'types', 'states', 'dry_run']);
+  for (const key of Object.keys(body)) {
+    if (!known.has(key))
+      issues.push({
+        path: [key],
+        code: 'unknown_field',
+        message: `Unknown field ${JSON.stringify(key)}: expected since, until, types, states, dry_run.`,
+      });
+  }
+  const date = (name: 'since' | 'until'): Date | undefined => {
+    const value = body[name];
+    if (value === undefined && name === 'until') return undefined;
+    const parsed = typeof value === 'string' && DATE_TIME.test(value) ? new Date(value) : null;
+    if (parsed === null || Number.isNaN(parsed.getTime())) {
+      issues.push({
+        path: [name],
+        code: 'invalid_date',
+        message: `${name} must be an ISO 8601 date-time with a time zone, e.g. "2026-12-01T00:00:00Z".`,
+      });
+      return undefined;
+    }
+    return parsed;
+  };
+  const since = date('since');
+  const until = date('until');
+  const list = (name: 'types' | 'states'): string[] | undefined => {
+    const value = body[name];
+    if (value === undefined || value === null) return undefined;
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+      issues.push({ path: [name], code: 'invalid_list', message: `${name} must be a list of strings.` });
+      return undefined;
+    }
+    return value as string[];
+  };
+  const types = list('types');
+  const states = list('states');
+  const dryRun = body.dry_run;
+  if (dryRun !== undefined && dryRun !== null && typeof dryRun !== 'boolean')
+    issues.push({ path: ['dry_run'], code: 'invalid_boolean', message: 'dry_run must be true or false.' });
+  if (issues.length > 0 || since === undefined) throw new ValidationError(issues);
+  const options: RecoverOptions = { scope, since };
+  if (until !== undefined) options.until = until;
+  if (types !== undefined) options.types = types;
+  // Checked by registry.recover() (an unknown state is its ValidationError).
+  if (states !== undefined) options.states = states as RecoverableState[];
+  if (dryRun === true) options.dryRun = true;
+  return options;
+}
+
 /** Serializes an attempt. */
 export function toAttemptJson(attempt: Attempt): AttemptJson {
   return {
@@ -121,7 +227,7 @@ export interface ExtensionRoutesOptions {
   /**
    * Finds the webhook `reference` (the path parameter) names, or answers instead (e.g. a 404
    * for an id that cannot exist). Errors it throws go to the dialect's `operationError`.
-   * `context.operation` is `deliveries` or `ping`.
+   * `context.operation` is `deliveries`, `ping` or `recover`.
    */
   webhook(context: RouteContext, reference: string): Promise<ExtensionWebhook | Response>;
   /** How a redelivered delivery names its webhook on the wire. */
@@ -130,8 +236,11 @@ export interface ExtensionRoutesOptions {
   invalidPage(context: RouteContext): Response;
   /** The answer with one page (it may refuse a page past the end). */
   page(context: RouteContext, page: ExtensionPage): Response;
-  /** A JSON answer in the dialect's headers (202 with a delivery for ping and redeliver). */
-  json(context: RouteContext, status: number, body: DeliveryJson): Response;
+  /**
+   * A JSON answer in the dialect's headers: 202 with a delivery for ping and redeliver, 200
+   * with a delivery for cancel, 202 (200 for a dry run) with the totals for recover.
+   */
+  json(context: RouteContext, status: number, body: DeliveryJson | RecoverJson): Response;
 }
 
 function lastParamName(pattern: string): string {
@@ -139,10 +248,19 @@ function lastParamName(pattern: string): string {
 }
 
 /**
- * The four extension routes, for any dialect's route table: `GET {webhookPath}/deliveries`,
- * `POST {webhookPath}/ping`, `GET {deliveryPath}/attempts`, `POST {deliveryPath}/redeliver`
- * (HEAD and OPTIONS where GET is served, OPTIONS everywhere). Pages hold
- * {@link EXTENSION_PAGE_SIZE} (50) items; `?page` defaults to 1 (the last value counts).
+ * The extension routes, for any dialect's route table: `GET {webhookPath}/deliveries`,
+ * `POST {webhookPath}/ping`, `POST {webhookPath}/recover`, `POST {deliveries}/recover` (the
+ * whole scope; `{deliveries}` is `deliveryPath` without its last segment, e.g.
+ * `webhook-deliveries`), `GET {deliveryPath}/attempts`, `POST {deliveryPath}/redeliver` and
+ * `POST {deliveryPath}/cancel` (HEAD and OPTIONS where GET is served, OPTIONS everywhere).
+ * Pages hold {@link EXTENSION_PAGE_SIZE} (50) items; `?page` defaults to 1 (the last value
+ * counts).
+ *
+ * Recover takes `{ since, until?, types?, states?, dry_run? }` (ISO 8601 date-times; see
+ * `registry.recover()`) and answers `{ matched, queued, skipped }`, 202 (200 for a dry run).
+ * Cancel takes an optional `{ reason }` and answers the canceled delivery, 200. Bodies are
+ * JSON objects of at most {@link EXTENSION_BODY_LIMIT} bytes; a bad one is a
+ * `ValidationError` (the dialect's 400).
  *
  * @example
  * ```ts
@@ -154,6 +272,13 @@ export function extensionRoutes(options: ExtensionRoutesOptions): Route[] {
   const webhookParam = lastParamName(options.webhookPath);
   const deliveryParam = lastParamName(options.deliveryPath);
   const param = (context: RouteContext, name: string): string => context.params[name] ?? '';
+  const deliveries = options.deliveryPath.slice(0, options.deliveryPath.lastIndexOf('/'));
+  const recovered = (context: RouteContext, recover: RecoverOptions, result: RecoverResult): Response =>
+    options.json(context, recover.dryRun === true ? 200 : 202, {
+      matched: result.matched,
+      queued: result.queued,
+      skipped: result.skipped,
+    });
   return [
     route({
       operation: 'deliveries',
@@ -184,6 +309,27 @@ export function extensionRoutes(options: ExtensionRoutesOptions): Route[] {
       },
     }),
     route({
+      operation: 'recover',
+      path: `${options.webhookPath}/recover`,
+      methods: ['POST', 'OPTIONS'],
+      run: async (context) => {
+        const webhook = await options.webhook(context, param(context, webhookParam));
+        if (webhook instanceof Response) return webhook;
+        const recover = parseRecoverBody(await readObjectBody(context.request), context.scope);
+        recover.webhookId = webhook.id;
+        return recovered(context, recover, await registry.recover(recover));
+      },
+    }),
+    route({
+      operation: 'recoverScope',
+      path: `${deliveries}/recover`,
+      methods: ['POST', 'OPTIONS'],
+      run: async (context) => {
+        const recover = parseRecoverBody(await readObjectBody(context.request), context.scope);
+        return recovered(context, recover, await registry.recover(recover));
+      },
+    }),
+    route({
       operation: 'attempts',
       path: `${options.deliveryPath}/attempts`,
       methods: ['GET', 'HEAD', 'OPTIONS'],
@@ -207,6 +353,35 @@ export function extensionRoutes(options: ExtensionRoutesOptions): Route[] {
         return options.json(
           context,
           202,
+          toDeliveryJson(delivery, await options.webhookName(context, delivery)),
+        );
+      },
+    }),
+    route({
+      operation: 'cancel',
+      path: `${options.deliveryPath}/cancel`,
+      methods: ['POST', 'OPTIONS'],
+      run: async (context) => {
+        const body = await readObjectBody(context.request);
+        const unknown = Object.keys(body).filter((key) => key !== 'reason');
+        const reason = body.reason;
+        if (unknown.length > 0 || (reason !== undefined && reason !== null && typeof reason !== 'string')) {
+          throw new ValidationError([
+            {
+              path: unknown.length > 0 ? [unknown[0] as string] : ['reason'],
+              code: 'invalid_body',
+              message: 'A cancel body is empty or { "reason": "<text>" }.',
+            },
+          ]);
+        }
+        const delivery = await registry.cancel(
+          context.scope,
+          param(context, deliveryParam),
+          typeof reason === 'string' ? { reason } : {},
+        );
+        return options.json(
+          context,
+          200,
           toDeliveryJson(delivery, await options.webhookName(context, delivery)),
         );
       },

@@ -74,10 +74,63 @@ export const queryParam = (name: string, description: string, schema: Json): Jso
 /** Marks an operation as a hookline extension (tag `hookline extensions`, `x-hookline-extension`). */
 export const EXTENSION: Json = { tags: ['hookline extensions'], 'x-hookline-extension': true };
 
-/** The components every dialect shares: `Delivery` and `Attempt`. */
+const DATE_TIME_FIELD = (description: string): Json => ({ type: 'string', format: 'date-time', description });
+
+/**
+ * The components every dialect shares: `Delivery` and `Attempt`, and the bodies of the
+ * recover and cancel extensions (`RecoverRequest`, `RecoverResult`, `CancelRequest`).
+ */
 export const extensionSchemas = {
   Delivery: (): Json => jsonSchema(deliverySchema, 'output'),
   Attempt: (): Json => jsonSchema(attemptSchema, 'output'),
+  RecoverRequest: (): Json => ({
+    type: 'object',
+    required: ['since'],
+    additionalProperties: false,
+    properties: {
+      since: DATE_TIME_FIELD(
+        'Deliveries that reached their final state at or after this instant (ISO 8601 with a time zone).',
+      ),
+      until: DATE_TIME_FIELD('... and before this instant (exclusive). Default, and at most: now.'),
+      types: {
+        type: 'array',
+        items: { type: 'string' },
+        maxItems: 1000,
+        description: 'Only these event types (exact names). Default: every type.',
+      },
+      states: {
+        type: 'array',
+        items: { type: 'string', enum: ['failed', 'canceled'] },
+        minItems: 1,
+        description: 'The final states to recover. Default `["failed"]`.',
+      },
+      dry_run: { type: 'boolean', description: 'Count only, change nothing. Default `false`.' },
+    },
+  }),
+  RecoverResult: (): Json => ({
+    type: 'object',
+    required: ['matched', 'queued', 'skipped'],
+    properties: {
+      matched: { type: 'integer', description: 'Deliveries found in the range, states and filters.' },
+      queued: { type: 'integer', description: 'Of those, the ones queued again (0 for a dry run).' },
+      skipped: {
+        type: 'integer',
+        description: 'Of those, the ones left as they were because their webhook is disabled or deleted.',
+      },
+    },
+  }),
+  CancelRequest: (): Json => ({
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      reason: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 1000,
+        description: "Kept as the delivery's `last_error`. Default `canceled`.",
+      },
+    },
+  }),
 };
 
 /** Options of {@link openApiDocument}. */
@@ -133,12 +186,18 @@ export interface ExtensionPathsOptions {
   lists: { deliveries: string; attempts: string };
   /** The error responses every extension operation lists, e.g. `{ '401': ..., '404': ... }`. */
   errors: Json;
+  /** The answers to a bad body of the operations that take one (recover, cancel), e.g. `{ '400': ... }`. Default none. */
+  badBody?: Json;
+  /** The answer when a delivery is not pending (cancel), e.g. `{ '409': ... }`. Default none. */
+  conflict?: Json;
 }
 
 /**
- * The paths of the four hookline extension operations (delivery list, ping, attempt list,
- * redeliver), tagged as extensions. The replies `Delivery` and the two lists refer to
- * components the document must define.
+ * The paths of the hookline extension operations (delivery list, ping, recover of a webhook,
+ * recover of the scope, attempt list, redeliver, cancel), tagged as extensions. The replies
+ * refer to components the document must define: `Delivery`, the two lists, and the
+ * {@link extensionSchemas} `RecoverRequest`, `RecoverResult` and `CancelRequest`. The scope's
+ * recover path is the delivery path's parent plus `/recover`.
  *
  * @example
  * ```ts
@@ -149,6 +208,25 @@ export function extensionPaths(options: ExtensionPathsOptions): Json {
   const slash = options.trailingSlash ?? '';
   const op = (id: string): string => `${id}${options.operationIdSuffix ?? ''}`;
   const { webhook, delivery, page, errors } = options;
+  const badBody = options.badBody ?? {};
+  const deliveries = delivery.path.slice(0, delivery.path.lastIndexOf('/'));
+  const recover = (operationId: string, summary: string): Json => ({
+    ...EXTENSION,
+    operationId: op(operationId),
+    summary,
+    description:
+      'Queues again, in batches, the deliveries that ended `failed` (or, with `states`, also `canceled`) ' +
+      'between `since` and `until`: each goes back to pending, due now, with the same id, as redeliver does. ' +
+      'Safe to run twice: a queued delivery is pending and no longer matches. Deliveries of a disabled or ' +
+      'deleted webhook are left as they are (`skipped`). `dry_run` counts only.',
+    requestBody: { required: true, content: { 'application/json': { schema: ref('RecoverRequest') } } },
+    responses: {
+      '200': reply('Dry run: what would be recovered.', ref('RecoverResult')),
+      '202': reply('The deliveries were queued again.', ref('RecoverResult')),
+      ...badBody,
+      ...errors,
+    },
+  });
   return {
     [`${webhook.path}/deliveries${slash}`]: {
       parameters: webhook.parameters,
@@ -167,6 +245,15 @@ export function extensionPaths(options: ExtensionPathsOptions): Json {
         responses: { '202': reply('A test delivery was queued.', ref('Delivery')), ...errors },
       },
     },
+    [`${webhook.path}/recover${slash}`]: {
+      parameters: webhook.parameters,
+      post: recover('recoverWebhookDeliveries', "Recover a webhook's failed deliveries."),
+    },
+    [`${deliveries}/recover${slash}`]: {
+      // The delivery's parameters but its own id: those the parent path still names.
+      parameters: delivery.parameters.filter((p) => deliveries.includes(`{${String(p.name)}}`)),
+      post: recover('recoverDeliveries', "Recover the scope's failed deliveries."),
+    },
     [`${delivery.path}/attempts${slash}`]: {
       parameters: delivery.parameters,
       get: {
@@ -182,6 +269,24 @@ export function extensionPaths(options: ExtensionPathsOptions): Json {
         ...EXTENSION,
         operationId: op('redeliver'),
         responses: { '202': reply('The delivery was queued again.', ref('Delivery')), ...errors },
+      },
+    },
+    [`${delivery.path}/cancel${slash}`]: {
+      parameters: delivery.parameters,
+      post: {
+        ...EXTENSION,
+        operationId: op('cancelDelivery'),
+        summary: "Stop a pending delivery's retries.",
+        description:
+          'The delivery becomes `canceled` with the reason as its `last_error`; an attempt in flight may still ' +
+          'reach the receiver, but is not recorded and is not retried.',
+        requestBody: { required: false, content: { 'application/json': { schema: ref('CancelRequest') } } },
+        responses: {
+          '200': reply('The delivery was canceled.', ref('Delivery')),
+          ...badBody,
+          ...errors,
+          ...(options.conflict ?? {}),
+        },
       },
     },
   };

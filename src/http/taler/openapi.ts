@@ -112,6 +112,8 @@ function talerPaths(prefix: string, scopeParam: Json | null, suffix: string): Js
       page,
       lists: { deliveries: 'DeliveryList', attempts: 'AttemptList' },
       errors: { ...unauthorized, ...unknownInstance },
+      badBody: { '400': error('Malformed body (22) or parameter (26).') },
+      conflict: { '409': error('The delivery is not pending (26).') },
     }),
   };
 }
@@ -153,6 +155,9 @@ export function talerOpenApi(options: TalerOpenApiOptions = {}): OpenApiDocument
       DeliveryList: jsonSchema(talerDeliveriesSchema, 'output'),
       Attempt: extensionSchemas.Attempt(),
       AttemptList: jsonSchema(talerAttemptsSchema, 'output'),
+      RecoverRequest: extensionSchemas.RecoverRequest(),
+      RecoverResult: extensionSchemas.RecoverResult(),
+      CancelRequest: extensionSchemas.CancelRequest(),
     },
   });
 }

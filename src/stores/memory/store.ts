@@ -3,10 +3,13 @@ import { ConflictError, ValidationError } from '../../errors.js';
 import type { Attempt, Delivery, HttpMethod, OutgoingRequest, WebhookRecord } from '../../model.js';
 import { BoundedCache } from '../../util/bounded-cache.js';
 import {
+  assertCancelable,
   assertRedeliverable,
+  badRecoverCursor,
   copyWebhook,
   freezeWebhook,
   healthAfterAttempt,
+  inRecoveryRange,
   mayRecordAttempt,
 } from '../rules.js';
 import { DUE_SIGNAL, signalAll } from '../signals.js';
@@ -353,6 +356,16 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     return undefined;
   };
 
+  /** Starts a new attempt series (redeliver, recover): pending, due at `now`, attemptCount 0, no lease. */
+  const requeue = (slot: number, now: number) => {
+    setState(slot, PENDING);
+    rows.attemptCount[slot] = 0;
+    rows.nextAttemptAt[slot] = now;
+    unlease(slot);
+    rows.updatedAt[slot] = now;
+    schedule(slot);
+  };
+
   /** Ends a delivery as canceled, with `reason` as its last error. */
   const cancel = (slot: number, reason: string, now: number) => {
     setState(slot, CANCELED);
@@ -485,6 +498,26 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
 
     async webhooksVersion({ scope }) {
       return versions.get(scope) ?? 0;
+    },
+
+    async scanWebhooks({ afterId, limit }) {
+      // Every scope's records past afterId, lowest ids first (ids are unique across scopes).
+      const found: WebhookRecord[] = [];
+      for (const map of scopes.values()) for (const r of map.values()) if (r.id > afterId) found.push(r);
+      found.sort((a, b) => a.id - b.id);
+      return found.slice(0, Math.max(0, Math.floor(limit))).map(copyWebhook);
+    },
+
+    async replaceWebhookSecrets({ scope, id, expected, secrets }) {
+      const map = scopes.get(scope);
+      const current = map?.get(id);
+      if (!map || !current) return false;
+      const same =
+        current.secrets.length === expected.length && current.secrets.every((s, i) => s === expected[i]);
+      if (!same) return false;
+      // A new record (claims' snapshots are per record), not a user edit: no updatedAt, no version, no signal.
+      map.set(id, Object.assign({}, current, { secrets: [...secrets] }));
+      return true;
     },
 
     async enqueue({ scope, notificationId, deliveries: batch, now, tx }) {
@@ -625,13 +658,57 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       const slot = scopedSlot(scope, id);
       if (slot === undefined) return null;
       assertRedeliverable(id, STATE_NAMES[rows.state[slot] as StateCode]);
-      setState(slot, PENDING);
-      rows.attemptCount[slot] = 0;
-      rows.nextAttemptAt[slot] = now.getTime();
-      unlease(slot);
-      rows.updatedAt[slot] = now.getTime();
-      schedule(slot);
+      requeue(slot, now.getTime());
       wake();
+      return publicDelivery(slot);
+    },
+
+    async recoverDeliveries({ scope, since, until, webhookId, types, states, now, cursor, limit, dryRun }) {
+      // Slots in creation order; the cursor is the next slot to look at (rows never move).
+      const start = cursor === null ? 0 : Number(cursor);
+      const end = rows.size;
+      if (!Number.isSafeInteger(start) || start < 0 || (cursor !== null && cursor !== String(start)))
+        throw badRecoverCursor();
+      const scopeRef = strings.find(scope);
+      if (scopeRef < 0 || start >= end) return { matched: 0, queued: 0, skipped: 0, cursor: null };
+      const range = { states, since: since.getTime(), until: (until ?? now).getTime() };
+      // Types no delivery ever had are not in the string table (-1), and match nothing.
+      const typeRefs = types === null ? null : new Set(types.map((t) => strings.find(t)));
+      const hooks = scopes.get(scope);
+      const max = Math.max(1, Math.floor(limit));
+      const at = now.getTime();
+      let matched = 0;
+      let queued = 0;
+      let skipped = 0;
+      let slot = start;
+      for (; slot < end && matched < max; slot++) {
+        if (rows.scope[slot] !== scopeRef) continue;
+        if (webhookId !== null && rows.webhookId[slot] !== webhookId) continue;
+        if (typeRefs !== null && !typeRefs.has(rows.type[slot] as number)) continue;
+        const state = STATE_NAMES[rows.state[slot] as StateCode];
+        if (!inRecoveryRange(state, rows.updatedAt[slot] as number, range)) continue;
+        matched++;
+        // A disabled or deleted webhook's delivery would only be canceled again: left as it is.
+        if (hooks?.get(rows.webhookId[slot] as number)?.enabled !== true) {
+          skipped++;
+          continue;
+        }
+        if (dryRun) continue;
+        assertRedeliverable(rows.id[slot] as string, state);
+        requeue(slot, at);
+        queued++;
+      }
+      if (queued > 0) wake();
+      return { matched, queued, skipped, cursor: slot < end ? String(slot) : null };
+    },
+
+    async cancelDelivery({ scope, id, reason, now }) {
+      const slot = scopedSlot(scope, id);
+      if (slot === undefined) return null;
+      assertCancelable(id, STATE_NAMES[rows.state[slot] as StateCode]);
+      // Also under a live lease: the lease ends, so the claimer's record cannot move it, and
+      // a canceled delivery never gains an attempt (rules.ts mayRecordAttempt, holdsLease).
+      cancel(slot, reason, now.getTime());
       return publicDelivery(slot);
     },
 

@@ -199,6 +199,32 @@ export function webhooksVersion(sql: StatementContext): Statement {
 }
 
 /**
+ * Webhooks of every scope with an id past `$1`, lowest first, at most `$2` (through the
+ * primary key). Returns `WebhookRow`s.
+ */
+export function scanWebhooks(sql: StatementContext): Statement {
+  return statement(
+    'scanWebhooks',
+    `SELECT ${WEBHOOK_LIST} FROM ${sql.webhooks} WHERE id > $1 ORDER BY id LIMIT $2`,
+  );
+}
+
+/**
+ * Replaces one webhook's secrets while they are still the expected ones (a compare-and-swap
+ * on the jsonb array: same values, same order). Not a user edit: `updated_at` and the scope's
+ * version stay, and no watcher is told. `$1` scope, `$2` id, `$3` expected secrets (JSON),
+ * `$4` new secrets (JSON). Returns one row when it replaced.
+ */
+export function replaceWebhookSecrets(sql: StatementContext): Statement {
+  return statement(
+    'replaceWebhookSecrets',
+    `UPDATE ${sql.webhooks} SET secrets = $4::jsonb
+          WHERE scope = $1 AND id = $2 AND secrets = $3::jsonb
+          RETURNING 1 AS replaced`,
+  );
+}
+
+/**
  * Deletes a webhook, bumps the scope's version and notifies watchers. `$1` scope, `$2` id.
  * Returns one row when it existed.
  */
@@ -484,6 +510,106 @@ export function redeliver(sql: StatementContext): Statement {
          )
          SELECT cur.state AS previous_state, ${notifyWhen(sql, 'upd.id IS NOT NULL')} AS notified, upd.*
            FROM cur LEFT JOIN upd ON true`,
+  );
+}
+
+/** The shape of a {@link recoverDeliveries} statement: its text differs by each. */
+export interface RecoverShape {
+  /** The states recovered (written as literals, so the partial index `deliveries_finished` applies). */
+  states: readonly ('failed' | 'canceled')[];
+  /** Whether the batch continues after a cursor (`$6`, `$7`). */
+  after: boolean;
+  /** Count only, change nothing (no row locks). */
+  dryRun: boolean;
+}
+
+/**
+ * One batch of a bulk recovery: the scope (`$1`)'s deliveries in one of `shape.states` that
+ * finished (`updated_at`) in [`$2`, `$3`), optionally of webhook `$4` and of the types in `$5`
+ * (a JSON array), ordered by (`updated_at`, `id` in binary order) through
+ * `deliveries_finished`, at most `$6`; then, unless a dry run, `now` as `$7`; with
+ * `shape.after`, the cursor's time (text) and id as the last two parameters. Each of an
+ * enabled webhook goes back to pending, due at `now`, as `redeliver` does (rules.ts assertRedeliverable: the UPDATE
+ * checks the state again), and workers are woken; the batch's rows are locked with
+ * `FOR UPDATE SKIP LOCKED`, so a concurrent recovery never counts or queues them too. With
+ * `shape.dryRun` nothing is locked or changed. Returns one row: `matched`, `queued`,
+ * `skipped` (rows of a disabled or deleted webhook), and the last row's `last_at` (UTC text,
+ * microseconds) and `last_id`.
+ *
+ * @example
+ * ```ts
+ * recoverDeliveries(statementContext('hookline', true), { states: ['failed'], after: false, dryRun: false }).text;
+ * ```
+ */
+export function recoverDeliveries(sql: StatementContext, shape: RecoverShape): Statement {
+  const states = shape.states.map((state) => `'${state === 'canceled' ? 'canceled' : 'failed'}'`).join(', ');
+  const inStates = (alias: string) =>
+    shape.states.length === 1 ? `${alias}.state = ${states}` : `${alias}.state IN (${states})`;
+  // Parameters: $1…$6 always; `now` next unless a dry run; the cursor's two last when after.
+  const now = shape.dryRun ? '' : '$7';
+  const cursorAt = shape.dryRun ? '$7' : '$8';
+  const cursorId = shape.dryRun ? '$8' : '$9';
+  const keyset = shape.after
+    ? `AND (d.updated_at, d.id COLLATE "C") > (${cursorAt}::timestamptz, ${cursorId}::text COLLATE "C")`
+    : '';
+  const candidates = `SELECT d.id, d.updated_at, (w.enabled IS TRUE) AS live
+             FROM ${sql.deliveries} AS d
+             LEFT JOIN ${sql.webhooks} AS w ON w.scope = d.scope AND w.id = d.webhook_id
+            WHERE d.scope = $1 AND ${inStates('d')}
+              AND d.updated_at >= $2::timestamptz AND d.updated_at < $3::timestamptz
+              AND ($4::bigint IS NULL OR d.webhook_id = $4::bigint)
+              AND ($5::jsonb IS NULL OR d.type IN (SELECT jsonb_array_elements_text($5::jsonb)))
+              ${keyset}
+            ORDER BY d.updated_at, d.id COLLATE "C"
+            LIMIT $6`;
+  const summary = `(SELECT count(*) FROM cand) AS matched,
+                (SELECT count(*) FROM cand WHERE NOT live) AS skipped,
+                (SELECT to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') FROM last) AS last_at,
+                (SELECT id FROM last) AS last_id`;
+  const last = `last AS (SELECT updated_at, id FROM cand ORDER BY updated_at DESC, id COLLATE "C" DESC LIMIT 1)`;
+  if (shape.dryRun) {
+    return statement(
+      'recoverDeliveries',
+      `WITH cand AS (${candidates}), ${last}
+         SELECT ${summary}, 0 AS queued`,
+    );
+  }
+  return statement(
+    'recoverDeliveries',
+    `WITH cand AS (${candidates}
+              FOR UPDATE OF d SKIP LOCKED
+         ), queued AS (
+           -- rules.ts assertRedeliverable (a finished delivery only), as redeliver sets it
+           UPDATE ${sql.deliveries} AS d
+              SET state = 'pending', attempt_count = 0, next_attempt_at = ${now}::timestamptz, lease_token = NULL,
+                  lease_until = NULL, updated_at = ${now}::timestamptz
+             FROM cand WHERE d.id = cand.id AND cand.live AND ${inStates('d')}
+           RETURNING 1 AS queued
+         ), ${last}
+         SELECT ${summary}, (SELECT count(*) FROM queued) AS queued,
+                ${notifyWhen(sql, 'EXISTS (SELECT 1 FROM queued)')} AS notified`,
+  );
+}
+
+/**
+ * Stops a pending delivery's retries: `canceled` with the reason, no next attempt, its lease
+ * (if any) ended (rules.ts assertCancelable). `$1` scope, `$2` id, `$3` reason, `$4` now.
+ * Returns no row when there is no such delivery; otherwise one row with `previous_state` and,
+ * when it was pending, the new `DeliveryRow` (its columns null otherwise).
+ */
+export function cancelDelivery(sql: StatementContext): Statement {
+  return statement(
+    'cancelDelivery',
+    `WITH cur AS (
+           SELECT id, state FROM ${sql.deliveries} WHERE scope = $1 AND id = $2 FOR UPDATE
+         ), upd AS (
+           UPDATE ${sql.deliveries} AS d
+              SET state = 'canceled', last_error = $3, next_attempt_at = NULL, lease_token = NULL, lease_until = NULL,
+                  updated_at = $4::timestamptz
+             FROM cur WHERE d.id = cur.id AND cur.state = 'pending' -- rules.ts assertCancelable
+           RETURNING ${DELIVERY_LIST_D}
+         )
+         SELECT cur.state AS previous_state, upd.* FROM cur LEFT JOIN upd ON true`,
   );
 }
 

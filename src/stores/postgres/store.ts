@@ -1,9 +1,12 @@
 import { HooklineError, ValidationError } from '../../errors.js';
-import { assertRedeliverable } from '../rules.js';
+import type { Delivery } from '../../model.js';
+import { assertCancelable, assertRedeliverable, badRecoverCursor } from '../rules.js';
 import {
   FAILING_WEBHOOKS_LIMIT,
   type RecordAttemptInput,
   type RecordAttemptResult,
+  type RecoverDeliveriesInput,
+  type RecoverDeliveriesResult,
   type Store,
 } from '../types.js';
 import { isQueryable, type NotificationClient, type Queryable } from './driver.js';
@@ -34,6 +37,22 @@ import { createWatcher } from './watcher.js';
 export { preparedStatementName } from './runner.js';
 
 /**
+ * The keyset a recovery cursor holds: the last row's finishing time (UTC text, microseconds)
+ * and id. `null` for no cursor, `undefined` for one this store did not make.
+ */
+function parseRecoverCursor(cursor: string | null): [string, string] | null | undefined {
+  if (cursor === null) return null;
+  try {
+    const value: unknown = JSON.parse(cursor);
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string'))
+      return [value[0] as string, value[1] as string];
+  } catch {
+    // not ours
+  }
+  return undefined;
+}
+
+/**
  * Options of {@link postgresStore}.
  *
  * @example
@@ -51,7 +70,8 @@ export interface PostgresStoreOptions {
   /** The schema holding hookline's tables. Default `'hookline'`. */
   schema?: string;
   /**
-   * LISTEN/NOTIFY wake-ups. Default `true`: `enqueue`, `redeliver` and `releaseClaim` run
+   * LISTEN/NOTIFY wake-ups. Default `true`: `enqueue`, `redeliver`, `recoverDeliveries` (when
+   * it queued something) and `releaseClaim` run
    * `pg_notify('<schema>_deliveries', '')` in their statement (so in the host's transaction
    * when given `tx`: the wake-up goes out on commit), and `store.watch()` listens on a
    * dedicated connection: taken from the pool with `db.connect()`, from `connect()` when
@@ -81,6 +101,10 @@ export interface PostgresStore extends Store {
   readonly channel: string;
   /** Creates or upgrades its tables; see `migrate`. */
   migrate(): Promise<MigrateResult>;
+  /** One batch of a bulk recovery, one statement (see {@link Store.recoverDeliveries}). */
+  recoverDeliveries(input: RecoverDeliveriesInput): Promise<RecoverDeliveriesResult>;
+  /** Stops a pending delivery's retries (see {@link Store.cancelDelivery}). */
+  cancelDelivery(input: { scope: string; id: string; reason: string; now: Date }): Promise<Delivery | null>;
   /** Stops listening. Does not end a pool or client you passed in (that is yours). */
   close(): Promise<void>;
 }
@@ -138,6 +162,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const listWebhooks = statements.listWebhooks(sql);
   const webhooksVersion = statements.webhooksVersion(sql);
   const deleteWebhook = statements.deleteWebhook(sql);
+  const scanWebhooks = statements.scanWebhooks(sql);
+  const replaceWebhookSecrets = statements.replaceWebhookSecrets(sql);
   const enqueue = statements.enqueue(sql);
   const enqueuedIds = statements.enqueuedIds(sql);
   const recordAttempts = statements.recordAttempts(sql);
@@ -148,6 +174,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const listAttempts = statements.listAttempts(sql);
   const redeliver = statements.redeliver(sql);
   const cancelPending = statements.cancelPending(sql);
+  const cancelDelivery = statements.cancelDelivery(sql);
+  /** recoverDeliveries by shape (states, after a cursor, dry run), built when first used. */
+  const recoverStatements = new Map<string, statements.Statement>();
   const purgeAttempts = statements.purgeAttempts(sql);
   const outboxSummary = statements.outboxSummary(sql);
   /** outboxStats by shape: [scoped][perScope]. */
@@ -258,6 +287,22 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       return rows[0] ? Number(rows[0].version) : 0;
     },
 
+    async scanWebhooks({ afterId, limit }) {
+      const rows = await run<WebhookRow>(scanWebhooks, [Math.floor(afterId), Math.max(0, Math.floor(limit))]);
+      return rows.map(toWebhook);
+    },
+
+    async replaceWebhookSecrets({ scope, id, expected, secrets }) {
+      if (!Number.isSafeInteger(id)) return false;
+      const rows = await run(replaceWebhookSecrets, [
+        scope,
+        id,
+        JSON.stringify(expected),
+        JSON.stringify(secrets),
+      ]);
+      return rows.length > 0;
+    },
+
     async deleteWebhook({ scope, id }) {
       if (!Number.isSafeInteger(id)) return false;
       const rows = await run(deleteWebhook, [scope, id]);
@@ -347,6 +392,60 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       const row = rows[0];
       if (!row) return null;
       assertRedeliverable(id, row.previous_state);
+      return toDelivery(row);
+    },
+
+    async recoverDeliveries(input: RecoverDeliveriesInput): Promise<RecoverDeliveriesResult> {
+      const { scope, since, until, webhookId, types, now, limit, dryRun } = input;
+      const states = (['failed', 'canceled'] as const).filter((state) => input.states.includes(state));
+      const after = parseRecoverCursor(input.cursor);
+      if (after === undefined) throw badRecoverCursor();
+      if (states.length === 0 || (webhookId !== null && !Number.isSafeInteger(webhookId)))
+        return { matched: 0, queued: 0, skipped: 0, cursor: null };
+      const key = `${states.join(',')}|${after !== null}|${dryRun}`;
+      let statement = recoverStatements.get(key);
+      if (statement === undefined) {
+        statement = statements.recoverDeliveries(sql, { states, after: after !== null, dryRun });
+        recoverStatements.set(key, statement);
+      }
+      const max = Math.max(1, Math.floor(limit));
+      const rows = await run<{
+        matched: unknown;
+        queued: unknown;
+        skipped: unknown;
+        last_at: string | null;
+        last_id: string | null;
+      }>(statement, [
+        scope,
+        iso(since),
+        iso(until ?? now),
+        webhookId,
+        types === null ? null : JSON.stringify(types),
+        max,
+        ...(dryRun ? [] : [iso(now)]),
+        ...(after === null ? [] : after),
+      ]);
+      const row = rows[0];
+      const matched = Number(row?.matched ?? 0);
+      const more = matched >= max && row?.last_at != null && row.last_id != null;
+      return {
+        matched,
+        queued: Number(row?.queued ?? 0),
+        skipped: Number(row?.skipped ?? 0),
+        cursor: more ? JSON.stringify([row.last_at, row.last_id]) : null,
+      };
+    },
+
+    async cancelDelivery({ scope, id, reason, now }) {
+      const rows = await run<DeliveryRow & { previous_state: DeliveryRow['state'] }>(cancelDelivery, [
+        scope,
+        id,
+        reason,
+        iso(now),
+      ]);
+      const row = rows[0];
+      if (!row) return null;
+      assertCancelable(id, row.previous_state);
       return toDelivery(row);
     },
 

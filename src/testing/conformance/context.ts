@@ -9,7 +9,8 @@ import type { Store } from '../../stores/types.js';
 
 /**
  * What an adapter declares about the optional parts of the `Store` contract (the optional
- * methods `watch`, `webhooksVersion`, `close` and `outboxStats`). For each flag:
+ * methods `watch`, `webhooksVersion`, `close`, `outboxStats`, `scanWebhooks`, `replaceWebhookSecrets`,
+ * `recoverDeliveries` and `cancelDelivery`). For each flag:
  *
  * - `true`: the store has the method. The suite runs its cases, and each of them (plus one case
  *   named `declares <flag>: store.<flag> is a function`) fails when the method is missing.
@@ -51,6 +52,27 @@ export interface StoreConformanceCapabilities {
    * detected.
    */
   outboxStats?: boolean;
+  /**
+   * `Store.scanWebhooks`: every scope's webhooks in id order, as stored. With
+   * `replaceWebhookSecrets`, what `rotateSecrets` needs; without them it throws
+   * `store_unsupported`. Default: detected.
+   */
+  scanWebhooks?: boolean;
+  /**
+   * `Store.replaceWebhookSecrets`: a compare-and-swap of one webhook's stored secrets, not
+   * counted as an edit. Default: detected.
+   */
+  replaceWebhookSecrets?: boolean;
+  /**
+   * `Store.recoverDeliveries`: one batch of a bulk recovery (what `registry.recover()` needs;
+   * without it, that throws `store_unsupported`). Default: detected.
+   */
+  recoverDeliveries?: boolean;
+  /**
+   * `Store.cancelDelivery`: stops a pending delivery's retries (what `registry.cancel()`
+   * needs; without it, that throws `store_unsupported`). Default: detected.
+   */
+  cancelDelivery?: boolean;
 }
 
 /**
@@ -82,7 +104,16 @@ export interface StoreConformanceOptions {
 export type Capability = keyof StoreConformanceCapabilities;
 
 /** Every optional `Store` method, in the order the suite reports them. */
-export const CAPABILITIES: readonly Capability[] = ['watch', 'webhooksVersion', 'close', 'outboxStats'];
+export const CAPABILITIES: readonly Capability[] = [
+  'watch',
+  'webhooksVersion',
+  'close',
+  'outboxStats',
+  'scanWebhooks',
+  'replaceWebhookSecrets',
+  'recoverDeliveries',
+  'cancelDelivery',
+];
 
 /** A store that has the optional method `C`. */
 export type StoreWith<C extends Capability> = Store & Required<Pick<Store, C>>;

@@ -9,6 +9,8 @@
  * - `concurrency.ts`: racing inserts, concurrent claims, concurrent batches;
  * - `watch.ts` and `close.ts`: the optional `watch` and `close`;
  * - `stats.ts`: the optional `outboxStats` (pending, due, in flight, oldest due, failing webhooks);
+ * - `secrets.ts`: the optional `scanWebhooks` and `replaceWebhookSecrets` (what `rotateSecrets` needs);
+ * - `recover.ts`: the optional `recoverDeliveries` and `cancelDelivery` (bulk recovery, stopping retries);
  * - `fixtures.ts`: the data the cases build on; `context.ts`: options, capabilities, `withStore`.
  *
  * @module
@@ -27,6 +29,8 @@ import {
 import { healthCases } from './health.js';
 import { leaseCases } from './leases.js';
 import { outboxCases } from './outbox.js';
+import { recoverCases } from './recover.js';
+import { secretCases } from './secrets.js';
 import { statsCases } from './stats.js';
 import { watchCases } from './watch.js';
 import { webhookCases } from './webhooks.js';
@@ -67,6 +71,8 @@ export function storeConformance(options: StoreConformanceOptions): void {
     watchCases(ctx);
     closeCases(ctx);
     statsCases(ctx);
+    secretCases(ctx);
+    recoverCases(ctx);
   });
 }
 
