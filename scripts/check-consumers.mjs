@@ -5,6 +5,7 @@
 //     module and a CommonJS one) and bundler, with skipLibCheck off so the shipped declarations
 //     are checked too;
 //   - loads every entry point with require() and with import;
+//   - runs `npx hookline --help` (the bin) and a command that needs the absent pg;
 //   - runs the node:test examples of docs/testing.md (test/testing/node-test/) with `node --test`.
 // Run after `npm run build`; part of `npm run check:package`. TypeScript and @types/node come
 // from this repository's node_modules (linked into the project), the package's dependencies
@@ -27,6 +28,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 const work = mkdtempSync(join(tmpdir(), 'hookline-consumers-'));
 const project = join(work, 'consumer');
 const started = Date.now();
@@ -189,6 +191,25 @@ try {
   await step('import of every entry point', async () => {
     write('import-all.mjs', importAll);
     await run(process.execPath, ['import-all.mjs'], { cwd: project });
+  });
+
+  await step('npx hookline: the bin runs, and names the missing optional driver', async () => {
+    const { stdout } = await run(npx, ['--no-install', 'hookline', '--help'], { cwd: project });
+    if (!stdout.includes('Usage: hookline <command>')) throw new Error(`unexpected help:\n${stdout}`);
+    // pg is not installed in the consumer: the command says what to install (exit 1).
+    const failed = await run(
+      npx,
+      ['--no-install', 'hookline', 'migrate', '--database-url', 'postgres://u@127.0.0.1:1/db'],
+      {
+        cwd: project,
+      },
+    ).then(
+      () => undefined,
+      (error) => error,
+    );
+    if (failed?.code !== 1 || !/npm install pg/.test(failed.stderr)) {
+      throw new Error(`expected exit 1 naming pg, got ${failed?.code}: ${failed?.stderr}`);
+    }
   });
 
   await step('node --test: the docs/testing.md examples (ESM and CJS)', async () => {
