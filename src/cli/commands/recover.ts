@@ -87,7 +87,7 @@ export const recoverCommand = command({
           const result = { matched: counted.matched, queued: 0, skipped: counted.skipped };
           out(
             values.json
-              ? json({ ...result, dryRun: values['dry-run'] })
+              ? json({ ...result, dryRun: values['dry-run'] === true })
               : `${counted.matched} deliveries match${skippedNote(counted.skipped)}${values['dry-run'] ? ' (dry run: nothing queued)' : ''}\n`,
           );
           return controller.signal.aborted ? 130 : 0;
@@ -113,7 +113,7 @@ export const recoverCommand = command({
         const interrupted = controller.signal.aborted;
         out(
           values.json
-            ? json({ ...result, ...(interrupted ? { interrupted: true } : {}) })
+            ? json({ ...result, dryRun: false, ...(interrupted ? { interrupted: true } : {}) })
             : `queued ${result.queued} of ${result.matched} matching deliveries${skippedNote(result.skipped)}${interrupted ? ' (interrupted: run again to continue)' : ''}\n`,
         );
         return interrupted ? 130 : 0;
