@@ -1,21 +1,9 @@
 import type { Delivery } from '../../model.js';
+import { withoutCredentials } from '../../observability/channels.js';
 import { command } from '../args.js';
 import { CONNECTION_OPTIONS } from '../connect.js';
 import { json, out, sanitize, table } from '../output.js';
 import { withRegistry } from '../session.js';
-
-/** A URL without `user:password@`. */
-function safeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username === '' && parsed.password === '') return url;
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.href;
-  } catch {
-    return url;
-  }
-}
 
 /**
  * What is printed of a delivery: everything but the rendered request's headers and body (they
@@ -30,7 +18,7 @@ export function deliveryView(d: Delivery): Record<string, unknown> {
     type: d.type,
     event: d.event,
     method: d.request.method,
-    url: safeUrl(d.request.url),
+    url: withoutCredentials(d.request.url),
     state: d.state,
     attemptCount: d.attemptCount,
     nextAttemptAt: d.nextAttemptAt,
