@@ -507,7 +507,11 @@ export class WebhookWorker {
 
   /**
    * Resolves when nothing is due and nothing is in flight (scheduled retries in the future do
-   * not count). Starts the worker if it is not running.
+   * not count). Starts the worker if it is not running. Deliveries this worker gave back "for a
+   * little later" (up to `min(1000, pollIntervalMs)` ms) because their webhook already had
+   * `perWebhookConcurrency` attempts in flight are not due during that time either, so with
+   * many deliveries to one webhook `drain()` can resolve while some are still pending: to wait
+   * for all of them, wait until `registry.stats()` shows `pending` 0.
    *
    * @example
    * ```ts
