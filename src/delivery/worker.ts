@@ -559,10 +559,20 @@ export class WebhookWorker {
       ]);
       clearTimeout(timer);
     }
+    // Attempts still running now are past the stop timeout (or not waited for): give their
+    // claims back, and do not let them hold stop() up any longer.
+    const abandoned = this.#inFlight.size > 0;
     await Promise.all([...this.#inFlight.values()].map((f) => this.#release(f.claim)));
     await Promise.all(this.#chores);
     this.#unverified.clear();
-    if (this.#ownTransport) await this.#transport.close?.();
+    if (this.#ownTransport) {
+      const closing = this.#transport.close?.();
+      // Closing our transport waits for its open requests, which end within the attempt's
+      // `timeoutMs`; awaiting that would make stop() overrun its own timeout, so with
+      // abandoned attempts the close finishes in the background.
+      if (abandoned) void closing?.catch(noop);
+      else await closing;
+    }
     clearInterval(this.#keepAlive);
     this.#keepAlive = undefined;
     log(this.#logger, 'info', { graceful }, 'hookline: worker stopped');
