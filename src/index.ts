@@ -212,6 +212,8 @@ export {
   shouldAutoDisable,
 } from './stores/rules.js';
 export {
+  type ActivityBucket,
+  type AttemptCounts,
   type AttemptData,
   type AttemptOutcome,
   type AttemptResult,
@@ -229,8 +231,12 @@ export {
   type RecoverDeliveriesInput,
   type RecoverDeliveriesResult,
   type ScopeOutboxStats,
+  type SearchDeliveriesInput,
+  type SearchDeliveriesResult,
   type Store,
   type StoreSignal,
+  type WebhookActivity,
+  type WebhookActivityInput,
   type WebhookHealth,
 } from './stores/types.js';
 export {

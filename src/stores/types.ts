@@ -315,8 +315,160 @@ export interface Store {
    */
   cancelDelivery?(input: { scope: string; id: string; reason: string; now: Date }): Promise<Delivery | null>;
 
+  /**
+   * Optional: one page of a scope's delivery log, newest first (by `createdAt`, then creation
+   * order), filtered: only one webhook's (`webhookId`), only some states and event types (exact
+   * names), created in [`since`, `until`), and with `id` only the delivery with that id or the
+   * deliveries of the notification with that id. At most `limit` items past `cursor` (`null`
+   * for the newest page; then the `cursor` the previous page returned, `null` once there is no
+   * older item). The cursor is opaque and valid only for the same scope and filters; a cursor
+   * the store cannot read is a `ValidationError` (field `cursor`). What the delivery-log page
+   * (`hookline/ui`) and `registry.searchDeliveries()` read. On PostgreSQL one index range scan
+   * per page (migration 6). Without it, `registry.searchDeliveries()` throws
+   * `store_unsupported`.
+   *
+   * @example
+   * ```ts
+   * const page = await store.searchDeliveries?.({ scope: 'acme', webhookId: null, states: ['failed'], types: null, since: null, until: null, id: null, cursor: null, limit: 50 });
+   * ```
+   */
+  searchDeliveries?(input: SearchDeliveriesInput): Promise<SearchDeliveriesResult>;
+
+  /**
+   * Optional: what a scope's webhooks did in [`since`, `until`) by their attempts' `startedAt`:
+   * per webhook of `webhookIds` (one entry each, in that order, also for a webhook with no
+   * attempt or of another scope, which then has zeros), the attempts by outcome, the median
+   * and 95th percentile of their durations, the latest attempt ever (within the window or
+   * not), and the same counts per `bucketMs`-long bucket from `since` (for charts). See
+   * {@link WebhookActivity}. On PostgreSQL one statement over an index (migration 6). Without
+   * it, `registry.webhookActivity()` throws `store_unsupported`.
+   *
+   * @example
+   * ```ts
+   * const [hook] = await store.webhookActivity?.({ scope: 'acme', webhookIds: [1], since: new Date(Date.now() - 86_400_000), until: new Date(), bucketMs: 3_600_000 }) ?? [];
+   * ```
+   */
+  webhookActivity?(input: WebhookActivityInput): Promise<WebhookActivity[]>;
+
   /** Releases connections or timers the store holds. Safe to call twice. */
   close?(): Promise<void>;
+}
+
+/**
+ * The input of {@link Store.searchDeliveries}: one page of a scope's delivery log.
+ *
+ * @example
+ * ```ts
+ * const input: SearchDeliveriesInput = { scope: 'acme', webhookId: 1, states: ['failed', 'canceled'], types: null, since: null, until: null, id: null, cursor: null, limit: 50 };
+ * ```
+ */
+export interface SearchDeliveriesInput {
+  scope: string;
+  /** Only this webhook's deliveries; `null` for every webhook of the scope. */
+  webhookId: number | null;
+  /** Only deliveries in one of these states (at least one); `null` for every state. */
+  states: readonly DeliveryState[] | null;
+  /** Only deliveries of these event types (exact names, at least one); `null` for every type. */
+  types: readonly string[] | null;
+  /** Only deliveries created at or after this instant; `null`: no lower bound. */
+  since: Date | null;
+  /** Only deliveries created before this instant; `null`: no upper bound. */
+  until: Date | null;
+  /** Only the delivery with this id, or the deliveries of the notification with this id; `null`: any. */
+  id: string | null;
+  /** Where the previous page stopped (its result's `cursor`); `null` for the newest page. */
+  cursor: string | null;
+  /** The most items of this page, a positive integer. */
+  limit: number;
+}
+
+/**
+ * One page of {@link Store.searchDeliveries}.
+ *
+ * @example
+ * ```ts
+ * const page: SearchDeliveriesResult = { items: [], cursor: null };
+ * ```
+ */
+export interface SearchDeliveriesResult {
+  /** The deliveries, newest first. */
+  items: Delivery[];
+  /** Where the next (older) page starts; `null` when there is none. */
+  cursor: string | null;
+}
+
+/**
+ * The input of {@link Store.webhookActivity}.
+ *
+ * @example
+ * ```ts
+ * const input: WebhookActivityInput = { scope: 'acme', webhookIds: [1, 2], since: new Date(Date.now() - 86_400_000), until: new Date(), bucketMs: 3_600_000 };
+ * ```
+ */
+export interface WebhookActivityInput {
+  scope: string;
+  /** The webhooks to report on, each once (at most 1 000). */
+  webhookIds: readonly number[];
+  /** Attempts started at or after this instant. */
+  since: Date;
+  /** ... and before this instant (after `since`). */
+  until: Date;
+  /** The length of one chart bucket in milliseconds (at least 60 000; at most 1 000 buckets in the window). */
+  bucketMs: number;
+}
+
+/**
+ * Attempts of one webhook, counted by outcome: `succeeded` (a 2xx answer), `failed` (any other
+ * HTTP status) and `errored` (no HTTP answer: timeout, refused, blocked by the SSRF guard, ...:
+ * status 0).
+ *
+ * @example
+ * ```ts
+ * const counts: AttemptCounts = { succeeded: 98, failed: 1, errored: 1 };
+ * ```
+ */
+export interface AttemptCounts {
+  succeeded: number;
+  failed: number;
+  errored: number;
+}
+
+/**
+ * One chart bucket of {@link WebhookActivity}: the attempts started in
+ * [`start`, `start + bucketMs`), by outcome, and the median of their durations (`null` without
+ * attempts).
+ *
+ * @example
+ * ```ts
+ * const bucket: ActivityBucket = { start: new Date('2026-12-04T10:00:00Z'), succeeded: 60, failed: 0, errored: 0, p50DurationMs: 41 };
+ * ```
+ */
+export interface ActivityBucket extends AttemptCounts {
+  start: Date;
+  p50DurationMs: number | null;
+}
+
+/**
+ * What one webhook did in a window (see {@link Store.webhookActivity}). Percentiles are
+ * continuous (interpolated between the two nearest durations, as PostgreSQL's
+ * `percentile_cont`), `null` without attempts in the window.
+ *
+ * @example
+ * ```ts
+ * const activity: WebhookActivity = {
+ *   webhookId: 1, succeeded: 98, failed: 1, errored: 1, p50DurationMs: 40, p95DurationMs: 210,
+ *   lastAttempt: { startedAt: new Date(), status: 200, ok: true, durationMs: 38 }, buckets: [],
+ * };
+ * ```
+ */
+export interface WebhookActivity extends AttemptCounts {
+  webhookId: number;
+  p50DurationMs: number | null;
+  p95DurationMs: number | null;
+  /** The webhook's newest attempt ever, in the window or not; `null` when it has none. */
+  lastAttempt: { startedAt: Date; status: number; ok: boolean; durationMs: number } | null;
+  /** One per `bucketMs` from `since` up to `until` (the last one may be cut short), oldest first, empty ones included. */
+  buckets: ActivityBucket[];
 }
 
 /**
