@@ -161,6 +161,14 @@ export {
 } from './observability/channels.js';
 export type { Logger } from './observability/logger.js';
 export { TELEMETRY_METRICS, type TelemetryOptions } from './observability/otel.js';
+export {
+  DEFAULT_SEARCH_LIMIT,
+  MAX_ACTIVITY_BUCKETS,
+  MAX_ACTIVITY_WEBHOOKS,
+  MAX_SEARCH_LIMIT,
+  type SearchDeliveriesOptions,
+  type WebhookActivityOptions,
+} from './registry/log.js';
 export { DEFAULT_MAX_NOTIFICATION_BYTES, MAX_DATA_DEPTH } from './registry/notification.js';
 export {
   DEFAULT_PAGE_SIZE,

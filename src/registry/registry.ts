@@ -58,9 +58,15 @@ import {
 import { checkSecretKeys, encryptSecrets, type SecretKey } from '../stores/encrypted.js';
 import { memoryStore } from '../stores/memory/store.js';
 import { planRecovery, type RecoverOptions, type RecoverResult, runRecovery } from '../stores/recover.js';
-import type { NewDelivery, Store } from '../stores/types.js';
+import type { NewDelivery, SearchDeliveriesResult, Store, WebhookActivity } from '../stores/types.js';
 import { DEFAULT_MAX_TEMPLATE_BYTES, type PayloadStyle, validateTemplate } from '../templates/index.js';
 import { PAYLOAD_STYLES, type ResolvedRenderOptions, renderRequestUnchecked } from '../templates/request.js';
+import {
+  type SearchDeliveriesOptions,
+  searchDeliveries,
+  type WebhookActivityOptions,
+  webhookActivity,
+} from './log.js';
 import { DEFAULT_MAX_NOTIFICATION_BYTES, parseNotification } from './notification.js';
 import { type RegistryStats, registryStats, type StatsOptions } from './stats.js';
 import { parseOrThrow, sortedUnique, throwIfIssues, unique } from './validation.js';
@@ -400,6 +406,19 @@ export class WebhookRegistry {
             },
           })
         : undefined;
+  }
+
+  /**
+   * The clock this registry reads (its `clock` option; default the system clock), e.g. for a
+   * page that shows "24 hours ago" by the same time the registry stamps deliveries with.
+   *
+   * @example
+   * ```ts
+   * const now = new Date(registry.clock.now());
+   * ```
+   */
+  get clock(): Clock {
+    return this.#clock;
   }
 
   #now(): Date {
@@ -935,6 +954,57 @@ export class WebhookRegistry {
    */
   async stats(options: StatsOptions = {}): Promise<RegistryStats> {
     return registryStats(this.store, this.#now(), options, (scope) => this.#scope(scope));
+  }
+
+  /**
+   * One page of a scope's delivery log, newest first, filtered by webhook, states, event
+   * types, creation time (`since` inclusive, `until` exclusive) and a delivery or notification
+   * `id`; pass the page's `cursor` back for the next (older) page (`null`: no more). What the
+   * delivery-log page (`hookline/ui`) shows. Throws `ValidationError` for bad filters (a bad
+   * `cursor` too), `NotFoundError` never (an unknown webhook just matches nothing), and
+   * `store_unsupported` when the store has no `searchDeliveries`. Default `limit` 50, at most
+   * 500. One index range scan per page on PostgreSQL.
+   *
+   * @example
+   * ```ts
+   * const page = await registry.searchDeliveries('acme', { states: ['failed'], limit: 20 });
+   * const older = page.cursor ? await registry.searchDeliveries('acme', { states: ['failed'], limit: 20, cursor: page.cursor }) : null;
+   * ```
+   */
+  async searchDeliveries(
+    scope: string,
+    options: SearchDeliveriesOptions = {},
+  ): Promise<SearchDeliveriesResult> {
+    return searchDeliveries(this.store, scope, options, (s) => this.#scope(s), requireId);
+  }
+
+  /**
+   * What a scope's webhooks did over a window (default: the last 24 hours by the registry's
+   * clock), from their attempts: counts by outcome (`succeeded`, `failed` with an HTTP status,
+   * `errored` without one), the median and 95th percentile duration, the newest attempt ever,
+   * and the same per chart bucket (default an hour). One entry per webhook, in the order of
+   * `webhookIds` (default: the scope's webhooks by id). Throws `ValidationError` for a bad
+   * window or bucket length and `store_unsupported` when the store has no `webhookActivity`.
+   *
+   * @example
+   * ```ts
+   * const [hook] = await registry.webhookActivity('acme', { webhookIds: [1] });
+   * console.log(hook?.succeeded, hook?.p95DurationMs);
+   * ```
+   */
+  async webhookActivity(scope: string, options: WebhookActivityOptions = {}): Promise<WebhookActivity[]> {
+    return webhookActivity(
+      this.store,
+      scope,
+      options,
+      this.#now(),
+      (s) => this.#scope(s),
+      requireId,
+      async (s) => {
+        const page = await this.store.listWebhooks({ scope: s, offset: 0, limit: 1_000 });
+        return page.items.map((w) => w.id);
+      },
+    );
   }
 
   /** The render options of one notification; the rest were checked by the constructor. */
