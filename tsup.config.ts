@@ -10,6 +10,7 @@ export default defineConfig([
       'postgres/index': 'src/stores/postgres/index.ts',
       'testing/index': 'src/testing/index.ts',
       'testing/conformance': 'src/testing/conformance-index.ts',
+      'ui/index': 'src/ui/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -57,6 +57,7 @@ function write(path, text) {
 const consumer = `
 import { HooklineError, memoryStore, WebhookRegistry } from 'hookline';
 import { pretixHandler, toNodeHandler } from 'hookline/http';
+import { deliveryLogUi } from 'hookline/ui';
 import { postgresStore, type Queryable } from 'hookline/postgres';
 import { captureTransport, createFakeClock, type FakeClock } from 'hookline/testing';
 import type { StoreConformanceOptions } from 'hookline/testing/conformance';
@@ -65,7 +66,7 @@ const clock: FakeClock = createFakeClock();
 const registry = new WebhookRegistry({ clock, store: memoryStore() });
 const worker = registry.worker({ transport: captureTransport() });
 const conformance: StoreConformanceOptions = { name: 'memory', createStore: () => memoryStore() };
-export const used = [registry, worker, conformance, pretixHandler, toNodeHandler, postgresStore, HooklineError];
+export const used = [registry, worker, conformance, pretixHandler, toNodeHandler, deliveryLogUi, postgresStore, HooklineError];
 export type Db = Queryable;
 // @ts-expect-error now() is a number
 export const wrong: string = clock.now();
@@ -100,6 +101,7 @@ const requireAll = `
 const assert = require('node:assert/strict');
 assert.equal(typeof require('hookline').WebhookRegistry, 'function');
 assert.equal(typeof require('hookline/http').pretixHandler, 'function');
+assert.equal(typeof require('hookline/ui').deliveryLogUi, 'function');
 assert.equal(typeof require('hookline/postgres').postgresStore, 'function');
 const testing = require('hookline/testing');
 for (const name of ['createFakeClock', 'captureTransport', 'waitForDelivery']) {
@@ -115,6 +117,7 @@ const importAll = `
 import assert from 'node:assert/strict';
 assert.equal(typeof (await import('hookline')).WebhookRegistry, 'function');
 assert.equal(typeof (await import('hookline/http')).pretixHandler, 'function');
+assert.equal(typeof (await import('hookline/ui')).deliveryLogUi, 'function');
 assert.equal(typeof (await import('hookline/postgres')).postgresStore, 'function');
 const testing = await import('hookline/testing');
 for (const name of ['createFakeClock', 'captureTransport', 'waitForDelivery']) {
