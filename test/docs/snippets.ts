@@ -117,6 +117,7 @@ export const ENTRY_POINTS: Readonly<Record<string, string>> = {
   'hookline/postgres': 'src/stores/postgres/index.ts',
   'hookline/testing': 'src/testing/index.ts',
   'hookline/testing/conformance': 'src/testing/conformance-index.ts',
+  'hookline/ui': 'src/ui/index.ts',
 };
 
 /** The module resolutions every snippet must type-check under. */
