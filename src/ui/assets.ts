@@ -46,7 +46,7 @@ pre.body{background:#0f1626;color:#e6ebf5;padding:.8rem;border-radius:6px;overfl
 article.attempt{border:1px solid var(--line);border-radius:8px;padding:.8rem;margin-bottom:.8rem;background:var(--card)}
 article.attempt h3{margin:0 0 .4rem;font-size:.95rem;display:flex;gap:.6rem;align-items:center}
 .stats{display:flex;flex-wrap:wrap;gap:1.5rem;margin:.3rem 0}.stat b{display:block;font-size:1.1rem}
-svg.chart{display:block}svg.chart .ok{fill:var(--ok)}svg.chart .fail{fill:var(--fail)}svg.chart .err{fill:var(--err)}
+svg.chart{display:block}svg.chart.wide{width:100%;height:140px}.card>h2:first-child{margin-top:0}svg.chart .ok{fill:var(--ok)}svg.chart .fail{fill:var(--fail)}svg.chart .err{fill:var(--err)}
 svg.chart .dur{fill:none;stroke:#2457d6;stroke-width:1.5}svg.chart .axis{stroke:var(--line)}
 svg.chart text{font-size:9px;fill:var(--muted)}
 .legend{display:flex;gap:.8rem;font-size:.75rem;color:var(--muted)}.legend i{display:inline-block;width:.7rem;height:.7rem;border-radius:2px;margin-right:.25rem;vertical-align:-1px}

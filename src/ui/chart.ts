@@ -32,7 +32,12 @@ export function formatMs(ms: number | null): string {
  * const svg = activityChart(activity.buckets, { width: 240, height: 48 }, 'Attempts per hour');
  * ```
  */
-export function activityChart(buckets: readonly ActivityBucket[], size: ChartSize, label: string): SafeHtml {
+export function activityChart(
+  buckets: readonly ActivityBucket[],
+  size: ChartSize,
+  label: string,
+  options: { wide?: boolean } = {},
+): SafeHtml {
   const { width, height } = size;
   const top = 4;
   const bottom = height - 2;
@@ -73,9 +78,13 @@ export function activityChart(buckets: readonly ActivityBucket[], size: ChartSiz
         : `${fmt(i * slot + slot / 2)},${fmt(bottom - (b.p50DurationMs / maxDuration) * usable)}`,
     )
     .filter((p): p is string => p !== null);
-  const line = points.length > 1 ? html`<polyline class="dur" points="${points.join(' ')}"/>` : null;
+  const line =
+    points.length > 1
+      ? html`<polyline class="dur" vector-effect="non-scaling-stroke" points="${points.join(' ')}"/>`
+      : null;
   const summary = `${label}: ${total} attempts, ${failures} not successful`;
-  return html`<svg class="chart" role="img" aria-label="${summary}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg"><line class="axis" x1="0" y1="${bottom}" x2="${width}" y2="${bottom}"/>${bars}${line}</svg>`;
+  // A wide chart stretches to its box (CSS); its line keeps its width (non-scaling-stroke).
+  return html`<svg class="chart${options.wide ? ' wide' : ''}" role="img" aria-label="${summary}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"${options.wide ? ' preserveAspectRatio="none"' : ''} xmlns="http://www.w3.org/2000/svg"><line class="axis" vector-effect="non-scaling-stroke" x1="0" y1="${bottom}" x2="${width}" y2="${bottom}"/>${bars}${line}</svg>`;
 }
 
 /** The chart's legend. */

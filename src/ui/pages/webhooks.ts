@@ -12,6 +12,14 @@ import { html, type SafeHtml } from '../html.js';
 import { actionForm, ago, badge, csrfField, href, layout, type PageContext, time } from './layout.js';
 import { redactedUrl } from './redact.js';
 
+const HOUR_MS = 3_600_000;
+
+/** The charts' window: 24 hourly buckets on whole hours, the last one up to now. */
+function lastDay(now: Date): { since: Date; until: Date } {
+  const hour = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS;
+  return { since: new Date(hour - 23 * HOUR_MS), until: now };
+}
+
 /** Webhooks per page of the list. */
 const WEBHOOKS_PER_PAGE = 100;
 
@@ -118,7 +126,7 @@ export async function webhookPage(
   id: number,
 ): Promise<string> {
   const webhook = await registry.get(scope, id);
-  const [a] = await registry.webhookActivity(scope, { webhookIds: [webhook.id] });
+  const [a] = await registry.webhookActivity(scope, { webhookIds: [webhook.id], ...lastDay(ctx.now) });
   const base = [scope, 'webhooks', webhook.id] as const;
   const actions = html`<div class="actions">
 ${webhook.enabled ? actionForm(ctx, href(ctx, [...base, 'disable']), 'Disable', { className: 'danger', confirm: 'Disable this webhook? Nothing more is sent to it until it is enabled again.' }) : actionForm(ctx, href(ctx, [...base, 'enable']), 'Enable')}
@@ -145,7 +153,7 @@ ${webhook.comment ? html`<dt>Comment</dt><dd>${webhook.comment}</dd>` : ''}
     title: `Webhook ${webhook.id}`,
     current: 'webhooks',
     body: html`<h1>Webhook ${webhook.id}</h1>${actions}
-<div class="card">${stats}${a ? activityChart(a.buckets, { width: 720, height: 120 }, `Webhook ${webhook.id}, last 24 hours`) : ''}${CHART_LEGEND}</div>
+<div class="card">${stats}${a ? activityChart(a.buckets, { width: 720, height: 140 }, `Webhook ${webhook.id}, last 24 hours`, { wide: true }) : ''}${CHART_LEGEND}</div>
 <div class="card">${config}</div>
 ${recoverForm(ctx, href(ctx, [...base, 'recover']), 'Recover failed deliveries of this webhook')}`,
   });
