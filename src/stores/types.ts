@@ -418,9 +418,9 @@ export interface WebhookActivityInput {
 }
 
 /**
- * Attempts of one webhook, counted by outcome: `succeeded` (a 2xx answer), `failed` (any other
- * HTTP status) and `errored` (no HTTP answer: timeout, refused, blocked by the SSRF guard, ...:
- * status 0).
+ * Attempts of one webhook, counted by outcome: `succeeded` (the attempt is `ok`: a 2xx answer),
+ * `failed` (not `ok`, with an HTTP status: any other status) and `errored` (no HTTP answer:
+ * timeout, refused, blocked by the SSRF guard, ...: status 0).
  *
  * @example
  * ```ts
@@ -465,7 +465,10 @@ export interface WebhookActivity extends AttemptCounts {
   webhookId: number;
   p50DurationMs: number | null;
   p95DurationMs: number | null;
-  /** The webhook's newest attempt ever, in the window or not; `null` when it has none. */
+  /**
+   * The webhook's newest attempt ever, in the window or not: the latest `startedAt`, and of
+   * attempts started at the same instant the one recorded last; `null` when it has none.
+   */
   lastAttempt: { startedAt: Date; status: number; ok: boolean; durationMs: number } | null;
   /** One per `bucketMs` from `since` up to `until` (the last one may be cut short), oldest first, empty ones included. */
   buckets: ActivityBucket[];

@@ -15,6 +15,8 @@ import {
 import { DUE_SIGNAL, signalAll } from '../signals.js';
 import { byFailingSince, byScope, CountsTotal } from '../stats.js';
 import {
+  type ActivityBucket,
+  type AttemptCounts,
   type ClaimedDelivery,
   FAILING_WEBHOOKS_LIMIT,
   type FailingWebhook,
@@ -22,8 +24,12 @@ import {
   type RecordAttemptInput,
   type RecordAttemptResult,
   type ScopeOutboxStats,
+  type SearchDeliveriesInput,
+  type SearchDeliveriesResult,
   type Store,
   type StoreSignal,
+  type WebhookActivity,
+  type WebhookActivityInput,
   type WebhookHealth,
 } from '../types.js';
 import { type ArenaRef, ByteArena } from './byte-arena.js';
@@ -160,6 +166,81 @@ function duplicateKey(scope: string, key: string): ConflictError {
   );
 }
 
+/** Most chart buckets `webhookActivity` builds (the contract's bound; the registry checks it first). */
+const MAX_ACTIVITY_BUCKETS = 1_000;
+
+/** A position in the delivery log's order: rows older than (`at`, `slot`) come after it. */
+interface LogPosition {
+  at: number;
+  slot: number;
+}
+
+/** A delivery-log cursor: the `createdAt` (epoch ms) and slot of the last row of a page. */
+const logCursor = (at: number, slot: number): string => `${at}:${slot}`;
+
+/**
+ * The position a cursor of {@link logCursor} names; a `ValidationError` (path `cursor`) for any
+ * other string.
+ */
+function readLogCursor(cursor: string): LogPosition {
+  const match = /^(-?\d{1,16}):(\d{1,10})$/.exec(cursor);
+  const at = Number(match?.[1]);
+  const slot = Number(match?.[2]);
+  // The round trip refuses leading zeros and "-0": one position, one cursor.
+  if (!match || !Number.isSafeInteger(at) || !Number.isSafeInteger(slot) || logCursor(at, slot) !== cursor) {
+    throw new ValidationError([
+      {
+        path: ['cursor'],
+        code: 'invalid_cursor',
+        message: 'A delivery-log cursor must be the cursor a previous page of the same store returned.',
+      },
+    ]);
+  }
+  return { at, slot };
+}
+
+/**
+ * A continuous percentile of ascending `sorted` values, interpolated between the two nearest
+ * (as PostgreSQL's `percentile_cont`, same arithmetic); `null` for no values.
+ */
+function percentile(sorted: Float64Array, p: number): number | null {
+  if (sorted.length === 0) return null;
+  const position = p * (sorted.length - 1);
+  const lower = Math.floor(position);
+  const low = sorted[lower] as number;
+  if (lower === position) return low;
+  const high = sorted[lower + 1] as number;
+  return low + (high - low) * (position - lower);
+}
+
+/** Attempts by outcome (`succeeded`, `failed`, `errored`) and their durations: a webhook's or a bucket's. */
+class AttemptTally {
+  readonly counts = [0, 0, 0];
+  readonly durations: number[] = [];
+
+  add(outcome: number, durationMs: number): void {
+    this.counts[outcome] = (this.counts[outcome] as number) + 1;
+    this.durations.push(durationMs);
+  }
+
+  /** The counts as an `AttemptCounts`. */
+  outcomes(): AttemptCounts {
+    const [succeeded, failed, errored] = this.counts as [number, number, number];
+    return { succeeded, failed, errored };
+  }
+
+  sorted(): Float64Array {
+    return Float64Array.from(this.durations).sort();
+  }
+}
+
+/** One webhook's attempts for `webhookActivity`: in the window, per bucket (made when used), the newest. */
+class WebhookTally extends AttemptTally {
+  readonly buckets: (AttemptTally | undefined)[] = [];
+  /** The newest attempt's slot in the AttemptTable (latest `startedAt`, then highest id), -1 for none. */
+  last = -1;
+}
+
 /**
  * An in-memory {@link Store}: the default store, for tests, demos and single-process apps
  * that can lose their webhooks on restart. Nothing is persisted. Ids start at 1.
@@ -169,6 +250,10 @@ function duplicateKey(scope: string, key: string): ConflictError {
  * bench/backlog in docs/architecture.md, "The memory store").
  * A request body is kept as UTF-8, so a lone surrogate in it reads back as U+FFFD, the bytes
  * that are sent either way.
+ * The delivery log has no index: `searchDeliveries` scans the slots newest first and stops once
+ * its page is full (about a millisecond for a page of 50 among 200 000 deliveries; a filter
+ * that skips most rows scans further), and `webhookActivity` reads the scope's deliveries and
+ * their attempts once per call.
  *
  * @example
  * ```ts
@@ -434,6 +519,211 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     return { applied: true, health };
   };
 
+  /** Whether the row at `slot` comes after `position` in the delivery log's order (newest first): is older. */
+  const olderThan = (slot: number, position: LogPosition): boolean => {
+    const created = rows.createdAt[slot] as number;
+    return created < position.at || (created === position.at && slot < position.slot);
+  };
+
+  /**
+   * Up to `want` slots of the delivery log for which `matches` holds, newest first (`createdAt`
+   * descending, then slot descending), every one older than `bound` when given (`matches` must
+   * refuse rows created before `from`, epoch ms). One scan down the slots: it starts at the
+   * newest row older than `bound` in the ordered tail (a binary search: there `createdAt` grows
+   * with the slot) and stops as soon as no row left can be newer than the `want`-th found (by
+   * `newestCreatedAt`) or be created at or after `from`. With a clock that only moves forward
+   * a page costs its rows plus the rows its filters skip; rows enqueued with an earlier `now`
+   * than rows before them only make the scan go further.
+   */
+  const scanLog = (
+    matches: (slot: number) => boolean,
+    want: number,
+    bound: LogPosition | null,
+    from: number,
+  ): number[] => {
+    let start = rows.size - 1;
+    if (bound !== null) {
+      let low = rows.orderedFrom;
+      let high = rows.size;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if (olderThan(mid, bound)) low = mid + 1;
+        else high = mid;
+      }
+      start = low - 1;
+    }
+    /** Newest first. Every slot here is greater than the one being looked at. */
+    const found: number[] = [];
+    for (let slot = start; slot >= 0; slot--) {
+      const newest = rows.newestCreatedAt[slot] as number;
+      if (newest < from) break;
+      const created = rows.createdAt[slot] as number;
+      if (found.length === want && (rows.createdAt[found[want - 1] as number] as number) >= newest) break;
+      if (!matches(slot)) continue;
+      // Older than every found one created no earlier (its slot is lower): it goes after them.
+      let i = found.length;
+      while (i > 0 && (rows.createdAt[found[i - 1] as number] as number) < created) i--;
+      if (i === want) continue;
+      found.splice(i, 0, slot);
+      if (found.length > want) found.pop();
+    }
+    return found;
+  };
+
+  /**
+   * The slots of delivery `id` and of notification `id` of `scope` for which `matches` holds,
+   * newest first, at most `want`.
+   */
+  const idLog = (scope: string, id: string, matches: (slot: number) => boolean, want: number): number[] => {
+    const own = scopedSlot(scope, id);
+    const candidates = own === undefined ? [] : [own];
+    const notification = notifications.get(scope)?.get(id);
+    if (notification !== undefined) {
+      for (const slot of typeof notification === 'number' ? [notification] : notification)
+        if (slot !== own) candidates.push(slot);
+    }
+    return candidates
+      .filter(matches)
+      .sort((a, b) => (rows.createdAt[b] as number) - (rows.createdAt[a] as number) || b - a)
+      .slice(0, want);
+  };
+
+  const searchDeliveries = async ({
+    scope,
+    webhookId,
+    states,
+    types,
+    since,
+    until,
+    id,
+    cursor,
+    limit,
+  }: SearchDeliveriesInput): Promise<SearchDeliveriesResult> => {
+    const after = cursor === null ? null : readLogCursor(cursor);
+    const scopeRef = strings.find(scope);
+    if (scopeRef < 0) return { items: [], cursor: null };
+    // One bit per state code; states no delivery can have match nothing.
+    let stateMask = 0b1111;
+    if (states !== null) {
+      stateMask = 0;
+      for (const state of states) {
+        const code = STATE_NAMES.indexOf(state);
+        if (code >= 0) stateMask |= 1 << code;
+      }
+    }
+    // Types no delivery ever had are not in the string table (-1), and match nothing.
+    const typeRefs = types === null ? null : new Set(types.map((t) => strings.find(t)));
+    const from = since === null ? Number.NEGATIVE_INFINITY : since.getTime();
+    const to = until === null ? Number.POSITIVE_INFINITY : until.getTime();
+    const matches = (slot: number): boolean => {
+      if (rows.scope[slot] !== scopeRef) return false;
+      if (webhookId !== null && rows.webhookId[slot] !== webhookId) return false;
+      if (((stateMask >> (rows.state[slot] as number)) & 1) === 0) return false;
+      if (typeRefs !== null && !typeRefs.has(rows.type[slot] as number)) return false;
+      const created = rows.createdAt[slot] as number;
+      if (created < from || created >= to) return false;
+      return after === null || olderThan(slot, after);
+    };
+    // One row more than the page, to know whether an older one is left.
+    const size = Math.max(1, Math.floor(limit));
+    let bound = after;
+    // Rows created at or after `until` are older than no position (until, 0): the same bound.
+    if (until !== null && (bound === null || to < bound.at || (to === bound.at && bound.slot > 0)))
+      bound = { at: to, slot: 0 };
+    const found = id === null ? scanLog(matches, size + 1, bound, from) : idLog(scope, id, matches, size + 1);
+    const items = found.slice(0, size);
+    const last = items[items.length - 1];
+    return {
+      items: items.map(publicDelivery),
+      cursor:
+        found.length > size && last !== undefined ? logCursor(rows.createdAt[last] as number, last) : null,
+    };
+  };
+
+  const webhookActivity = async ({
+    scope,
+    webhookIds,
+    since,
+    until,
+    bucketMs,
+  }: WebhookActivityInput): Promise<WebhookActivity[]> => {
+    const from = since.getTime();
+    const to = until.getTime();
+    const bucketCount = Math.ceil((to - from) / bucketMs);
+    if (!(bucketMs > 0) || !(to > from) || !(bucketCount <= MAX_ACTIVITY_BUCKETS)) {
+      throw new ValidationError([
+        {
+          path: [to > from ? 'bucketMs' : 'until'],
+          code: 'invalid_window',
+          message:
+            'until must be later than since, and the window at most ' +
+            `${MAX_ACTIVITY_BUCKETS} buckets of bucketMs (> 0).`,
+        },
+      ]);
+    }
+    const tallies = new Map<number, WebhookTally>();
+    for (const webhookId of webhookIds) tallies.set(webhookId, new WebhookTally());
+    const scopeRef = strings.find(scope);
+    // One pass over the scope's deliveries, and the attempts of those of the webhooks asked for.
+    for (let slot = 0; scopeRef >= 0 && slot < rows.size; slot++) {
+      if (rows.scope[slot] !== scopeRef) continue;
+      const tally = tallies.get(rows.webhookId[slot] as number);
+      if (tally === undefined) continue;
+      for (let a = rows.attempts[slot] as number; a >= 0; a = attempts.previous[a] as number) {
+        const started = attempts.startedAt[a] as number;
+        const last = tally.last;
+        if (
+          last < 0 ||
+          started > (attempts.startedAt[last] as number) ||
+          (started === attempts.startedAt[last] && (attempts.id[a] as number) > (attempts.id[last] as number))
+        )
+          tally.last = a;
+        if (started < from || started >= to) continue;
+        const outcome =
+          ((attempts.flags[a] as number) & OK) !== 0 ? 0 : (attempts.status[a] as number) > 0 ? 1 : 2;
+        const duration = attempts.durationMs[a] as number;
+        tally.add(outcome, duration);
+        const index = Math.floor((started - from) / bucketMs);
+        let bucket = tally.buckets[index];
+        if (bucket === undefined) {
+          bucket = new AttemptTally();
+          tally.buckets[index] = bucket;
+        }
+        bucket.add(outcome, duration);
+      }
+    }
+    return webhookIds.map((webhookId) => {
+      const tally = tallies.get(webhookId) as WebhookTally;
+      const durations = tally.sorted();
+      const buckets: ActivityBucket[] = [];
+      for (let i = 0; i < bucketCount; i++) {
+        const bucket = tally.buckets[i];
+        buckets.push({
+          start: new Date(from + i * bucketMs),
+          ...(bucket?.outcomes() ?? { succeeded: 0, failed: 0, errored: 0 }),
+          p50DurationMs: bucket === undefined ? null : percentile(bucket.sorted(), 0.5),
+        });
+      }
+      const a = tally.last;
+      return {
+        webhookId,
+        ...tally.outcomes(),
+        p50DurationMs: percentile(durations, 0.5),
+        p95DurationMs: percentile(durations, 0.95),
+        lastAttempt:
+          a < 0
+            ? null
+            : {
+                startedAt: new Date(attempts.startedAt[a] as number),
+                status: attempts.status[a] as number,
+                ok: ((attempts.flags[a] as number) & OK) !== 0,
+                durationMs: attempts.durationMs[a] as number,
+              },
+        buckets,
+      };
+    });
+  };
+
   const store: Store = {
     name: 'memory',
 
@@ -570,7 +860,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
         rows.attemptCount[slot] = 0;
         rows.nextAttemptAt[slot] = d.failure ? Number.NaN : at;
         rows.lastStatus[slot] = -1;
-        rows.createdAt[slot] = at;
+        rows.setCreatedAt(slot, at);
         rows.updatedAt[slot] = at;
         unlease(slot);
         rows.attempts[slot] = -1;
@@ -628,6 +918,10 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       schedule(slot);
       return true;
     },
+
+    searchDeliveries,
+
+    webhookActivity,
 
     async getDelivery({ scope, id }) {
       const slot = scopedSlot(scope, id);

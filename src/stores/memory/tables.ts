@@ -125,11 +125,35 @@ export class DeliveryTable {
   leaseUntil = new Float64Array(INITIAL_ROWS);
   /** The newest attempt's slot in the AttemptTable, -1 for none. */
   attempts = new Int32Array(INITIAL_ROWS);
+  /**
+   * The latest `createdAt` of this row and of every row before it (epoch ms): no row up to this
+   * slot was created later. The delivery log (`searchDeliveries`) stops its newest-first scan
+   * by it. Set by {@link DeliveryTable.setCreatedAt}.
+   */
+  newestCreatedAt = new Float64Array(INITIAL_ROWS);
+  /**
+   * Where the ordered tail of the rows starts: from this slot on, `createdAt` never decreases
+   * from one slot to the next. 0 while every row was created no earlier than the one before it
+   * (enqueues with a clock that only moves forward); the slot of the latest row created earlier
+   * than a row before it otherwise. Set by {@link DeliveryTable.setCreatedAt}.
+   */
+  orderedFrom = 0;
 
   /** A new row's slot (its fields still to be set by the caller). */
   add(): number {
     if (this.size === this.#capacity) this.#grow();
     return this.size++;
+  }
+
+  /**
+   * Sets the `createdAt` of the row just added at `slot` (rows get theirs in slot order, once),
+   * keeping `newestCreatedAt` and `orderedFrom`.
+   */
+  setCreatedAt(slot: number, at: number): void {
+    this.createdAt[slot] = at;
+    const before = slot === 0 ? Number.NEGATIVE_INFINITY : (this.newestCreatedAt[slot - 1] as number);
+    if (at < before) this.orderedFrom = slot;
+    this.newestCreatedAt[slot] = Math.max(at, before);
   }
 
   #grow(): void {

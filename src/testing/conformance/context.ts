@@ -10,7 +10,7 @@ import type { Store } from '../../stores/types.js';
 /**
  * What an adapter declares about the optional parts of the `Store` contract (the optional
  * methods `watch`, `webhooksVersion`, `close`, `outboxStats`, `scanWebhooks`, `replaceWebhookSecrets`,
- * `recoverDeliveries` and `cancelDelivery`). For each flag:
+ * `recoverDeliveries`, `cancelDelivery`, `searchDeliveries` and `webhookActivity`). For each flag:
  *
  * - `true`: the store has the method. The suite runs its cases, and each of them (plus one case
  *   named `declares <flag>: store.<flag> is a function`) fails when the method is missing.
@@ -73,6 +73,18 @@ export interface StoreConformanceCapabilities {
    * needs; without it, that throws `store_unsupported`). Default: detected.
    */
   cancelDelivery?: boolean;
+  /**
+   * `Store.searchDeliveries`: a scope's delivery log, filtered and paged newest first by an
+   * opaque cursor (what `registry.searchDeliveries()` and the delivery-log page need; without
+   * it, that throws `store_unsupported`). Default: detected.
+   */
+  searchDeliveries?: boolean;
+  /**
+   * `Store.webhookActivity`: per webhook, the attempts of a window by outcome, duration
+   * percentiles, the newest attempt and chart buckets (what `registry.webhookActivity()` needs;
+   * without it, that throws `store_unsupported`). Default: detected.
+   */
+  webhookActivity?: boolean;
 }
 
 /**
@@ -113,6 +125,8 @@ export const CAPABILITIES: readonly Capability[] = [
   'replaceWebhookSecrets',
   'recoverDeliveries',
   'cancelDelivery',
+  'searchDeliveries',
+  'webhookActivity',
 ];
 
 /** A store that has the optional method `C`. */

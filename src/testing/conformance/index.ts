@@ -11,6 +11,7 @@
  * - `stats.ts`: the optional `outboxStats` (pending, due, in flight, oldest due, failing webhooks);
  * - `secrets.ts`: the optional `scanWebhooks` and `replaceWebhookSecrets` (what `rotateSecrets` needs);
  * - `recover.ts`: the optional `recoverDeliveries` and `cancelDelivery` (bulk recovery, stopping retries);
+ * - `log.ts`: the optional `searchDeliveries` and `webhookActivity` (the delivery log: filtered pages, per-webhook activity);
  * - `fixtures.ts`: the data the cases build on; `context.ts`: options, capabilities, `withStore`.
  *
  * @module
@@ -28,6 +29,7 @@ import {
 } from './context.js';
 import { healthCases } from './health.js';
 import { leaseCases } from './leases.js';
+import { logCases } from './log.js';
 import { outboxCases } from './outbox.js';
 import { recoverCases } from './recover.js';
 import { secretCases } from './secrets.js';
@@ -73,6 +75,7 @@ export function storeConformance(options: StoreConformanceOptions): void {
     statsCases(ctx);
     secretCases(ctx);
     recoverCases(ctx);
+    logCases(ctx);
   });
 }
 
