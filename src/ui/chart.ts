@@ -84,7 +84,7 @@ export function activityChart(
       : null;
   const summary = `${label}: ${total} attempts, ${failures} not successful`;
   // A wide chart stretches to its box (CSS); its line keeps its width (non-scaling-stroke).
-  return html`<svg class="chart${options.wide ? ' wide' : ''}" role="img" aria-label="${summary}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"${options.wide ? ' preserveAspectRatio="none"' : ''} xmlns="http://www.w3.org/2000/svg"><line class="axis" vector-effect="non-scaling-stroke" x1="0" y1="${bottom}" x2="${width}" y2="${bottom}"/>${bars}${line}</svg>`;
+  return html`<svg class="chart${options.wide ? ' wide' : ''}" role="img" aria-label="${summary}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"${options.wide ? html` preserveAspectRatio="none"` : ''} xmlns="http://www.w3.org/2000/svg"><line class="axis" vector-effect="non-scaling-stroke" x1="0" y1="${bottom}" x2="${width}" y2="${bottom}"/>${bars}${line}</svg>`;
 }
 
 /** The chart's legend. */

@@ -7,7 +7,7 @@
  */
 import { ConflictError, HooklineError, NotFoundError, ValidationError } from '../errors.js';
 import { requestMethod } from '../http/shared/method.js';
-import { normalizeBasePath, splitPath } from '../http/shared/paths.js';
+import { belongsTo, normalizeBasePath, splitPath } from '../http/shared/paths.js';
 import { markUnmatched } from '../http/shared/respond.js';
 import type { AuthorizeResult, Permission } from '../http/shared/types.js';
 import type { WebhookRegistry } from '../registry/registry.js';
@@ -39,10 +39,22 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 const MAX_FORM_BYTES = 16 * 1024;
 
 function withHeaders(response: Response, extra: Record<string, string> = {}): Response {
-  for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, ...extra })) {
-    if (!response.headers.has(name)) response.headers.set(name, value);
+  let answer = response;
+  try {
+    answer.headers.set('x-content-type-options', 'nosniff');
+  } catch {
+    // Immutable headers (the host's `Response.redirect()` from onUnauthenticated): copy it.
+    answer = new Response(response.body, response);
   }
-  return response;
+  for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, ...extra })) {
+    if (!answer.headers.has(name)) answer.headers.set(name, value);
+  }
+  return answer;
+}
+
+/** A HEAD answer: the status and headers of the GET answer, no body. */
+function withoutBody(response: Response): Response {
+  return new Response(null, { status: response.status, headers: response.headers });
 }
 
 function page(body: string, status = 200): Response {
@@ -110,8 +122,9 @@ export class UiHandler {
     }
     const split = splitPath(url.pathname, this.#base);
     if (split === null) {
-      // Outside the base path (or a path that cannot be ours): let combineHandlers try the next.
-      const outside = this.#base !== '' && !url.pathname.startsWith(this.#base);
+      // Outside the base path (`/uix` is outside `/ui`): let combineHandlers try the next;
+      // below it, a path that cannot be ours (`//`, bad escapes) is our 404.
+      const outside = !belongsTo(url.pathname, this.#base, null);
       const response = withHeaders(
         new Response('Not Found', { status: 404, headers: { 'content-type': 'text/plain' } }),
       );
@@ -124,11 +137,10 @@ export class UiHandler {
       const extra: Record<string, string> = {};
       if (ctx.csrf.setCookie !== null && response.status < 400) extra['set-cookie'] = ctx.csrf.setCookie;
       const answered = withHeaders(response, extra);
-      return method === 'HEAD'
-        ? new Response(null, { status: answered.status, headers: answered.headers })
-        : answered;
+      return method === 'HEAD' ? withoutBody(answered) : answered;
     } catch (error) {
-      return withHeaders(this.#failure(error, request, ctx));
+      const failed = withHeaders(this.#failure(error, request, ctx));
+      return method === 'HEAD' ? withoutBody(failed) : failed;
     }
   }
 
@@ -279,6 +291,9 @@ export class UiHandler {
     if (section === 'recover' && id === undefined) {
       return this.#recover(ctx, scope, form, null);
     }
+    // A POST to a page (`/{scope}/webhooks`, `/{scope}/deliveries/{id}`): pages are read with GET.
+    if ((section === 'webhooks' || section === 'deliveries') && verb === undefined)
+      return this.#methodNotAllowed(ctx, ['GET', 'HEAD']);
     if (id === undefined || verb === undefined) return this.#notFound(ctx);
     if (section === 'deliveries') {
       if (verb === 'redeliver') {

@@ -21,5 +21,8 @@ export function errorPage(
       issues.length > 0 ? html`<ul>${issues.map((issue) => html`<li>${issue}</li>`)}</ul>` : ''
     }</div><p><a href="${ctx.base}/">Back to the start</a></p>`,
   });
-  return new Response(body, { status, headers: { 'content-type': 'text/html; charset=utf-8' } });
+  return new Response(body, {
+    status,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+  });
 }
