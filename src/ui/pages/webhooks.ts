@@ -59,7 +59,9 @@ function events(webhook: Webhook): string {
 function failing(webhook: Webhook): SafeHtml {
   if (webhook.consecutiveFailures === 0 && webhook.failingSince === null)
     return html`<span class="muted">0</span>`;
-  return html`${webhook.consecutiveFailures}${webhook.failingSince ? html` <span class="small muted">since ${time(webhook.failingSince)}</span>` : ''}`;
+  // failingSince is set from the first failed attempt; consecutiveFailures counts deliveries that
+  // ended failed, so a delivery still retrying shows 0 with a "failing since".
+  return html`${webhook.consecutiveFailures}${webhook.failingSince ? html` <span class="small muted">failing since ${time(webhook.failingSince)}</span>` : ''}`;
 }
 
 /** The list of a scope's webhooks. */
@@ -71,10 +73,9 @@ export async function webhooksPage(
   const pageNumber = Math.max(1, Math.floor(Number(ctx.url.searchParams.get('page') ?? '1')) || 1);
   const list = await registry.list(scope, { page: pageNumber, pageSize: WEBHOOKS_PER_PAGE });
   const activity = new Map(
-    (await registry.webhookActivity(scope, { webhookIds: list.items.map((w) => w.id) })).map((a) => [
-      a.webhookId,
-      a,
-    ]),
+    (
+      await registry.webhookActivity(scope, { webhookIds: list.items.map((w) => w.id), ...lastDay(ctx.now) })
+    ).map((a) => [a.webhookId, a]),
   );
   const rows = list.items.map((w) => {
     const a = activity.get(w.id);
