@@ -5,7 +5,14 @@ import { newDelivery, storeConformance, webhookFields } from '../../src/testing/
 storeConformance({
   name: 'memory',
   createStore: () => memoryStore(),
-  capabilities: { watch: true, webhooksVersion: true, close: false, outboxStats: true, searchDeliveries: true, webhookActivity: true },
+  capabilities: {
+    watch: true,
+    webhooksVersion: true,
+    close: false,
+    outboxStats: true,
+    searchDeliveries: true,
+    webhookActivity: true,
+  },
 });
 
 describe('memory store: stored request headers', () => {

@@ -177,7 +177,7 @@ ${headersTable(delivery.request.headers)}
       ? html`<p class="muted">No attempt yet.</p>`
       : attempts.items.map(
           (a) => html`<article class="attempt" data-attempt="${a.attemptNumber}" data-attempt-id="${a.id}">
-<h3>${badge(a.ok ? 'ok' : a.status === 0 ? 'errored' : 'failed', a.status === 0 ? 'no answer' : String(a.status))} Attempt ${a.attemptNumber}${a.retry ? ' (retry)' : ''} <span class="muted small">${time(a.startedAt)} · ${formatMs(a.durationMs)}</span></h3>
+<h3>${badge(a.ok ? 'ok' : a.status === 0 ? 'errored' : 'failed', a.status === 0 ? 'no answer' : String(a.status))} Attempt ${a.attemptNumber}${a.retry ? (a.attemptNumber === 1 ? ' (redelivery)' : ' (retry)') : ''} <span class="muted small">${time(a.startedAt)} · ${formatMs(a.durationMs)}</span></h3>
 ${a.error ? html`<p class="error-box small">${a.error}</p>` : ''}
 <details${a.ok ? '' : ' open'}><summary>Response headers and body</summary>${headersTable(a.responseHeaders)}
 <pre class="body">${a.responseBody === '' ? '(empty body)' : prettyBody(a.responseBody)}</pre></details></article>`,
