@@ -1,36 +1,57 @@
 /**
- * Both webhook APIs in a Fastify 5 app.  Run: `npx tsx examples/fastify/server.ts`
+ * Both webhook APIs and both delivery-log UIs in a Fastify 5 app.
+ * Run: `npx tsx examples/fastify/server.ts` (`WORKER=1` to deliver what is emitted).
  *
  * The routes live in their own plugin that replaces Fastify's body parsers with a pass-through,
  * so the raw body stream reaches the adapter untouched; `reply.hijack()` hands the response
- * over to it.
+ * over to it. Each prefix serves its path itself too (`/ui`, not only `/ui/*`).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type FetchHandler, toNodeHandler } from '../../src/http/index.js';
-import { createHandlers, isMain, type RunningExample } from '../shared/handlers.js';
+import {
+  createHandlers,
+  describeRunning,
+  type ExampleOptions,
+  isMain,
+  optionsFromEnv,
+  PATHS,
+  type RunningHandlers,
+  runningHandlers,
+  startWorkers,
+} from '../shared/handlers.js';
 
 function mount(app: FastifyInstance, prefix: string, handler: FetchHandler): void {
   const node = toNodeHandler(handler);
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
-    scope.all(`${prefix}/*`, async (request, reply) => {
-      reply.hijack();
-      await node(request.raw, reply.raw);
-    });
+    for (const path of [prefix, `${prefix}/*`]) {
+      scope.all(path, async (request, reply) => {
+        reply.hijack();
+        await node(request.raw, reply.raw);
+      });
+    }
   });
 }
 
-export async function start({ port = 3000 }: { port?: number } = {}): Promise<RunningExample> {
-  const { pretix, taler } = createHandlers();
+export async function start(options: ExampleOptions = {}): Promise<RunningHandlers> {
+  const handlers = createHandlers(options);
   const app = Fastify();
-  mount(app, '/api/v1', pretix);
-  mount(app, '/taler', taler);
-  const url = await app.listen({ port, host: '127.0.0.1' });
-  return { url, close: () => app.close() };
+  mount(app, PATHS.pretix, handlers.pretix);
+  // Fastify routes the longer static prefix first, so /taler/ui/* goes to the UI.
+  mount(app, PATHS.taler, handlers.taler);
+  mount(app, PATHS.pretixUi, handlers.pretixUi);
+  mount(app, PATHS.talerUi, handlers.talerUi);
+  const url = await app.listen({ port: options.port ?? 3000, host: '127.0.0.1' });
+  return runningHandlers(
+    { url, close: () => app.close() },
+    handlers,
+    startWorkers(handlers.registries, options),
+  );
 }
 
 if (isMain(import.meta.url)) {
-  const { url } = await start({ port: Number(process.env.PORT ?? 3000) });
-  console.log(`listening on ${url}`);
+  const options = optionsFromEnv();
+  const { url } = await start(options);
+  for (const line of describeRunning(url, options)) console.log(line);
 }

@@ -4,6 +4,7 @@
  *
  *   curl -X POST http://127.0.0.1:3000/orders    # emits order.paid; the worker delivers it
  *   curl http://127.0.0.1:3000/metrics           # hookline_attempts_total, hookline_outbox_due, …
+ *   open http://127.0.0.1:3000/ui/shop/deliveries  # the delivery log (any user, password demo-token-merchant)
  *
  * A real service registers the OpenTelemetry Node SDK with its exporters (OTLP to a collector,
  * say) the same way, before creating the registry; hookline then needs no setup of its own.
@@ -20,8 +21,9 @@ import {
   SimpleSpanProcessor,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
+import { toNodeHandler } from '../../src/http/index.js';
 import { WebhookRegistry } from '../../src/index.js';
-import { isMain, type RunningExample, running } from '../shared/handlers.js';
+import { exampleUi, isMain, PATHS, type RunningExample, running } from '../shared/handlers.js';
 
 /** A console exporter: one line per finished span, with its trace, parent and links. */
 class LineSpanExporter implements SpanExporter {
@@ -75,6 +77,9 @@ export async function start({ port = 3000 }: { port?: number } = {}): Promise<Ru
   const worker = registry.worker({ ssrf: { allow: ['127.0.0.1'] } });
   worker.start();
 
+  // The delivery log of this registry, in the browser (Basic login with a demo token).
+  const ui = toNodeHandler(exampleUi(registry, PATHS.pretixUi, 'Webhooks (shop)'));
+
   const tracer = trace.getTracer('example-shop');
   let orders = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -101,6 +106,10 @@ export async function start({ port = 3000 }: { port?: number } = {}): Promise<Ru
         );
       return;
     }
+    if (/^\/ui(?:[/?]|$)/.test(req.url ?? '')) {
+      void ui(req, res);
+      return;
+    }
     if (req.method === 'GET' && req.url === '/metrics') {
       telemetry.prometheus.getMetricsRequestHandler(req, res);
       return;
@@ -124,6 +133,9 @@ if (isMain(import.meta.url)) {
   const example = await start({ port: Number(process.env.PORT ?? 3000) });
   console.log(`orders:  POST ${example.url}/orders`);
   console.log(`metrics: GET  ${example.url}/metrics`);
+  console.log(
+    `UI:      ${example.url}${PATHS.pretixUi}/shop/deliveries  (log in: any user, password demo-token-merchant)`,
+  );
   process.once('SIGTERM', () => {
     void example.close().then(() => process.exit(0));
   });

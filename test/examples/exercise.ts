@@ -91,3 +91,64 @@ export async function exerciseExample({ pretix, taler }: { pretix: string; taler
   });
   expect(tooBig.status).toBe(413);
 }
+
+/** `Authorization: Basic` for a browser logged in with a demo token as its password. */
+export function basicAuth(token: string): string {
+  return `Basic ${Buffer.from(`demo:${token}`).toString('base64')}`;
+}
+
+/**
+ * Checks an example's delivery-log UIs over real HTTP, after {@link exerciseExample} created
+ * pretix webhook 1 in `bigevents` and Taler webhook `w1` in `default`: each UI asks a browser
+ * to log in (HTTP Basic), sends a logged-in user on to their scope, lists the webhook, keeps
+ * other scopes hidden (404), and sends its security headers.
+ */
+export async function exerciseUi({
+  pretixUi,
+  talerUi,
+}: {
+  pretixUi: string;
+  talerUi: string;
+}): Promise<void> {
+  const cases = [
+    { ui: pretixUi, token: 'demo-token-bigevents', scope: 'bigevents', hidden: 'shop' },
+    { ui: talerUi, token: 'demo-token-merchant', scope: 'default', hidden: 'bigevents' },
+  ];
+  for (const { ui, token, scope, hidden } of cases) {
+    const anonymous = await request(`${ui}/${scope}/webhooks`);
+    expect(anonymous.status, `GET ${ui}/${scope}/webhooks without credentials`).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm="hookline"/);
+    const wrong = await request(`${ui}/${scope}/webhooks`, { headers: { authorization: basicAuth('nope') } });
+    expect(wrong.status).toBe(401);
+
+    const headers = { authorization: basicAuth(token) };
+    const index = await request(`${ui}/`, { headers });
+    if (scope === 'bigevents') {
+      // One scope: the index sends the user straight there.
+      expect(index.status, `GET ${ui}/`).toBe(303);
+      expect(new URL(index.headers.get('location') ?? '', ui).pathname).toBe(
+        `${new URL(ui).pathname}/${scope}/webhooks`,
+      );
+    } else {
+      expect(index.status, `GET ${ui}/`).toBe(200);
+      expect(await index.text()).toContain(`${new URL(ui).pathname}/${scope}/webhooks`);
+    }
+
+    const list = await request(`${ui}/${scope}/webhooks`, { headers });
+    expect(list.status, `GET ${ui}/${scope}/webhooks`).toBe(200);
+    expect(list.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(list.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(list.headers.get('x-frame-options')).toBe('DENY');
+    expect(list.headers.get('set-cookie')).toMatch(/^hookline_csrf=[^;]+;.*HttpOnly/);
+    const page = await list.text();
+    expect(page).toContain('<tr data-webhook-id="1">');
+    expect(page).toMatch(/<svg class="chart[^"]*"[^>]* role="img"/);
+    const stylesheet = /<link rel="stylesheet" href="([^"]+)"/.exec(page)?.[1];
+    expect(stylesheet).toBeDefined();
+    const css = await request(new URL(stylesheet ?? '', ui).href, { headers });
+    expect(css.status).toBe(200);
+    expect(css.headers.get('cache-control')).toContain('immutable');
+
+    expect((await request(`${ui}/${hidden}/webhooks`, { headers })).status, `${ui}/${hidden}`).toBe(404);
+  }
+}

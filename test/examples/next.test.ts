@@ -4,7 +4,8 @@
  * `next start`, exercised over real HTTP. The build and the server run with the network limited
  * to loopback, so the build downloads nothing (Next's SWC binary comes as an npm optional
  * dependency) and telemetry is off. The pretix URLs must be answered directly (no 308 to the URL
- * without the slash): that is `skipTrailingSlashRedirect` in the app's next.config.ts.
+ * without the slash): that is `skipTrailingSlashRedirect` in the app's next.config.ts. The
+ * delivery-log UIs answer under /ui and /taler/ui.
  *
  * It takes minutes (install and build), so it runs when `HOOKLINE_TEST_NEXT=1`, or in CI (`CI`
  * set) unless `HOOKLINE_TEST_NEXT=0`; otherwise it is skipped with a message. It needs
@@ -14,7 +15,7 @@ import { cp, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exerciseExample } from './exercise.js';
+import { exerciseExample, exerciseUi } from './exercise.js';
 import { LOOPBACK_ONLY, ROOT, runToEnd, type Started, startServer } from './run.js';
 
 const setting = process.env.HOOKLINE_TEST_NEXT;
@@ -84,6 +85,8 @@ describe.skipIf(!enabled)('examples/next: next build and next start on the packe
   it('builds from the tarball without reaching the network', () => {
     expect(buildOutput).toMatch(/Compiled successfully/);
     expect(buildOutput).toMatch(/\/api\/\[\.\.\.path\]/);
+    expect(buildOutput).toMatch(/\/ui\/\[\[\.\.\.path\]\]/);
+    expect(buildOutput).toMatch(/\/taler\/ui\/\[\[\.\.\.path\]\]/);
     expect(buildOutput).not.toContain('[loopback-only] refused');
   });
 
@@ -96,6 +99,12 @@ describe.skipIf(!enabled)('examples/next: next build and next start on the packe
     });
     expect(direct.status).toBe(200);
     expect(direct.headers.get('location')).toBeNull();
+    expect(server.output()).not.toContain('[loopback-only] refused');
+  });
+
+  it('serves both delivery-log UIs from their catch-all routes', async () => {
+    if (!server) throw new Error('next start did not start');
+    await exerciseUi({ pretixUi: `${server.url}/ui`, talerUi: `${server.url}/taler/ui` });
     expect(server.output()).not.toContain('[loopback-only] refused');
   });
 });

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeServer } from '../postgres/helpers.js';
-import { exerciseExample } from './exercise.js';
+import { basicAuth, exerciseExample, exerciseUi } from './exercise.js';
 import { runToEnd, type Started, startServer, tsxArgs } from './run.js';
 
 const SERVERS = ['node-http', 'express', 'fastify', 'hono'] as const;
@@ -17,9 +17,14 @@ afterEach(async () => {
 });
 
 describe.each(SERVERS)('examples/%s/server.ts', (name) => {
-  it('serves both webhook APIs over real HTTP', async () => {
+  it('serves both webhook APIs and both delivery-log UIs over real HTTP', async () => {
     running = await startServer(tsxArgs(`examples/${name}/server.ts`));
     await exerciseExample({ pretix: `${running.url}/api/v1`, taler: `${running.url}/taler` });
+    await exerciseUi({ pretixUi: `${running.url}/ui`, talerUi: `${running.url}/taler/ui` });
+    // It says where the UIs are, and that no worker runs unless asked.
+    expect(running.output()).toContain(`${running.url}/ui/`);
+    expect(running.output()).toContain(`${running.url}/taler/ui/`);
+    expect(running.output()).toContain('workers: off');
     expect(running.output()).not.toContain('[loopback-only] refused');
   });
 });
@@ -64,6 +69,16 @@ describe('examples/observability/server.ts', () => {
     expect(emit?.trace).toBe(request?.trace);
     expect(emit?.parent).toBe(request?.span);
     expect([attempt?.linkTrace, attempt?.linkSpan]).toEqual([emit?.trace, emit?.span]);
+
+    // The delivery log shows the webhook and its delivered order (the merchant's token owns shop).
+    const headers = { authorization: basicAuth('demo-token-merchant') };
+    expect((await fetch(`${started.url}/ui/shop/webhooks`)).status).toBe(401);
+    const webhooks = await fetch(`${started.url}/ui/shop/webhooks`, { headers });
+    expect(webhooks.status).toBe(200);
+    expect(await webhooks.text()).toContain('<tr data-webhook-id="1">');
+    const log = await (await fetch(`${started.url}/ui/shop/deliveries?state=succeeded`, { headers })).text();
+    expect(log.match(/<tr data-delivery-id="/g)?.length).toBe(1);
+    expect(started.output()).toContain(`${started.url}/ui/shop/deliveries`);
 
     const metricsText = await (await fetch(`${started.url}/metrics`)).text();
     expect(metricsText).toMatch(/^hookline_notifications_emitted_total(\{[^}]*\})? 1$/m);
