@@ -16,5 +16,12 @@ storeConformance({
   name: 'postgres on PGlite',
   createStore: () => freshStore(db),
   destroyStore: (store) => destroyStore(store as PostgresStore),
-  capabilities: { watch: true, webhooksVersion: true, close: true, outboxStats: true },
+  capabilities: {
+    watch: true,
+    webhooksVersion: true,
+    close: true,
+    outboxStats: true,
+    searchDeliveries: true,
+    webhookActivity: true,
+  },
 });

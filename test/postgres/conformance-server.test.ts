@@ -18,6 +18,13 @@ describeServer('postgres on the real server', () => {
     name: 'postgres on a pg.Pool',
     createStore: () => freshStore(pool),
     destroyStore: (store) => destroyStore(store as PostgresStore),
-    capabilities: { watch: true, webhooksVersion: true, close: true, outboxStats: true },
+    capabilities: {
+      watch: true,
+      webhooksVersion: true,
+      close: true,
+      outboxStats: true,
+      searchDeliveries: true,
+      webhookActivity: true,
+    },
   });
 });

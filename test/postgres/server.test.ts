@@ -415,7 +415,7 @@ describeServer('postgres store on the real server', () => {
       }
     });
 
-    it('lists and cancels a webhook’s deliveries through (scope, webhook_id, seq desc)', async () => {
+    it('lists and cancels a webhook’s deliveries through (scope, webhook_id, created_at, seq)', async () => {
       expect(
         await planOf(() => store.listDeliveries({ scope: 'scope3', webhookId, offset: 0, limit: 50 })),
       ).toMatch(/deliveries_by_webhook/);

@@ -211,6 +211,37 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE state IN ('failed', 'canceled')`,
     ],
   },
+  {
+    version: 6,
+    name: 'delivery log indexes',
+    // The delivery log (searchDeliveries: newest first by (created_at, seq), keyset-paged) and
+    // webhookActivity. Each index on deliveries is written by every enqueue and by every
+    // update that is not HOT (state changes, retries, a claim on a full page), so the log gets
+    // two new ones and one replaced, no more; docs/postgres.md has the plans, timings and the
+    // write cost. Built inside the migration's transaction like versions 3 and 5: on a large
+    // table, writes to deliveries and attempts wait for the builds (about 2 s in all for 250 000
+    // deliveries and 1 000 000 attempts), and reads of deliveries too, as the first statement
+    // drops an index.
+    statements: (s) => [
+      // A webhook's deliveries by (created_at, seq) instead of seq alone: the log filtered by
+      // webhook, listDeliveries (which now orders the same way) and cancelPending. Same name,
+      // so nothing that names it changes; a replacement rather than a second index per webhook.
+      `DROP INDEX IF EXISTS ${s}.deliveries_by_webhook`,
+      `CREATE INDEX IF NOT EXISTS deliveries_by_webhook ON ${s}.deliveries (scope, webhook_id, created_at, seq)`,
+      // The log of a scope, newest first: unfiltered pages, pages after a cursor or in a time
+      // range, and filters on event type or on succeeded (most rows), checked row by row.
+      `CREATE INDEX IF NOT EXISTS deliveries_log ON ${s}.deliveries (scope, created_at, seq)`,
+      // The log filtered to failed or canceled deliveries (one range scan per state). Partial:
+      // enqueues, claims and successes never write it, only a delivery that ends badly.
+      `CREATE INDEX IF NOT EXISTS deliveries_log_failed ON ${s}.deliveries (scope, state, created_at, seq)
+        WHERE state IN ('failed', 'canceled')`,
+      // webhookActivity: a webhook's attempts in a window, counted, bucketed and their duration
+      // percentiles taken from the index alone (index-only scan), and its newest attempt (the
+      // last entry; id breaks ties of started_at: the one recorded last).
+      `CREATE INDEX IF NOT EXISTS attempts_activity ON ${s}.attempts (scope, webhook_id, started_at, id)
+        INCLUDE (duration_ms, status, ok)`,
+    ],
+  },
 ];
 
 /**

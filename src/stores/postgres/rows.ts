@@ -9,6 +9,8 @@ import type { Attempt, Delivery, DeliveryState, OutgoingRequest, WebhookRecord }
 import { freezeWebhook, HEALTHY } from '../rules.js';
 import { CountsTotal } from '../stats.js';
 import type {
+  ActivityBucket,
+  AttemptCounts,
   ClaimedDelivery,
   FailingWebhook,
   NewDelivery,
@@ -17,6 +19,7 @@ import type {
   RecordAttemptInput,
   RecordAttemptResult,
   ScopeOutboxStats,
+  WebhookActivity,
   WebhookHealth,
 } from '../types.js';
 
@@ -433,4 +436,125 @@ export function toOutboxStats(row: OutboxStatsRow | undefined, shape: { perScope
     return entry;
   });
   return { ...total.counts(), failingWebhooks, scopes };
+}
+
+/**
+ * A row of the `searchDeliveries` statement: a delivery and where a cursor after it points.
+ *
+ * @example
+ * ```ts
+ * const cursor = `${row.cursor_at}:${String(row.seq)}`;
+ * ```
+ */
+export interface SearchRow extends DeliveryRow {
+  /** `created_at` in microseconds since 1970, as text. */
+  cursor_at: string;
+}
+
+/**
+ * A row of the `webhookActivity` statement (see `webhookActivity` in statements.ts): a
+ * webhook's counts in the window (`total`), in one bucket (`bucket`), or its newest attempt
+ * (`last`).
+ *
+ * @example
+ * ```ts
+ * const totals = rows.filter((row: ActivityRow) => row.kind === 'total');
+ * ```
+ */
+export interface ActivityRow {
+  kind: 'total' | 'bucket' | 'last';
+  webhook_id: unknown;
+  /** The bucket's index from the window's start (`bucket` rows). */
+  bucket: unknown;
+  succeeded: unknown;
+  failed: unknown;
+  errored: unknown;
+  /** The durations' continuous percentiles {0.5, 0.95} (`total` and `bucket` rows). */
+  percentiles: unknown;
+  /** The newest attempt (`last` rows). */
+  started_at: unknown;
+  status: unknown;
+  ok: boolean | null;
+  duration_ms: unknown;
+}
+
+const NO_ATTEMPTS: AttemptCounts = { succeeded: 0, failed: 0, errored: 0 };
+
+function counts(row: ActivityRow): AttemptCounts {
+  return { succeeded: Number(row.succeeded), failed: Number(row.failed), errored: Number(row.errored) };
+}
+
+/** The percentiles of a row (a float8[] as the driver returns it, or its text). */
+function percentiles(row: ActivityRow): [number | null, number | null] {
+  const value = row.percentiles;
+  const list = Array.isArray(value)
+    ? value
+    : typeof value === 'string'
+      ? value.replace(/^\{|\}$/g, '').split(',')
+      : [];
+  return [numberOrNull(list[0] ?? null), numberOrNull(list[1] ?? null)];
+}
+
+/**
+ * The `webhookActivity` rows as one {@link WebhookActivity} per id of `webhookIds`, in that
+ * order: zeros, `null` percentiles and empty buckets for a webhook without rows, and every one
+ * of the `bucketCount` buckets from `since` (`bucketMs` each), empty ones included.
+ *
+ * @example
+ * ```ts
+ * const activity = toWebhookActivities(rows, { webhookIds: [1], since: new Date(0), bucketMs: 60_000, bucketCount: 60 });
+ * ```
+ */
+export function toWebhookActivities(
+  rows: readonly ActivityRow[],
+  window: { webhookIds: readonly number[]; since: Date; bucketMs: number; bucketCount: number },
+): WebhookActivity[] {
+  const totals = new Map<number, ActivityRow>();
+  const lasts = new Map<number, ActivityRow>();
+  const buckets = new Map<number, Map<number, ActivityRow>>();
+  for (const row of rows) {
+    const id = Number(row.webhook_id);
+    if (row.kind === 'total') totals.set(id, row);
+    else if (row.kind === 'last') lasts.set(id, row);
+    else {
+      let own = buckets.get(id);
+      if (own === undefined) {
+        own = new Map();
+        buckets.set(id, own);
+      }
+      own.set(Number(row.bucket), row);
+    }
+  }
+  const start = window.since.getTime();
+  return window.webhookIds.map((webhookId): WebhookActivity => {
+    const total = totals.get(webhookId);
+    const last = lasts.get(webhookId);
+    const own = buckets.get(webhookId);
+    const [p50, p95] = total === undefined ? [null, null] : percentiles(total);
+    const series: ActivityBucket[] = [];
+    for (let i = 0; i < window.bucketCount; i++) {
+      const row = own?.get(i);
+      series.push({
+        start: new Date(start + i * window.bucketMs),
+        ...(row === undefined ? NO_ATTEMPTS : counts(row)),
+        p50DurationMs: row === undefined ? null : percentiles(row)[0],
+      });
+    }
+    return {
+      webhookId,
+      ...(total === undefined ? NO_ATTEMPTS : counts(total)),
+      p50DurationMs: p50,
+      p95DurationMs: p95,
+      lastAttempt:
+        last === undefined
+          ? null
+          : {
+              startedAt: date(last.started_at),
+              status: Number(last.status),
+              ok: last.ok === true,
+              durationMs: Number(last.duration_ms),
+            },
+      buckets: series,
+    };
+  });
 }

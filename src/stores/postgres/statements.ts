@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { DELIVERY_STATES, type DeliveryState } from '../../model.js';
 import { quoteIdent } from './migrations.js';
 import { ATTEMPT_COLUMNS, DELIVERY_COLUMNS, WEBHOOK_COLUMNS } from './rows.js';
 
@@ -457,7 +458,9 @@ export function getDelivery(sql: StatementContext): Statement {
 }
 
 /**
- * A page of a webhook's deliveries, newest first. `$1` scope, `$2` webhook id, `$3` state (or
+ * A page of a webhook's deliveries, newest first by (`created_at`, `seq`), through
+ * `deliveries_by_webhook` (the delivery log's order since migration 6: the same as `seq` order
+ * while every process's clock moves forward). `$1` scope, `$2` webhook id, `$3` state (or
  * null for all), `$4` offset, `$5` limit (null: all). Returns `DeliveryRow`s each with
  * `total` (see `toPage`).
  */
@@ -469,8 +472,188 @@ export function listDeliveries(sql: StatementContext): Statement {
            FROM (SELECT 1) AS one
            LEFT JOIN LATERAL (
              SELECT ${DELIVERY_LIST} FROM ${sql.deliveries} WHERE ${filter}
-              ORDER BY seq DESC OFFSET $4 LIMIT $5
+              ORDER BY created_at DESC, seq DESC OFFSET $4 LIMIT $5
            ) AS page ON true`,
+  );
+}
+
+/**
+ * The parameters a {@link searchDeliveries} statement takes, in the order of its `params`
+ * (each one the shape uses, once).
+ *
+ * @example
+ * ```ts
+ * const first: SearchParam[] = ['scope', 'limit'];
+ * ```
+ */
+export type SearchParam =
+  | 'scope'
+  | 'limit'
+  | 'webhookId'
+  | 'types'
+  | 'since'
+  | 'until'
+  | 'cursorAt'
+  | 'cursorSeq'
+  | 'id';
+
+/**
+ * The shape of a {@link searchDeliveries} statement: which filters it has (its text differs by each).
+ *
+ * @example
+ * ```ts
+ * const shape: SearchShape = { webhook: true, states: ['failed', 'canceled'], types: false, since: false, until: false, cursor: false, id: false };
+ * ```
+ */
+export interface SearchShape {
+  /** Filtered to one webhook (`webhookId`). */
+  webhook: boolean;
+  /**
+   * Filtered to these states (written as literals, so the partial index `deliveries_log_failed`
+   * applies), or `null` for every state. Several states are one branch each, merged.
+   */
+  states: readonly DeliveryState[] | null;
+  /** Filtered to event types (`types`, a JSON array of strings). */
+  types: boolean;
+  /** Created at or after `since`. */
+  since: boolean;
+  /** Created before `until`. */
+  until: boolean;
+  /** Older than the cursor: (`cursorAt`, microseconds since 1970 as text, `cursorSeq`). */
+  cursor: boolean;
+  /** Only the delivery `id`, or the deliveries of the notification `id`. */
+  id: boolean;
+}
+
+/** A state as an SQL literal, from the closed list of states only. */
+function stateLiteral(state: DeliveryState): string {
+  return `'${DELIVERY_STATES.find((s) => s === state) ?? 'pending'}'`;
+}
+
+/**
+ * One page of a scope's delivery log, newest first by (`created_at`, `seq`), filtered as
+ * `shape` says, at most `limit` rows (the caller asks for one more than the page, to know
+ * whether an older one is left). The parameters are the ones `params` names, in that order
+ * (`$1` scope, `$2` limit, then those of the filters). Returns `DeliveryRow`s each with
+ * `cursor_at`: its `created_at` in microseconds since 1970, as text (a cursor after it holds
+ * that and its `seq`).
+ *
+ * Each page is one range scan, from the cursor (or `until`) down: of `deliveries_log` (the
+ * scope), `deliveries_by_webhook` (one webhook) or `deliveries_log_failed` (failed, canceled);
+ * the planner picks by the filters. Event types and `succeeded` (most rows) are checked row by
+ * row on the way down; `pending` rows, few, come through the pending indexes and are sorted.
+ * Several states are one branch each, merged in order (one scan with `state IN (…)` would have
+ * to sort every row of those states before PostgreSQL 17). An id reads the delivery and the
+ * notification's deliveries by primary key.
+ *
+ * @example
+ * ```ts
+ * const { statement, params } = searchDeliveries(statementContext('hookline', false), {
+ *   webhook: false, states: ['failed'], types: false, since: false, until: false, cursor: true, id: false,
+ * });
+ * // params: ['scope', 'limit', 'cursorAt', 'cursorSeq']
+ * ```
+ */
+export function searchDeliveries(
+  sql: StatementContext,
+  shape: SearchShape,
+): { statement: Statement; params: SearchParam[] } {
+  const params: SearchParam[] = ['scope', 'limit'];
+  const param = (name: SearchParam): string => {
+    params.push(name);
+    return `$${params.length}`;
+  };
+  const where = ['scope = $1'];
+  if (shape.webhook) where.push(`webhook_id = ${param('webhookId')}::bigint`);
+  if (shape.types)
+    where.push(`type = ANY (ARRAY(SELECT jsonb_array_elements_text(${param('types')}::jsonb)))`);
+  if (shape.since) where.push(`created_at >= ${param('since')}::timestamptz`);
+  if (shape.until) where.push(`created_at < ${param('until')}::timestamptz`);
+  if (shape.cursor) {
+    const at = param('cursorAt');
+    where.push(
+      `(created_at, seq) < (timestamptz 'epoch' + (${at}::text || ' microseconds')::interval, ${param('cursorSeq')}::bigint)`,
+    );
+  }
+  if (shape.id) {
+    const id = param('id');
+    where.push(`id = ANY (ARRAY(SELECT jsonb_array_elements_text(n.delivery_ids) FROM ${sql.notifications} AS n
+                               WHERE n.scope = $1 AND n.id = ${id}::text) || ${id}::text)`);
+  }
+  const order = 'ORDER BY created_at DESC, seq DESC LIMIT $2';
+  const select = (filters: readonly string[]) =>
+    `SELECT ${DELIVERY_LIST}, (extract(epoch FROM created_at) * 1000000)::bigint::text AS cursor_at
+             FROM ${sql.deliveries}
+            WHERE ${filters.join('\n              AND ')}
+            ${order}`;
+  const states = shape.states;
+  if (states === null) return { statement: statement('searchDeliveries', select(where)), params };
+  // An id reads a handful of rows by primary key: one branch, the states checked on them.
+  if (shape.id || states.length === 1) {
+    const filter =
+      states.length === 1
+        ? `state = ${stateLiteral(states[0] as DeliveryState)}`
+        : `state IN (${states.map(stateLiteral).join(', ')})`;
+    return { statement: statement('searchDeliveries', select([...where, filter])), params };
+  }
+  const branches = states.map((state) => `(${select([...where, `state = ${stateLiteral(state)}`])})`);
+  return {
+    statement: statement(
+      'searchDeliveries',
+      `SELECT * FROM (${branches.join('\n           UNION ALL ')}) AS page
+          ${order}`,
+    ),
+    params,
+  };
+}
+
+/**
+ * What a scope's (`$1`) webhooks (`$2`, a JSON array of ids) did in [`$3`, `$4`) by their
+ * attempts' `started_at`, in buckets of `$5` ms from `$3`, for `webhookActivity`. One statement over
+ * `attempts_activity` (an index-only scan of each webhook's window, and of its newest entry).
+ * Returns `ActivityRow`s: per webhook with attempts in the window, one `total` row and one
+ * `bucket` row per bucket that has attempts (`bucket` its index from 0), each with the counts
+ * by outcome (rules as `AttemptCounts`: `ok` succeeded, else a status above 0 failed, else
+ * errored) and `percentiles` (continuous, `percentile_cont`) {0.5, 0.95} of the durations; and
+ * per webhook with any attempt, one `last` row: its newest attempt ever (latest `started_at`,
+ * then highest id).
+ *
+ * @example
+ * ```ts
+ * webhookActivity(statementContext('hookline', false)).text; // WITH win AS (SELECT a.webhook_id, …
+ * ```
+ */
+export function webhookActivity(sql: StatementContext): Statement {
+  return statement(
+    'webhookActivity',
+    `WITH win AS (
+           SELECT a.webhook_id, a.duration_ms, a.status, a.ok,
+                  -- The bucket's index: a binary search of the buckets' starts (exact, and a third of
+                  -- the cost of computing it in numeric per row).
+                  width_bucket(a.started_at, ARRAY(
+                    SELECT generate_series($3::timestamptz, $4::timestamptz, $5::double precision * interval '1 ms')
+                  )) - 1 AS bucket
+             FROM ${sql.attempts} AS a
+            WHERE a.scope = $1 AND a.webhook_id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)::bigint))
+              AND a.started_at >= $3::timestamptz AND a.started_at < $4::timestamptz
+         )
+         SELECT CASE WHEN GROUPING(bucket) = 1 THEN 'total' ELSE 'bucket' END AS kind, webhook_id, bucket,
+                count(*) FILTER (WHERE ok) AS succeeded,
+                count(*) FILTER (WHERE NOT ok AND status > 0) AS failed,
+                count(*) FILTER (WHERE NOT ok AND status <= 0) AS errored,
+                percentile_cont('{0.5,0.95}'::double precision[]) WITHIN GROUP (ORDER BY duration_ms) AS percentiles,
+                NULL::timestamptz AS started_at, NULL::integer AS status, NULL::boolean AS ok,
+                NULL::double precision AS duration_ms
+           FROM win
+          GROUP BY GROUPING SETS ((webhook_id), (webhook_id, bucket))
+         UNION ALL
+         SELECT 'last', u.id, NULL, NULL, NULL, NULL, NULL, l.started_at, l.status, l.ok, l.duration_ms
+           FROM (SELECT jsonb_array_elements_text($2::jsonb)::bigint AS id) AS u
+          CROSS JOIN LATERAL (
+            SELECT a.started_at, a.status, a.ok, a.duration_ms FROM ${sql.attempts} AS a
+             WHERE a.scope = $1 AND a.webhook_id = u.id
+             ORDER BY a.started_at DESC, a.id DESC LIMIT 1
+          ) AS l`,
   );
 }
 

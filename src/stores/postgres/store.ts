@@ -1,5 +1,5 @@
 import { HooklineError, ValidationError } from '../../errors.js';
-import type { Delivery } from '../../model.js';
+import { DELIVERY_STATES, type Delivery } from '../../model.js';
 import { assertCancelable, assertRedeliverable, badRecoverCursor } from '../rules.js';
 import {
   FAILING_WEBHOOKS_LIMIT,
@@ -7,17 +7,23 @@ import {
   type RecordAttemptResult,
   type RecoverDeliveriesInput,
   type RecoverDeliveriesResult,
+  type SearchDeliveriesInput,
+  type SearchDeliveriesResult,
   type Store,
+  type WebhookActivity,
+  type WebhookActivityInput,
 } from '../types.js';
 import { isQueryable, type NotificationClient, type Queryable } from './driver.js';
 import { checkSchemaName, DEFAULT_SCHEMA, type MigrateResult, migrate } from './migrations.js';
 import {
+  type ActivityRow,
   type DeliveryRow,
   dateOrNull,
   iso,
   json,
   type OutboxStatsRow,
   type RecordRow,
+  type SearchRow,
   toAttempt,
   toClaims,
   toDelivery,
@@ -27,6 +33,7 @@ import {
   toRecordInputRows,
   toRecordResults,
   toWebhook,
+  toWebhookActivities,
   type WebhookRow,
 } from './rows.js';
 import { createRunner } from './runner.js';
@@ -51,6 +58,46 @@ function parseRecoverCursor(cursor: string | null): [string, string] | null | un
   }
   return undefined;
 }
+
+/** The earliest and latest `created_at` a delivery-log cursor can hold, in microseconds since 1970 (PostgreSQL's first day; JavaScript's last). */
+const CURSOR_MIN_US = -210_866_803_200_000_000n;
+const CURSOR_MAX_US = 8_640_000_000_000_000_000n;
+const SEQ_MAX = 9_223_372_036_854_775_807n;
+
+/** A delivery-log cursor: the last row's `created_at` (microseconds since 1970) and `seq`. */
+const logCursor = (at: string, seq: string): string => `${at}:${seq}`;
+
+/**
+ * The (`created_at` in microseconds, `seq`) a delivery-log cursor of {@link logCursor} holds,
+ * both as canonical decimal text in range; a `ValidationError` (path `cursor`) for any other
+ * string, before any SQL runs.
+ */
+function readLogCursor(cursor: string): [string, string] {
+  const match = /^(-?\d{1,19}):(\d{1,19})$/.exec(cursor);
+  if (match) {
+    const at = BigInt(match[1] as string);
+    const seq = BigInt(match[2] as string);
+    // The round trip refuses leading zeros and "-0": one position, one cursor.
+    if (
+      at >= CURSOR_MIN_US &&
+      at <= CURSOR_MAX_US &&
+      seq >= 1n &&
+      seq <= SEQ_MAX &&
+      logCursor(String(at), String(seq)) === cursor
+    )
+      return [String(at), String(seq)];
+  }
+  throw new ValidationError([
+    {
+      path: ['cursor'],
+      code: 'invalid_cursor',
+      message: 'A delivery-log cursor must be the cursor a previous page of the same store returned.',
+    },
+  ]);
+}
+
+/** Most chart buckets `webhookActivity` builds (the contract's bound; the registry checks it first). */
+const MAX_ACTIVITY_BUCKETS = 1_000;
 
 /**
  * Options of {@link postgresStore}.
@@ -105,6 +152,10 @@ export interface PostgresStore extends Store {
   recoverDeliveries(input: RecoverDeliveriesInput): Promise<RecoverDeliveriesResult>;
   /** Stops a pending delivery's retries (see {@link Store.cancelDelivery}). */
   cancelDelivery(input: { scope: string; id: string; reason: string; now: Date }): Promise<Delivery | null>;
+  /** One page of the delivery log, one index range scan (see {@link Store.searchDeliveries} and migration 6). */
+  searchDeliveries(input: SearchDeliveriesInput): Promise<SearchDeliveriesResult>;
+  /** What webhooks did in a window, one statement over `attempts_activity` (see {@link Store.webhookActivity}). */
+  webhookActivity(input: WebhookActivityInput): Promise<WebhookActivity[]>;
   /** Stops listening. Does not end a pool or client you passed in (that is yours). */
   close(): Promise<void>;
 }
@@ -177,6 +228,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const cancelDelivery = statements.cancelDelivery(sql);
   /** recoverDeliveries by shape (states, after a cursor, dry run), built when first used. */
   const recoverStatements = new Map<string, statements.Statement>();
+  /** searchDeliveries by shape (filters present, states), built when first used. */
+  const searchStatements = new Map<string, ReturnType<typeof statements.searchDeliveries>>();
+  const webhookActivity = statements.webhookActivity(sql);
   const purgeAttempts = statements.purgeAttempts(sql);
   const outboxSummary = statements.outboxSummary(sql);
   /** outboxStats by shape: [scoped][perScope]. */
@@ -434,6 +488,86 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         skipped: Number(row?.skipped ?? 0),
         cursor: more ? JSON.stringify([row.last_at, row.last_id]) : null,
       };
+    },
+
+    async searchDeliveries(input: SearchDeliveriesInput): Promise<SearchDeliveriesResult> {
+      const { scope, webhookId, types, since, until, id, limit } = input;
+      const after = input.cursor === null ? null : readLogCursor(input.cursor);
+      // Known states only, in one order (one statement per set); all four filter nothing.
+      const wanted = input.states;
+      const states = wanted === null ? null : DELIVERY_STATES.filter((state) => wanted.includes(state));
+      if (
+        states?.length === 0 ||
+        types?.length === 0 ||
+        (webhookId !== null && !Number.isSafeInteger(webhookId))
+      )
+        return { items: [], cursor: null };
+      const shape: statements.SearchShape = {
+        webhook: webhookId !== null,
+        states: states === null || states.length === DELIVERY_STATES.length ? null : states,
+        types: types !== null,
+        since: since !== null,
+        until: until !== null,
+        cursor: after !== null,
+        id: id !== null,
+      };
+      const key = JSON.stringify(shape);
+      let search = searchStatements.get(key);
+      if (search === undefined) {
+        search = statements.searchDeliveries(sql, shape);
+        searchStatements.set(key, search);
+      }
+      // One row more than the page, to know whether an older one is left.
+      const size = Math.max(1, Math.floor(limit) || 1);
+      const values: Record<statements.SearchParam, unknown> = {
+        scope,
+        limit: size + 1,
+        webhookId,
+        types: types === null ? null : JSON.stringify(types),
+        since: since === null ? null : iso(since),
+        until: until === null ? null : iso(until),
+        cursorAt: after?.[0] ?? null,
+        cursorSeq: after?.[1] ?? null,
+        id,
+      };
+      const rows = await run<SearchRow>(
+        search.statement,
+        search.params.map((name) => values[name]),
+      );
+      const page = rows.slice(0, size);
+      const last = page[page.length - 1];
+      return {
+        items: page.map(toDelivery),
+        cursor: rows.length > size && last !== undefined ? logCursor(last.cursor_at, String(last.seq)) : null,
+      };
+    },
+
+    async webhookActivity(input: WebhookActivityInput): Promise<WebhookActivity[]> {
+      const { scope, webhookIds, since, until, bucketMs } = input;
+      const from = since.getTime();
+      const to = until.getTime();
+      const bucketCount = Math.ceil((to - from) / bucketMs);
+      if (!(bucketMs > 0) || !(to > from) || !(bucketCount <= MAX_ACTIVITY_BUCKETS)) {
+        throw new ValidationError([
+          {
+            path: [to > from ? 'bucketMs' : 'until'],
+            code: 'invalid_window',
+            message: `until must be later than since, and the window at most ${MAX_ACTIVITY_BUCKETS} buckets of bucketMs (> 0).`,
+          },
+        ]);
+      }
+      const ids = [...new Set(webhookIds.filter((webhookId) => Number.isSafeInteger(webhookId)))];
+      const rows =
+        ids.length === 0
+          ? []
+          : await run<ActivityRow>(webhookActivity, [
+              scope,
+              JSON.stringify(ids),
+              iso(since),
+              iso(until),
+              bucketMs,
+            ]);
+      return toWebhookActivities(rows, { webhookIds, since, bucketMs, bucketCount });
     },
 
     async cancelDelivery({ scope, id, reason, now }) {
