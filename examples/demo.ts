@@ -12,6 +12,9 @@
  * and `migrate()`, so that each step is printed as it happens: a new data directory takes
  * PGlite several seconds.)
  * `npm run demo -- --memory` uses the in-memory store instead; `--data-dir DIR` keeps the data.
+ * `npm run demo -- --ui` then keeps running and serves the delivery-log page (`hookline/ui`) of
+ * what the demo did on http://127.0.0.1:3000/ui/ (`--ui-port N` for another port; loopback only,
+ * no login: it is your own machine) until Ctrl-C.
  */
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -20,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { toNodeHandler } from '../src/http/index.js';
 import {
   combineCatalogs,
   type Delivery,
@@ -33,10 +37,39 @@ import {
   WebhookRegistry,
 } from '../src/index.js';
 import { pgliteStore, postgresStore } from '../src/stores/postgres/index.js';
+import { deliveryLogUi } from '../src/ui/index.js';
 
 const args = process.argv.slice(2);
 const useMemory = args.includes('--memory');
 const dataDirArg = args.includes('--data-dir') ? args[args.indexOf('--data-dir') + 1] : undefined;
+const serveUi = args.includes('--ui');
+const uiPort = args.includes('--ui-port') ? Number(args[args.indexOf('--ui-port') + 1]) : 3000;
+
+/**
+ * Serves the delivery-log page of `registry` on 127.0.0.1 until SIGINT or SIGTERM. Every scope
+ * is open: the page listens on loopback only, for the person running the demo.
+ */
+async function serveDeliveryLog(registry: WebhookRegistry, step: (message: string) => void): Promise<void> {
+  const ui = deliveryLogUi(registry, {
+    basePath: '/ui',
+    title: 'hookline demo',
+    authorize: () => true,
+    scopes: () => ['bigevents', 'default'],
+  });
+  const server = http.createServer(toNodeHandler(ui));
+  server.listen(uiPort, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  step(`ui: the delivery log is at http://127.0.0.1:${port}/ui/ (Ctrl-C to stop)`);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  server.closeAllConnections();
+  server.close();
+  await once(server, 'close');
+  step(`ui: stopped (${signal})`);
+}
 
 interface Arrival {
   path: string;
@@ -257,6 +290,7 @@ async function main(): Promise<void> {
     `\nWebhook #${gone.id} is now enabled=${gone.enabled} (disabledReason: ${gone.disabledReason})`,
   );
   await receiver.close();
+  if (serveUi && !dataDir) await serveDeliveryLog(registry, step);
   await store.close?.();
   await closeDb();
 
@@ -271,6 +305,7 @@ async function main(): Promise<void> {
     step(
       `store: reopened: ${hooks.length} webhooks; webhook #${paid.id}'s delivery is ${paidDelivery?.state} after ${paidDelivery?.attemptCount} attempts`,
     );
+    if (serveUi) await serveDeliveryLog(again, step);
     await reopened.close();
     if (!dataDirArg) await rm(dataDir, { recursive: true, force: true });
   }

@@ -99,3 +99,45 @@ describe('npm run demo', () => {
     checkTables(stdout);
   }, 120_000);
 });
+
+describe('npm run demo -- --ui', () => {
+  it('on PGlite: serves the delivery log of what it did until SIGTERM, then exits 0', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/demo.ts', '--ui', '--ui-port', '0'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await expect
+        .poll(() => /the delivery log is at (http:\/\/127\.0\.0\.1:\d+\/ui\/)/.exec(stdout)?.[1], {
+          timeout: 150_000,
+          interval: 200,
+        })
+        .toBeDefined();
+      const base = /the delivery log is at (http:\/\/127\.0\.0\.1:\d+\/ui\/)/.exec(stdout)?.[1] as string;
+      const webhooks = await fetch(`${base}bigevents/webhooks`);
+      expect(webhooks.status).toBe(200);
+      const html = await webhooks.text();
+      expect(html.match(/<tr data-webhook-id="/g)).toHaveLength(3);
+      expect(html).toContain('<svg class="chart"');
+      // The delivery that went 503, 503, 200 shows its three attempts (read from the PGlite store).
+      const failedFirst = await fetch(`${base}bigevents/deliveries?webhook=2`);
+      const id = /data-delivery-id="(msg_\w+)"/.exec(await failedFirst.text())?.[1];
+      expect(id).toBeDefined();
+      const delivery = await (await fetch(`${base}bigevents/deliveries/${id}`)).text();
+      expect(delivery.match(/<article class="attempt"/g)).toHaveLength(3);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited, stderr).toBe(0);
+    expect(stdout).toMatch(/ui: stopped \(SIGTERM\)/);
+  }, 180_000);
+});
