@@ -4,14 +4,9 @@
  * @module
  */
 import { invalidOption } from '../errors.js';
+import { checkAuthorizeOption, reportUnexpected } from '../http/shared/common.js';
 import type { Authorize } from '../http/shared/types.js';
-import { log } from '../observability/logger.js';
-import {
-  checkOptionalBoolean,
-  checkOptionalFunction,
-  checkOptionalString,
-  checkOptionsObject,
-} from '../options.js';
+import { checkOptionalBoolean, checkOptionalFunction, checkOptionalString } from '../options.js';
 import type { WebhookRegistry } from '../registry/registry.js';
 
 /**
@@ -83,15 +78,7 @@ export function resolveUiOptions(
   options: DeliveryLogUiOptions,
 ): ResolvedUiOptions {
   const where = 'deliveryLogUi()';
-  checkOptionsObject(where, options, 'an object with at least `authorize`');
-  if (typeof options.authorize !== 'function') {
-    throw invalidOption(
-      where,
-      'authorize',
-      "a function ({ request, scope, permission }) => true | false | 'unauthenticated' | 'invalid_token' (it is required)",
-      options.authorize,
-    );
-  }
+  checkAuthorizeOption(where, options);
   checkOptionalString(where, 'basePath', options.basePath);
   if (options.basePath !== undefined && options.basePath !== '' && !options.basePath.startsWith('/'))
     throw invalidOption(
@@ -110,7 +97,6 @@ export function resolveUiOptions(
     (typeof options.csrfSecret !== 'string' || options.csrfSecret.length < 32)
   )
     throw invalidOption(where, 'csrfSecret', 'a string of at least 32 characters', '(a secret is not shown)');
-  const logger = registry.logger;
   return {
     authorize: options.authorize,
     basePath: options.basePath ?? '',
@@ -119,16 +105,6 @@ export function resolveUiOptions(
     onUnauthenticated: options.onUnauthenticated,
     secureCookies: options.secureCookies,
     title: options.title ?? 'Delivery log',
-    onError:
-      options.onError ??
-      (logger
-        ? (error, request) =>
-            log(
-              logger,
-              'error',
-              { err: error, method: request.method, path: new URL(request.url).pathname },
-              'hookline/ui: unexpected error',
-            )
-        : (error) => console.error('hookline/ui: unexpected error', error)),
+    onError: options.onError ?? reportUnexpected('hookline/ui', registry.logger),
   };
 }

@@ -24,6 +24,43 @@ export interface ResolvedOptions {
 }
 
 /**
+ * Checks that `options` is an object with an `authorize` function (required by every
+ * handler: the dialects and the delivery-log page); throws `invalid_option` naming `where`.
+ */
+export function checkAuthorizeOption(where: string, options: { authorize?: unknown }): void {
+  checkOptionsObject(where, options, 'an object with at least `authorize`');
+  if (typeof options.authorize !== 'function') {
+    throw invalidOption(
+      where,
+      'authorize',
+      "a function ({ request, scope, permission }) => true | false | 'unauthenticated' | 'invalid_token' (it is required)",
+      options.authorize,
+    );
+  }
+}
+
+/**
+ * The default `onError` of a handler: the registry's `logger.error` with the request's method
+ * and path, or `console.error` without a logger; `label` names the handler (`hookline/http`).
+ */
+export function reportUnexpected(
+  label: string,
+  logger: Logger | undefined,
+): (error: unknown, request: Request) => void {
+  return logger
+    ? (error, request) =>
+        log(
+          logger,
+          'error',
+          { err: error, method: request.method, path: new URL(request.url).pathname },
+          `${label}: unexpected error`,
+        )
+    : (error) => {
+        console.error(`${label}: unexpected error`, error);
+      };
+}
+
+/**
  * Applies defaults and checks the options once, when the handler is built. A missing
  * `authorize` or an option of the wrong type throws a `HooklineError` with code
  * `invalid_option` naming the option; `where` is the function, e.g. `pretixHandler()`.
@@ -37,15 +74,7 @@ export function resolveOptions(
   defaultBasePath: string,
   logger?: Logger,
 ): ResolvedOptions {
-  checkOptionsObject(where, options, 'an object with at least `authorize`');
-  if (typeof options.authorize !== 'function') {
-    throw invalidOption(
-      where,
-      'authorize',
-      "a function ({ request, scope, permission }) => true | false | 'unauthenticated' | 'invalid_token' (it is required)",
-      options.authorize,
-    );
-  }
+  checkAuthorizeOption(where, options);
   checkOptionalFunction(where, 'scopeExists', options.scopeExists);
   checkOptionalByteCount(where, 'maxBodyBytes', options.maxBodyBytes);
   checkOptionalFunction(where, 'onError', options.onError);
@@ -66,19 +95,7 @@ export function resolveOptions(
     authorize: options.authorize,
     scopeExists: options.scopeExists ?? (() => true),
     maxBodyBytes,
-    onError:
-      options.onError ??
-      (logger
-        ? (error: unknown, request: Request) =>
-            log(
-              logger,
-              'error',
-              { err: error, method: request.method, path: new URL(request.url).pathname },
-              'hookline/http: unexpected error',
-            )
-        : (error: unknown) => {
-            console.error('hookline/http: unexpected error', error);
-          }),
+    onError: options.onError ?? reportUnexpected('hookline/http', logger),
     openApiPath: options.openApiPath,
     basePath: normalizeBasePath(options.basePath ?? defaultBasePath),
   };
