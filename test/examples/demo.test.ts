@@ -9,24 +9,36 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '../..');
 
-async function runDemo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** The demo in a child process: its output so far, and its exit code once it exits. */
+function spawnDemo(args: string[]): {
+  child: ReturnType<typeof spawn>;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, ['--import', 'tsx', 'examples/demo.ts', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
+  child.stdout?.on('data', (chunk: Buffer) => {
     stdout += chunk.toString('utf8');
   });
-  child.stderr.on('data', (chunk: Buffer) => {
+  child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
   });
-  const code = await new Promise<number | null>((resolve, reject) => {
+  const exited = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', resolve);
   });
-  return { code, stdout, stderr };
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+async function runDemo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const demo = spawnDemo(args);
+  const code = await demo.exited;
+  return { code, stdout: demo.stdout(), stderr: demo.stderr() };
 }
 
 /** The position of the first line matching each pattern, in order; fails naming the one missing. */
@@ -102,27 +114,17 @@ describe('npm run demo', () => {
 
 describe('npm run demo -- --ui', () => {
   it('on PGlite: serves the delivery log of what it did until SIGTERM, then exits 0', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/demo.ts', '--ui', '--ui-port', '0'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const demo = spawnDemo(['--ui', '--ui-port', '0']);
     try {
       await expect
-        .poll(() => /the delivery log is at (http:\/\/127\.0\.0\.1:\d+\/ui\/)/.exec(stdout)?.[1], {
+        .poll(() => /the delivery log is at (http:\/\/127\.0\.0\.1:\d+\/ui\/)/.exec(demo.stdout())?.[1], {
           timeout: 150_000,
           interval: 200,
         })
         .toBeDefined();
-      const base = /the delivery log is at (http:\/\/127\.0\.0\.1:\d+\/ui\/)/.exec(stdout)?.[1] as string;
+      const base = /the delivery log is at (http:\/\/127\.0\.0\.1:\d+\/ui\/)/.exec(
+        demo.stdout(),
+      )?.[1] as string;
       const webhooks = await fetch(`${base}bigevents/webhooks`);
       expect(webhooks.status).toBe(200);
       const html = await webhooks.text();
@@ -135,9 +137,9 @@ describe('npm run demo -- --ui', () => {
       const delivery = await (await fetch(`${base}bigevents/deliveries/${id}`)).text();
       expect(delivery.match(/<article class="attempt"/g)).toHaveLength(3);
     } finally {
-      child.kill('SIGTERM');
+      demo.child.kill('SIGTERM');
     }
-    expect(await exited, stderr).toBe(0);
-    expect(stdout).toMatch(/ui: stopped \(SIGTERM\)/);
+    expect(await demo.exited, demo.stderr()).toBe(0);
+    expect(demo.stdout()).toMatch(/ui: stopped \(SIGTERM\)/);
   }, 180_000);
 });
