@@ -114,6 +114,25 @@ export interface Store {
   }): Promise<{ created: boolean; deliveryIds: string[] }>;
 
   /**
+   * Optional: {@link Store.enqueue} for several notifications in one atomic step (what
+   * `registry.emitMany()` uses; without it, emitMany calls `enqueue` once per notification,
+   * which is atomic per notification only). The items' (scope, notification id) pairs are
+   * distinct. Every new notification is stored with its deliveries, or, when the call rejects,
+   * none is; a notification the scope already has stores nothing, as with `enqueue`. Resolves
+   * with one result per item, in order, as `enqueue` would give it. `tx` as for `enqueue`.
+   *
+   * @example
+   * ```ts
+   * const [first, second] = await store.enqueueMany({ items: [a, b], now: new Date() });
+   * ```
+   */
+  enqueueMany?(input: {
+    items: EnqueueItem[];
+    now: Date;
+    tx?: unknown;
+  }): Promise<{ created: boolean; deliveryIds: string[] }[]>;
+
+  /**
    * Claims up to `limit` pending deliveries due at `now` (and not under a live lease), oldest
    * due first, leasing each until `now + leaseMs` under a fresh lease token. Each comes with
    * its webhook as it is now (`null` when it was removed), so the worker needs no extra read.
@@ -572,6 +591,21 @@ export interface NewDelivery {
    * attempt's span links to the emit. Absent or `null`: none.
    */
   traceContext?: string | null;
+}
+
+/**
+ * One notification of {@link Store.enqueueMany}: what {@link Store.enqueue} takes, without
+ * `now` and `tx` (the batch has one of each).
+ *
+ * @example
+ * ```ts
+ * const item: EnqueueItem = { scope: 'acme', notificationId: 'ntf_1', deliveries: [] };
+ * ```
+ */
+export interface EnqueueItem {
+  scope: string;
+  notificationId: string;
+  deliveries: NewDelivery[];
 }
 
 /**

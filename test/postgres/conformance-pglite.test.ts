@@ -23,5 +23,6 @@ storeConformance({
     outboxStats: true,
     searchDeliveries: true,
     webhookActivity: true,
+    enqueueMany: true,
   },
 });

@@ -12,6 +12,7 @@ storeConformance({
     outboxStats: true,
     searchDeliveries: true,
     webhookActivity: true,
+    enqueueMany: true,
   },
 });
 

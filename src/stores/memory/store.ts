@@ -20,6 +20,7 @@ import {
   type ClaimedDelivery,
   FAILING_WEBHOOKS_LIMIT,
   type FailingWebhook,
+  type NewDelivery,
   type OutboxStats,
   type RecordAttemptInput,
   type RecordAttemptResult,
@@ -724,6 +725,80 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     });
   };
 
+  /** No transactions here: a `tx` is refused, before anything is stored. */
+  const refuseTx = (tx: unknown): void => {
+    if (tx !== undefined) {
+      throw new ValidationError([
+        {
+          path: ['tx'],
+          code: 'unsupported',
+          message: 'The memory store has no transactions; emit without `tx`.',
+        },
+      ]);
+    }
+  };
+
+  /** One notification's enqueue (see `Store.enqueue`), synchronous: nothing runs in between. */
+  const enqueueNow = (
+    scope: string,
+    notificationId: string,
+    batch: readonly NewDelivery[],
+    now: Date,
+  ): { created: boolean; deliveryIds: string[] } => {
+    let seen = notifications.get(scope);
+    if (!seen) {
+      seen = new Map();
+      notifications.set(scope, seen);
+    }
+    const existing = seen.get(notificationId);
+    if (existing !== undefined) {
+      const ids = typeof existing === 'number' ? [existing] : existing;
+      return { created: false, deliveryIds: ids.map((slot) => rows.id[slot] as string) };
+    }
+    for (const d of batch) {
+      if (slots.has(d.id))
+        throw new ConflictError(`Delivery id ${JSON.stringify(d.id)} is taken.`, { field: 'id' });
+    }
+    const at = now.getTime();
+    const scopeRef = strings.ref(scope);
+    const added: number[] = [];
+    for (const d of batch) {
+      const slot = rows.add();
+      rows.id[slot] = d.id;
+      rows.notificationId[slot] = notificationId;
+      rows.lastError[slot] = d.failure ?? null;
+      rows.traceContext[slot] = d.traceContext ?? null;
+      rows.due[slot] = null;
+      rows.scope[slot] = scopeRef;
+      rows.webhookId[slot] = d.webhookId;
+      rows.type[slot] = strings.ref(d.type);
+      rows.event[slot] = strings.ref(d.event);
+      rows.url[slot] = strings.ref(d.request.url);
+      rows.method[slot] = strings.ref(d.request.method);
+      rows.headers[slot] = headersRef(d.request.headers);
+      bodies.put(d.request.body, bodyRef);
+      rows.bodyChunk[slot] = bodyRef.chunk;
+      rows.bodyStart[slot] = bodyRef.start;
+      rows.bodyBytes[slot] = bodyRef.bytes;
+      rows.bodyAscii[slot] = bodyRef.ascii ? 1 : 0;
+      rows.state[slot] = d.failure ? FAILED : PENDING;
+      rows.attemptCount[slot] = 0;
+      rows.nextAttemptAt[slot] = d.failure ? Number.NaN : at;
+      rows.lastStatus[slot] = -1;
+      rows.setCreatedAt(slot, at);
+      rows.updatedAt[slot] = at;
+      unlease(slot);
+      rows.attempts[slot] = -1;
+      slots.set(d.id, slot);
+      if (rows.state[slot] === PENDING) pendingCount++;
+      schedule(slot);
+      added.push(slot);
+    }
+    seen.set(notificationId, added.length === 1 ? (added[0] as number) : added);
+    if (batch.length > 0) wake();
+    return { created: true, deliveryIds: batch.map((d) => d.id) };
+  };
+
   const store: Store = {
     name: 'memory',
 
@@ -810,68 +885,24 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       return true;
     },
 
-    async enqueue({ scope, notificationId, deliveries: batch, now, tx }) {
-      if (tx !== undefined) {
-        throw new ValidationError([
-          {
-            path: ['tx'],
-            code: 'unsupported',
-            message: 'The memory store has no transactions; emit without `tx`.',
-          },
-        ]);
+    async enqueue({ scope, notificationId, deliveries, now, tx }) {
+      refuseTx(tx);
+      return enqueueNow(scope, notificationId, deliveries, now);
+    },
+
+    async enqueueMany({ items, now, tx }) {
+      refuseTx(tx);
+      // Every delivery id is checked before anything is stored: the batch goes in whole or not at all.
+      const taken = new Set<string>();
+      for (const item of items) {
+        if (notifications.get(item.scope)?.has(item.notificationId)) continue;
+        for (const d of item.deliveries) {
+          if (slots.has(d.id) || taken.has(d.id))
+            throw new ConflictError(`Delivery id ${JSON.stringify(d.id)} is taken.`, { field: 'id' });
+          taken.add(d.id);
+        }
       }
-      let seen = notifications.get(scope);
-      if (!seen) {
-        seen = new Map();
-        notifications.set(scope, seen);
-      }
-      const existing = seen.get(notificationId);
-      if (existing !== undefined) {
-        const ids = typeof existing === 'number' ? [existing] : existing;
-        return { created: false, deliveryIds: ids.map((slot) => rows.id[slot] as string) };
-      }
-      for (const d of batch) {
-        if (slots.has(d.id))
-          throw new ConflictError(`Delivery id ${JSON.stringify(d.id)} is taken.`, { field: 'id' });
-      }
-      const at = now.getTime();
-      const scopeRef = strings.ref(scope);
-      const added: number[] = [];
-      for (const d of batch) {
-        const slot = rows.add();
-        rows.id[slot] = d.id;
-        rows.notificationId[slot] = notificationId;
-        rows.lastError[slot] = d.failure ?? null;
-        rows.traceContext[slot] = d.traceContext ?? null;
-        rows.due[slot] = null;
-        rows.scope[slot] = scopeRef;
-        rows.webhookId[slot] = d.webhookId;
-        rows.type[slot] = strings.ref(d.type);
-        rows.event[slot] = strings.ref(d.event);
-        rows.url[slot] = strings.ref(d.request.url);
-        rows.method[slot] = strings.ref(d.request.method);
-        rows.headers[slot] = headersRef(d.request.headers);
-        bodies.put(d.request.body, bodyRef);
-        rows.bodyChunk[slot] = bodyRef.chunk;
-        rows.bodyStart[slot] = bodyRef.start;
-        rows.bodyBytes[slot] = bodyRef.bytes;
-        rows.bodyAscii[slot] = bodyRef.ascii ? 1 : 0;
-        rows.state[slot] = d.failure ? FAILED : PENDING;
-        rows.attemptCount[slot] = 0;
-        rows.nextAttemptAt[slot] = d.failure ? Number.NaN : at;
-        rows.lastStatus[slot] = -1;
-        rows.setCreatedAt(slot, at);
-        rows.updatedAt[slot] = at;
-        unlease(slot);
-        rows.attempts[slot] = -1;
-        slots.set(d.id, slot);
-        if (rows.state[slot] === PENDING) pendingCount++;
-        schedule(slot);
-        added.push(slot);
-      }
-      seen.set(notificationId, added.length === 1 ? (added[0] as number) : added);
-      if (batch.length > 0) wake();
-      return { created: true, deliveryIds: batch.map((d) => d.id) };
+      return items.map((item) => enqueueNow(item.scope, item.notificationId, item.deliveries, now));
     },
 
     async claimDue({ limit, leaseMs, now }) {

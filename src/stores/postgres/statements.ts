@@ -240,11 +240,17 @@ export function deleteWebhook(sql: StatementContext): Statement {
 /**
  * Stores a notification and its deliveries in one statement: the notification row decides
  * (`ON CONFLICT DO NOTHING`) whether the deliveries go in, and both commit or roll back
- * together (with the host's transaction if any). Wakes workers when a pending one went in.
- * `$1` scope, `$2` notification id, `$3` the delivery ids (JSON array), `$4` now, `$5` the
- * deliveries (`EnqueueRow`s as JSON). Returns `{ created }`.
+ * together (with the host's transaction if any). `$1` scope, `$2` notification id, `$3` the
+ * delivery ids (JSON array), `$4` now, `$5` the deliveries (`EnqueueRow`s as JSON). Returns
+ * `{ created, pending }`: `pending` when a pending delivery went in.
+ *
+ * `wake: 'in-statement'` (the host's transaction) also sends the wake-up, `pg_notify`, in the
+ * statement, so it goes out when that transaction commits; `'after'` (the store's own
+ * connection) leaves it to the store's waker, which sends it after the commit (see `wake.ts`:
+ * a notify in every emit made concurrent emits commit one at a time).
  */
-export function enqueue(sql: StatementContext): Statement {
+export function enqueue(sql: StatementContext, wake: 'in-statement' | 'after'): Statement {
+  const pending = "EXISTS (SELECT 1 FROM ins WHERE state = 'pending')";
   return statement(
     'enqueue',
     `WITH note AS (
@@ -264,10 +270,74 @@ export function enqueue(sql: StatementContext): Statement {
               ORDER BY e.ord
              RETURNING state
            )
-           SELECT EXISTS (SELECT 1 FROM note) AS created,
-                  ${notifyWhen(sql, "EXISTS (SELECT 1 FROM ins WHERE state = 'pending')")} AS notified`,
+           SELECT EXISTS (SELECT 1 FROM note) AS created, ${pending} AS pending,
+                  ${wake === 'in-statement' ? notifyWhen(sql, pending) : 'NULL'} AS notified`,
     true,
   );
+}
+
+/**
+ * Stores several notifications and their deliveries in one statement (`registry.emitMany`):
+ * each notification row decides (`ON CONFLICT DO NOTHING`) whether its deliveries go in, and
+ * everything commits or rolls back together. `$1` the notifications as a JSON array of
+ * `{ ord, scope, id, delivery_ids, deliveries }` (`deliveries`: `EnqueueRow`s; the (scope, id)
+ * pairs distinct), `$2` now. Returns one row, `{ created, pending }`: `created` the `ord`s of
+ * the notifications stored now (JSON array), `pending` whether a pending delivery went in.
+ * `wake` as for {@link enqueue}.
+ */
+export function enqueueMany(sql: StatementContext, wake: 'in-statement' | 'after'): Statement {
+  const pending = "EXISTS (SELECT 1 FROM ins WHERE state = 'pending')";
+  return statement(
+    'enqueueMany',
+    `WITH x AS (
+             SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, scope text, id text, delivery_ids jsonb,
+               deliveries jsonb)
+           ), note AS (
+             INSERT INTO ${sql.notifications} (scope, id, delivery_ids, created_at)
+             SELECT scope, id, delivery_ids, $2::timestamptz FROM x ORDER BY ord
+             ON CONFLICT (scope, id) DO NOTHING
+             RETURNING scope, id
+           ), ins AS (
+             INSERT INTO ${sql.deliveries} (id, scope, webhook_id, notification_id, type, event, request, state,
+               attempt_count, next_attempt_at, last_error, created_at, updated_at, trace_context)
+             SELECT e.v->>'id', x.scope, (e.v->>'webhookId')::bigint, x.id, e.v->>'type', e.v->>'event',
+               e.v->'request', CASE WHEN e.v->>'failure' IS NULL THEN 'pending' ELSE 'failed' END, 0,
+               CASE WHEN e.v->>'failure' IS NULL THEN $2::timestamptz END, e.v->>'failure',
+               $2::timestamptz, $2::timestamptz, e.v->>'traceContext'
+               FROM x JOIN note ON note.scope = x.scope AND note.id = x.id
+               CROSS JOIN LATERAL jsonb_array_elements(x.deliveries) WITH ORDINALITY AS e(v, o)
+              ORDER BY x.ord, e.o
+             RETURNING state
+           )
+           SELECT (SELECT coalesce(json_agg(x.ord ORDER BY x.ord), '[]')
+                     FROM x JOIN note ON note.scope = x.scope AND note.id = x.id) AS created,
+                  ${pending} AS pending,
+                  ${wake === 'in-statement' ? notifyWhen(sql, pending) : 'NULL'} AS notified`,
+    true,
+  );
+}
+
+/**
+ * The delivery ids stored by earlier enqueues of several notifications. `$1` the (scope, id)
+ * pairs as a JSON array of `{ ord, scope, id }`. Returns `{ ord, delivery_ids }` (JSON) for
+ * each one stored (committed), none for the others.
+ */
+export function enqueuedIdsMany(sql: StatementContext): Statement {
+  return statement(
+    'enqueueMany',
+    `SELECT x.ord, n.delivery_ids
+       FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, scope text, id text)
+       JOIN ${sql.notifications} AS n ON n.scope = x.scope AND n.id = x.id`,
+  );
+}
+
+/**
+ * A wake-up on its own (the store's waker, after an emit committed on the store's own
+ * connection). `$1` the payload: the store's own, which its watcher skips (its listeners were
+ * told at the commit) and every other process takes as a wake-up (see `parseSignal`).
+ */
+export function wake(sql: StatementContext): Statement {
+  return statement('wake', `SELECT pg_notify('${sql.channel}', $1) AS notified`, true);
 }
 
 /** The delivery ids stored by an earlier enqueue. `$1` scope, `$2` notification id. Returns `{ delivery_ids }` (JSON), or none. */

@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { HooklineError, ValidationError } from '../../errors.js';
 import { DELIVERY_STATES, type Delivery } from '../../model.js';
 import { assertCancelable, assertRedeliverable, badRecoverCursor } from '../rules.js';
+import { DUE_SIGNAL } from '../signals.js';
 import {
+  type EnqueueItem,
   FAILING_WEBHOOKS_LIMIT,
   type RecordAttemptInput,
   type RecordAttemptResult,
@@ -39,6 +42,7 @@ import {
 import { createRunner } from './runner.js';
 import { sqlState } from './sql-errors.js';
 import * as statements from './statements.js';
+import { createWaker } from './wake.js';
 import { createWatcher } from './watcher.js';
 
 export { preparedStatementName } from './runner.js';
@@ -96,6 +100,17 @@ function readLogCursor(cursor: string): [string, string] {
   ]);
 }
 
+/** One notification of `enqueueMany` as its statement's JSON row (see `statements.enqueueMany`). */
+function toEnqueueManyRow(ord: number, item: EnqueueItem) {
+  return {
+    ord,
+    scope: item.scope,
+    id: item.notificationId,
+    delivery_ids: item.deliveries.map((d) => d.id),
+    deliveries: toEnqueueRows(item.deliveries),
+  };
+}
+
 /** Most chart buckets `webhookActivity` builds (the contract's bound; the registry checks it first). */
 const MAX_ACTIVITY_BUCKETS = 1_000;
 
@@ -117,10 +132,15 @@ export interface PostgresStoreOptions {
   /** The schema holding hookline's tables. Default `'hookline'`. */
   schema?: string;
   /**
-   * LISTEN/NOTIFY wake-ups. Default `true`: `enqueue`, `redeliver`, `recoverDeliveries` (when
-   * it queued something) and `releaseClaim` run
-   * `pg_notify('<schema>_deliveries', '')` in their statement (so in the host's transaction
-   * when given `tx`: the wake-up goes out on commit), and `store.watch()` listens on a
+   * LISTEN/NOTIFY wake-ups on `'<schema>_deliveries'`. Default `true`. An `enqueue` or
+   * `enqueueMany` on the store's own connection (no `tx`) that stored a pending delivery tells
+   * this store's watchers at once and then sends `SELECT pg_notify(…)` on its own, after the
+   * commit, and resolves once it is sent: at most one such statement per store in flight, and
+   * one more for the emits that committed meanwhile (PostgreSQL serializes the commits of transactions that notify, so a notify in
+   * each emit made concurrent emits wait for each other; see docs/postgres.md). With `tx`, the
+   * notify runs in the host's transaction and goes out when it commits. `redeliver`,
+   * `recoverDeliveries` (when it queued something) and `releaseClaim` notify in their
+   * statement. `store.watch()` listens on a
    * dedicated connection: taken from the pool with `db.connect()`, from `connect()` when
    * given, PGlite's own `db.listen()`, or the client itself when `db` is a single `pg.Client`.
    * `false`: no notifications; workers poll.
@@ -200,10 +220,12 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const notify = options.notify ?? true;
   const sql = statements.statementContext(schema, notify !== false);
   const { run, markReady } = createRunner(db, schema);
+  /** The payload of this store object's own wake-ups (see `wake` in statements.ts). */
+  const ownPayload = `hookline:wake:${randomBytes(8).toString('hex')}`;
   const watcher =
     notify === false
       ? undefined
-      : createWatcher(db, sql.channel, notify === true ? undefined : notify.connect, schema);
+      : createWatcher(db, sql.channel, notify === true ? undefined : notify.connect, schema, ownPayload);
 
   // The statements of fixed text, built once (the claim's text depends on its limit, an
   // update's on the fields it changes).
@@ -215,8 +237,14 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const deleteWebhook = statements.deleteWebhook(sql);
   const scanWebhooks = statements.scanWebhooks(sql);
   const replaceWebhookSecrets = statements.replaceWebhookSecrets(sql);
-  const enqueue = statements.enqueue(sql);
+  /** On the store's own connection: the waker sends the wake-up after the commit. */
+  const enqueueOwn = statements.enqueue(sql, 'after');
+  /** On the host's transaction: the wake-up goes out when it commits. */
+  const enqueueInTx = statements.enqueue(sql, 'in-statement');
+  const enqueueManyOwn = statements.enqueueMany(sql, 'after');
+  const enqueueManyInTx = statements.enqueueMany(sql, 'in-statement');
   const enqueuedIds = statements.enqueuedIds(sql);
+  const enqueuedIdsMany = statements.enqueuedIdsMany(sql);
   const recordAttempts = statements.recordAttempts(sql);
   const cancelClaimed = statements.cancelClaimed(sql);
   const releaseClaim = statements.releaseClaim(sql);
@@ -239,6 +267,33 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       statements.outboxStats(sql, { scoped, perScope, limit: FAILING_WEBHOOKS_LIMIT }),
     ),
   );
+
+  /**
+   * Wake-ups after emits on the store's own connection: one `pg_notify` statement at a time
+   * (see wake.ts); a failed one is dropped (the rows are committed, workers poll).
+   */
+  const wakeStatement = statements.wake(sql);
+  const waker = watcher === undefined ? undefined : createWaker(() => run(wakeStatement, [ownPayload]));
+  /**
+   * After an own-connection enqueue that committed a pending delivery: this store's watchers
+   * now, every other store object (other processes) by NOTIFY; resolves once that is sent.
+   */
+  const wakeAfterCommit = async (): Promise<void> => {
+    watcher?.signal(DUE_SIGNAL);
+    await waker?.wake();
+  };
+  const checkTx = (tx: unknown): Queryable | undefined => {
+    if (tx === undefined) return undefined;
+    if (isQueryable(tx)) return tx;
+    throw new ValidationError([
+      {
+        path: ['tx'],
+        code: 'invalid_tx',
+        message:
+          'tx must be a transaction handle with query(): a pg client inside BEGIN or a PGlite transaction.',
+      },
+    ]);
+  };
 
   /**
    * Records a batch in one statement (one plan, one round trip, one commit; see
@@ -366,26 +421,19 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
 
     async enqueue({ scope, notificationId, deliveries, now, tx }) {
-      if (tx !== undefined && !isQueryable(tx)) {
-        throw new ValidationError([
-          {
-            path: ['tx'],
-            code: 'invalid_tx',
-            message:
-              'tx must be a transaction handle with query(): a pg client inside BEGIN or a PGlite transaction.',
-          },
-        ]);
-      }
-      const on = tx === undefined ? undefined : (tx as Queryable);
+      const on = checkTx(tx);
       const ids = JSON.stringify(deliveries.map((d) => d.id));
       const batch = JSON.stringify(toEnqueueRows(deliveries));
       for (let round = 0; round < 3; round++) {
-        const rows = await run<{ created: boolean }>(
-          enqueue,
+        const rows = await run<{ created: boolean; pending: boolean }>(
+          on === undefined ? enqueueOwn : enqueueInTx,
           [scope, notificationId, ids, iso(now), batch],
           on === undefined ? { scope } : { scope, on },
         );
-        if (rows[0]?.created) return { created: true, deliveryIds: deliveries.map((d) => d.id) };
+        if (rows[0]?.created) {
+          if (on === undefined && rows[0].pending) await wakeAfterCommit();
+          return { created: true, deliveryIds: deliveries.map((d) => d.id) };
+        }
         const existing = await run<{ delivery_ids: unknown }>(
           enqueuedIds,
           [scope, notificationId],
@@ -398,6 +446,51 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         'store_failed',
         `PostgreSQL store (schema "${schema}"): enqueue kept racing; try again.`,
       );
+    },
+
+    async enqueueMany({ items, now, tx }) {
+      const on = checkTx(tx);
+      const results: ({ created: boolean; deliveryIds: string[] } | undefined)[] = items.map(() => undefined);
+      let left = items.map((item, ord) => ({ ord, item }));
+      let pending = false;
+      try {
+        for (let round = 0; round < 3 && left.length > 0; round++) {
+          const [row] = await run<{ created: unknown; pending: boolean }>(
+            on === undefined ? enqueueManyOwn : enqueueManyInTx,
+            [JSON.stringify(left.map(({ ord, item }) => toEnqueueManyRow(ord, item))), iso(now)],
+            on === undefined ? {} : { on },
+          );
+          if (row?.pending) pending = true;
+          const created = new Set(json<number[]>(row?.created ?? []));
+          for (const { ord, item } of left) {
+            if (created.has(ord))
+              results[ord] = { created: true, deliveryIds: item.deliveries.map((d) => d.id) };
+          }
+          left = left.filter(({ ord }) => !created.has(ord));
+          if (left.length === 0) break;
+          const keys = left.map(({ ord, item }) => ({ ord, scope: item.scope, id: item.notificationId }));
+          const existing = await run<{ ord: number; delivery_ids: unknown }>(
+            enqueuedIdsMany,
+            [JSON.stringify(keys)],
+            on === undefined ? {} : { on },
+          );
+          for (const { ord, delivery_ids } of existing) {
+            results[ord] = { created: false, deliveryIds: json<string[]>(delivery_ids) };
+          }
+          // Not found: the transaction that held the id rolled back in between; try those again.
+          left = left.filter(({ ord }) => results[ord] === undefined);
+        }
+      } finally {
+        // Also when a later round failed: what an earlier one committed is due.
+        if (on === undefined && pending) await wakeAfterCommit();
+      }
+      if (left.length > 0) {
+        throw new HooklineError(
+          'store_failed',
+          `PostgreSQL store (schema "${schema}"): enqueueMany kept racing; try again.`,
+        );
+      }
+      return results as { created: boolean; deliveryIds: string[] }[];
     },
 
     async claimDue({ limit, leaseMs, now }) {
@@ -612,6 +705,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
 
     async close() {
+      // Wake-ups owed for emits that committed go out first.
+      await waker?.idle();
       await watcher?.close();
     },
   };

@@ -60,12 +60,15 @@ export function parseSignal(payload: string | undefined): StoreSignal {
  * client). When that connection dies, every listener hears `lost`; the watcher reconnects with
  * backoff (100 ms doubling to 5 s) for as long as anyone listens, then says `restored`, after
  * which listeners treat everything as possibly changed (notifications may have been missed).
+ * A notification whose payload is `ownPayload` is this store's own wake-up (see wake.ts), which
+ * its listeners heard already; it is not passed on.
  */
 export function createWatcher(
   db: Queryable,
   channel: string,
   connect: (() => Promise<NotificationClient>) | undefined,
   schema: string,
+  ownPayload?: string,
 ): Watcher {
   const listeners = new Set<(signal: StoreSignal) => void>();
   let closed = false;
@@ -79,9 +82,10 @@ export function createWatcher(
         try {
           // Through signalAll, so a listener that throws leaves nothing uncaught (PGlite calls this
           // in a microtask of its own).
-          const unlisten = await pglite.listen(channel, (payload) =>
-            signalAll([listener], parseSignal(payload)),
-          );
+          const unlisten = await pglite.listen(channel, (payload) => {
+            if (ownPayload === undefined || payload !== ownPayload)
+              signalAll([listener], parseSignal(payload));
+          });
           listeners.add(listener);
           let stopped = false;
           const stop = async () => {
@@ -111,7 +115,10 @@ export function createWatcher(
   let delay = RECONNECT_MIN_MS;
 
   const onNotification = (message: NotificationMessage) => {
-    if (message.channel === channel) signal(parseSignal(message.payload));
+    if (message.channel !== channel) return;
+    // This store's own wake-up: its listeners were told when the emit committed.
+    if (ownPayload !== undefined && message.payload === ownPayload) return;
+    signal(parseSignal(message.payload));
   };
   const onError = (error: Error) => lost(error);
   const onEnd = () => lost(new Error('The LISTEN connection ended.'));

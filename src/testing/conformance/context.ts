@@ -74,6 +74,12 @@ export interface StoreConformanceCapabilities {
    */
   cancelDelivery?: boolean;
   /**
+   * `Store.enqueueMany`: several notifications stored in one atomic step (what
+   * `registry.emitMany()` uses; without it, that calls `enqueue` per notification). Default:
+   * detected.
+   */
+  enqueueMany?: boolean;
+  /**
    * `Store.searchDeliveries`: a scope's delivery log, filtered and paged newest first by an
    * opaque cursor (what `registry.searchDeliveries()` and the delivery-log page need; without
    * it, that throws `store_unsupported`). Default: detected.
@@ -125,6 +131,7 @@ export const CAPABILITIES: readonly Capability[] = [
   'replaceWebhookSecrets',
   'recoverDeliveries',
   'cancelDelivery',
+  'enqueueMany',
   'searchDeliveries',
   'webhookActivity',
 ];

@@ -3,6 +3,7 @@
  *
  * - `webhooks.ts`: webhook CRUD, keys, scopes, copies, paging, `webhooksVersion`;
  * - `outbox.ts`: enqueue, idempotency, delivery lists, redeliver, cancelPending, purge, summary;
+ * - `enqueue-many.ts`: the optional `enqueueMany` (several notifications in one atomic step);
  * - `leases.ts`: claimDue and its leases; lease-token checks of recordAttempts, cancelClaimed, releaseClaim;
  * - `attempts.ts`: recordAttempts moving deliveries, batches, canceled deliveries;
  * - `health.ts`: the webhook health kept by recordAttempts;
@@ -27,6 +28,7 @@ import {
   expectCapability,
   type StoreConformanceOptions,
 } from './context.js';
+import { enqueueManyCases } from './enqueue-many.js';
 import { healthCases } from './health.js';
 import { leaseCases } from './leases.js';
 import { logCases } from './log.js';
@@ -66,6 +68,7 @@ export function storeConformance(options: StoreConformanceOptions): void {
     capabilityCases(ctx);
     webhookCases(ctx);
     outboxCases(ctx);
+    enqueueManyCases(ctx);
     leaseCases(ctx);
     attemptCases(ctx);
     healthCases(ctx);
