@@ -161,6 +161,7 @@ export {
 } from './observability/channels.js';
 export type { Logger } from './observability/logger.js';
 export { TELEMETRY_METRICS, type TelemetryOptions } from './observability/otel.js';
+export type { EmitManyOptions } from './registry/emit-many.js';
 export {
   DEFAULT_SEARCH_LIMIT,
   MAX_ACTIVITY_BUCKETS,
@@ -227,6 +228,7 @@ export {
   type AttemptResult,
   type ClaimedDelivery,
   type DeliveryTransition,
+  type EnqueueItem,
   FAILING_WEBHOOKS_LIMIT,
   type FailingWebhook,
   type NewDelivery,

@@ -58,16 +58,27 @@ import {
 import { checkSecretKeys, encryptSecrets, type SecretKey } from '../stores/encrypted.js';
 import { memoryStore } from '../stores/memory/store.js';
 import { planRecovery, type RecoverOptions, type RecoverResult, runRecovery } from '../stores/recover.js';
-import type { NewDelivery, SearchDeliveriesResult, Store, WebhookActivity } from '../stores/types.js';
+import type {
+  EnqueueItem,
+  NewDelivery,
+  SearchDeliveriesResult,
+  Store,
+  WebhookActivity,
+} from '../stores/types.js';
 import { DEFAULT_MAX_TEMPLATE_BYTES, type PayloadStyle, validateTemplate } from '../templates/index.js';
 import { PAYLOAD_STYLES, type ResolvedRenderOptions, renderRequestUnchecked } from '../templates/request.js';
+import { type EmitManyOptions, parseNotifications } from './emit-many.js';
 import {
   type SearchDeliveriesOptions,
   searchDeliveries,
   type WebhookActivityOptions,
   webhookActivity,
 } from './log.js';
-import { DEFAULT_MAX_NOTIFICATION_BYTES, parseNotification } from './notification.js';
+import {
+  DEFAULT_MAX_NOTIFICATION_BYTES,
+  type ParsedNotification,
+  parseNotification,
+} from './notification.js';
 import { type RegistryStats, registryStats, type StatsOptions } from './stats.js';
 import { parseOrThrow, sortedUnique, throwIfIssues, unique } from './validation.js';
 
@@ -672,36 +683,7 @@ export class WebhookRegistry {
     const now = this.#now();
     const notificationId = parsed.id ?? createId('ntf', now.getTime());
     const index = await this.#index(parsed.scope, options.tx);
-    const matches = index.match({ type: parsed.type, event: parsed.event });
-    const renderable: Notification = {
-      scope: parsed.scope,
-      type: parsed.type,
-      event: parsed.event,
-      data: parsed.data,
-    };
-    if (parsed.occurredAt) renderable.occurredAt = parsed.occurredAt;
-    const renderOptions = this.#renderOptions(notificationId, now);
-    const deliveries = matches.map((webhook): NewDelivery => {
-      // Literals rather than `{ ...base, request }`: adding keys after a spread takes V8's slow
-      // path, and this runs once per delivery.
-      const id = createId('msg', now.getTime());
-      try {
-        const request = renderRequestUnchecked(webhook, renderable, renderOptions);
-        return { id, webhookId: webhook.id, type: parsed.type, event: parsed.event, request, traceContext };
-      } catch (error) {
-        if (!(error instanceof TemplateError)) throw error;
-        const request = { url: webhook.url, method: webhook.method, headers: {}, body: '' };
-        return {
-          id,
-          webhookId: webhook.id,
-          type: parsed.type,
-          event: parsed.event,
-          request,
-          failure: `${error.code}: ${error.message}`,
-          traceContext,
-        };
-      }
-    });
+    const deliveries = this.#deliveriesOf(parsed, notificationId, now, index, traceContext);
     const result = await this.store.enqueue({
       scope: parsed.scope,
       notificationId,
@@ -735,6 +717,149 @@ export class WebhookRegistry {
       deliveryIds: result.deliveryIds,
       created: result.created,
     };
+  }
+
+  /**
+   * Emits several notifications in one transaction: each is parsed, matched and rendered as by
+   * {@link WebhookRegistry.emit}, then all are stored in one atomic step (the host's `tx`, or
+   * one transaction of the store's own) with one wake-up for the workers. Resolves with one
+   * {@link EmitResult} per notification, in order. Idempotent per notification id like `emit()`:
+   * an id emitted before, or earlier in the same batch, stores nothing new (`created: false`,
+   * the first emit's delivery ids). A bad notification throws one `ValidationError` for the
+   * batch, each issue's path starting with the notification's index (e.g. `[1, 'type']`), and
+   * nothing is stored. An empty array stores nothing and resolves with `[]`.
+   *
+   * A store without `enqueueMany` (a third-party adapter) gets one `enqueue` per notification:
+   * atomic together only inside the host's `tx`. Telemetry and diagnostics see the batch as its
+   * notifications: one `hookline emit` span and one `hookline:emit` message per notification
+   * (the spans end together; `durationMs` is the batch's).
+   *
+   * @example
+   * ```ts
+   * const [paid, shipped] = await registry.emitMany([
+   *   { scope: 'acme', type: 'order.paid', data: { code: 'ABC12' } },
+   *   { scope: 'acme', type: 'order.shipped', data: { code: 'ABC12' } },
+   * ]);
+   * ```
+   */
+  async emitMany(
+    notifications: readonly Notification[],
+    options: EmitManyOptions = {},
+  ): Promise<EmitResult[]> {
+    const batch = parseNotifications(
+      notifications,
+      this.#options.maxNotificationBytes ?? DEFAULT_MAX_NOTIFICATION_BYTES,
+    );
+    if (batch.length === 0) return [];
+    const telemetry = this.#telemetry;
+    const spans = batch.map(() => telemetry?.startEmit());
+    try {
+      const now = this.#now();
+      const items: EnqueueItem[] = [];
+      /** The item each notification is stored as (a repeated id: its first one's). */
+      const itemOf: number[] = [];
+      /** By scope and notification id: the index of its first notification in the batch. */
+      const firstOf = new Map<string, number>();
+      for (const [i, parsed] of batch.entries()) {
+        const notificationId = parsed.id ?? createId('ntf', now.getTime());
+        const key = `${parsed.scope}\u0000${notificationId}`;
+        const first = firstOf.get(key);
+        if (first !== undefined) {
+          itemOf.push(itemOf[first] as number);
+          continue;
+        }
+        const index = await this.#index(parsed.scope, options.tx);
+        const traceContext = telemetry ? telemetry.traceContextOf(spans[i]) : null;
+        firstOf.set(key, i);
+        itemOf.push(items.length);
+        items.push({
+          scope: parsed.scope,
+          notificationId,
+          deliveries: this.#deliveriesOf(parsed, notificationId, now, index, traceContext),
+        });
+      }
+      const tx = options.tx === undefined ? {} : { tx: options.tx };
+      let stored: { created: boolean; deliveryIds: string[] }[];
+      if (this.store.enqueueMany) {
+        stored = await this.store.enqueueMany({ items, now, ...tx });
+      } else {
+        stored = [];
+        for (const item of items) stored.push(await this.store.enqueue({ ...item, now, ...tx }));
+      }
+      const durationMs = this.#clock.now() - now.getTime();
+      return batch.map((parsed, i) => {
+        const item = itemOf[i] as number;
+        const { notificationId } = items[item] as EnqueueItem;
+        const result = stored[item] as { created: boolean; deliveryIds: string[] };
+        const created = result.created && firstOf.get(`${parsed.scope}\u0000${notificationId}`) === i;
+        const deliveryIds = [...result.deliveryIds];
+        if (emitChannel.hasSubscribers) {
+          emitChannel.publish({
+            scope: parsed.scope,
+            type: parsed.type,
+            event: parsed.event,
+            notificationId,
+            deliveryIds,
+            created,
+            startedAt: now,
+            durationMs,
+          } satisfies EmitMessage);
+        }
+        const span = spans[i];
+        if (telemetry && (span !== undefined || telemetry.measuring))
+          telemetry.endEmit(span, {
+            scope: parsed.scope,
+            type: parsed.type,
+            notificationId,
+            deliveries: deliveryIds.length,
+            created,
+          });
+        return { notificationId, deliveries: deliveryIds.length, deliveryIds, created };
+      });
+    } catch (error) {
+      for (const span of spans) telemetry?.failEmit(span, error);
+      throw error;
+    }
+  }
+
+  /** One delivery per webhook of `index` that matches, its request rendered (a template that fails: stored `failed`). */
+  #deliveriesOf(
+    parsed: ParsedNotification,
+    notificationId: string,
+    now: Date,
+    index: MatchIndex<WebhookRecord>,
+    traceContext: string | null,
+  ): NewDelivery[] {
+    const matches = index.match({ type: parsed.type, event: parsed.event });
+    const renderable: Notification = {
+      scope: parsed.scope,
+      type: parsed.type,
+      event: parsed.event,
+      data: parsed.data,
+    };
+    if (parsed.occurredAt) renderable.occurredAt = parsed.occurredAt;
+    const renderOptions = this.#renderOptions(notificationId, now);
+    return matches.map((webhook): NewDelivery => {
+      // Literals rather than `{ ...base, request }`: adding keys after a spread takes V8's slow
+      // path, and this runs once per delivery.
+      const id = createId('msg', now.getTime());
+      try {
+        const request = renderRequestUnchecked(webhook, renderable, renderOptions);
+        return { id, webhookId: webhook.id, type: parsed.type, event: parsed.event, request, traceContext };
+      } catch (error) {
+        if (!(error instanceof TemplateError)) throw error;
+        const request = { url: webhook.url, method: webhook.method, headers: {}, body: '' };
+        return {
+          id,
+          webhookId: webhook.id,
+          type: parsed.type,
+          event: parsed.event,
+          request,
+          failure: `${error.code}: ${error.message}`,
+          traceContext,
+        };
+      }
+    });
   }
 
   /**
