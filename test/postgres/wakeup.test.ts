@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookRegistry } from '../../src/index.js';
-import { type PostgresStore, postgresStore } from '../../src/stores/postgres/index.js';
+import { type PostgresStore, postgresStore, withTransaction } from '../../src/stores/postgres/index.js';
 import { createWaker } from '../../src/stores/postgres/wake.js';
 import { type Receiver, startReceiver } from '../delivery/receiver.js';
 import { DATABASE_URL, describeServer, dropSchema, serverPool, uniqueSchema } from './helpers.js';
@@ -137,6 +137,8 @@ describeServer('wake-ups of emits on the PostgreSQL store', () => {
     return {
       /** The wake-ups heard so far (markers left out). */
       wakeups: () => heard.filter((payload) => !payload.startsWith('mark-')).length,
+      /** Their payloads. */
+      payloads: () => heard.filter((payload) => !payload.startsWith('mark-')),
       async mark(): Promise<void> {
         const marker = `mark-${++marks}`;
         const heardIt = new Promise<void>((resolve) => waiting.set(marker, resolve));
@@ -253,6 +255,59 @@ describeServer('wake-ups of emits on the PostgreSQL store', () => {
       await listen.mark();
       expect(listen.wakeups()).toBe(0);
     } finally {
+      await listen.close();
+      await ctx.close();
+    }
+  });
+
+  it('emits in withTransaction wake once, after its COMMIT (not in the transaction), and never for a rollback', async () => {
+    const ctx = await setup();
+    const emitter = new WebhookRegistry({ store: ctx.emitterStore });
+    const listen = await listener(ctx.emitterStore.channel);
+    const pool = serverPool({ max: 2 });
+    try {
+      await emitter.create('acme', { url: receiver.url('/hook'), eventTypes: ['pay'] });
+      let heardInside = -1;
+      await withTransaction(pool, async (tx) => {
+        await emitter.emit({ scope: 'acme', type: 'pay', data: {} }, { tx });
+        await emitter.emit({ scope: 'acme', type: 'pay', data: {} }, { tx });
+        await emitter.emitMany([{ scope: 'acme', type: 'pay', data: {} }], { tx });
+        await listen.mark();
+        heardInside = listen.wakeups();
+      });
+      expect(heardInside).toBe(0); // nothing before the commit
+      await listen.mark();
+      // withTransaction resolved after the wake-up was sent: one for the three emits.
+      expect(listen.wakeups()).toBe(1);
+      // The transaction committed without a notify of its own (so PostgreSQL did not hold the
+      // notify lock at its commit): the one wake-up is the store's statement, with its token.
+      expect(listen.payloads()).toEqual([expect.stringMatching(/^hookline:wake:[0-9a-f]+$/)]);
+      await expect(
+        withTransaction(pool, async (tx) => {
+          await emitter.emit({ scope: 'acme', type: 'pay', data: {} }, { tx });
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      await listen.mark();
+      expect(listen.wakeups()).toBe(1);
+
+      // A worker of another store object (another process) gets them long before its poll.
+      const worker = new WebhookRegistry({ store: ctx.storeOnOwnPool() }).worker({
+        pollIntervalMs: 60_000,
+        ssrf: { allow: ['127.0.0.1'] },
+      });
+      const before = receiver.hits('/hook');
+      worker.start();
+      try {
+        await received(before + 3);
+        const arrived = received(before + 4);
+        await withTransaction(pool, (tx) => emitter.emit({ scope: 'acme', type: 'pay', data: {} }, { tx }));
+        await arrived;
+      } finally {
+        await worker.stop();
+      }
+    } finally {
+      await pool.end();
       await listen.close();
       await ctx.close();
     }

@@ -148,6 +148,40 @@ function clientInTransaction(db: Queryable): boolean {
   return typeof status === 'function' && ['T', 'E'].includes(String(status.call(db)));
 }
 
+/**
+ * Work to run once a transaction that {@link withTransaction} began has committed, by the
+ * transaction's handle: the store's wake-up of other processes' workers after an emit in it
+ * (sent then, rather than as a `pg_notify` inside the transaction, whose commit PostgreSQL
+ * would serialize with every other notifying commit). Only transactions `withTransaction`
+ * began itself are here (not a savepoint inside the host's own `BEGIN`, whose commit it does
+ * not see); a savepoint inside one of them shares its list.
+ */
+const afterCommit = new WeakMap<object, (() => Promise<void>)[]>();
+
+/**
+ * The after-commit list of `tx` when it is a transaction {@link withTransaction} began and will
+ * commit, or `undefined` (a transaction of the host's own: work must happen inside it). Hooks
+ * run in order after `COMMIT` succeeded (never after a rollback) and before `withTransaction`
+ * resolves; they must not reject.
+ */
+export function commitHooksOf(tx: object): (() => Promise<void>)[] | undefined {
+  return afterCommit.get(tx);
+}
+
+/** Runs `fn` with an after-commit list for `tx`, then (once `commit` resolved) its hooks. */
+async function withCommitHooks<T>(tx: object, fn: () => Promise<T>): Promise<T> {
+  const hooks: (() => Promise<void>)[] = [];
+  afterCommit.set(tx, hooks);
+  let result: T;
+  try {
+    result = await fn();
+  } finally {
+    afterCommit.delete(tx);
+  }
+  for (const hook of hooks) await hook();
+  return result;
+}
+
 /** One transaction at a time per plain client (its queries would interleave otherwise). */
 const clientQueues = new WeakMap<object, Promise<unknown>>();
 let savepointSeq = 0;
@@ -176,14 +210,17 @@ async function beginCommit<T>(
   onRollbackFailure: (error: unknown) => void = () => undefined,
 ): Promise<T> {
   await client.query('BEGIN');
-  try {
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(onRollbackFailure);
-    throw error;
-  }
+  // The hooks run after COMMIT only: a throw from fn or from COMMIT skips them.
+  return withCommitHooks(client, async () => {
+    try {
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(onRollbackFailure);
+      throw error;
+    }
+  });
 }
 
 /**
@@ -199,7 +236,10 @@ async function beginCommit<T>(
  *   `SAVEPOINT` instead, so the outer transaction stays the host's.
  *
  * Use `tx` as the `tx` of `registry.emit(notification, { tx })` to enqueue deliveries that
- * commit or roll back with your own writes.
+ * commit or roll back with your own writes. Emits in a transaction `withTransaction` began
+ * wake other processes' workers once, after its `COMMIT` and before it resolves, rather than
+ * with a `pg_notify` inside the transaction (whose commit PostgreSQL would serialize with
+ * every other notifying commit).
  *
  * @example
  * ```ts
@@ -210,7 +250,20 @@ async function beginCommit<T>(
  * ```
  */
 export async function withTransaction<T>(db: Queryable, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  if (isPGlite(db)) return db.transaction((tx) => fn(tx));
+  if (isPGlite(db)) {
+    // PGlite commits when the callback resolves: the hooks run once transaction() resolved.
+    const hooks: (() => Promise<void>)[] = [];
+    const result = await db.transaction(async (tx) => {
+      afterCommit.set(tx, hooks);
+      try {
+        return await fn(tx);
+      } finally {
+        afterCommit.delete(tx);
+      }
+    });
+    for (const hook of hooks) await hook();
+    return result;
+  }
   if (isPool(db)) {
     const client = await db.connect();
     let broken: Error | undefined;

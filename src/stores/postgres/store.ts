@@ -16,7 +16,7 @@ import {
   type WebhookActivity,
   type WebhookActivityInput,
 } from '../types.js';
-import { isQueryable, type NotificationClient, type Queryable } from './driver.js';
+import { commitHooksOf, isQueryable, type NotificationClient, type Queryable } from './driver.js';
 import { checkSchemaName, DEFAULT_SCHEMA, type MigrateResult, migrate } from './migrations.js';
 import {
   type ActivityRow,
@@ -137,8 +137,9 @@ export interface PostgresStoreOptions {
    * this store's watchers at once and then sends `SELECT pg_notify(…)` on its own, after the
    * commit, and resolves once it is sent: at most one such statement per store in flight, and
    * one more for the emits that committed meanwhile (PostgreSQL serializes the commits of transactions that notify, so a notify in
-   * each emit made concurrent emits wait for each other; see docs/postgres.md). With `tx`, the
-   * notify runs in the host's transaction and goes out when it commits. `redeliver`,
+   * each emit made concurrent emits wait for each other; see docs/postgres.md). With a `tx` that
+   * `withTransaction` began, the same wake-up is sent once after its `COMMIT`; with a `tx` of
+   * the host's own `BEGIN`, the notify runs in that transaction and goes out when it commits. `redeliver`,
    * `recoverDeliveries` (when it queued something) and `releaseClaim` notify in their
    * statement. `store.watch()` listens on a
    * dedicated connection: taken from the pool with `db.connect()`, from `connect()` when
@@ -281,6 +282,24 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const wakeAfterCommit = async (): Promise<void> => {
     watcher?.signal(DUE_SIGNAL);
     await waker?.wake();
+  };
+  /** The after-commit lists this store has put its wake-up on (once per transaction). */
+  const wakesQueued = new WeakSet<object>();
+  /**
+   * How an enqueue on `on` wakes other processes: `'now'` on the store's own connection (after
+   * the statement, which committed), `'hook'` in a transaction `withTransaction` began (after
+   * its COMMIT, through its after-commit list), `'in-statement'` in the host's own transaction
+   * (a `pg_notify` in the statement, sent by PostgreSQL at the commit it cannot see).
+   */
+  const wakeMode = (on: Queryable | undefined): 'now' | 'hook' | 'in-statement' =>
+    on === undefined ? 'now' : commitHooksOf(on) === undefined ? 'in-statement' : 'hook';
+  /** After an enqueue that stored a pending delivery: the wake-up its mode calls for. */
+  const wakeFor = async (on: Queryable | undefined): Promise<void> => {
+    if (on === undefined) return wakeAfterCommit();
+    const hooks = commitHooksOf(on);
+    if (hooks === undefined || wakesQueued.has(hooks)) return;
+    wakesQueued.add(hooks);
+    hooks.push(wakeAfterCommit);
   };
   const checkTx = (tx: unknown): Queryable | undefined => {
     if (tx === undefined) return undefined;
@@ -426,12 +445,12 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       const batch = JSON.stringify(toEnqueueRows(deliveries));
       for (let round = 0; round < 3; round++) {
         const rows = await run<{ created: boolean; pending: boolean }>(
-          on === undefined ? enqueueOwn : enqueueInTx,
+          wakeMode(on) === 'in-statement' ? enqueueInTx : enqueueOwn,
           [scope, notificationId, ids, iso(now), batch],
           on === undefined ? { scope } : { scope, on },
         );
         if (rows[0]?.created) {
-          if (on === undefined && rows[0].pending) await wakeAfterCommit();
+          if (rows[0].pending) await wakeFor(on);
           return { created: true, deliveryIds: deliveries.map((d) => d.id) };
         }
         const existing = await run<{ delivery_ids: unknown }>(
@@ -456,7 +475,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       try {
         for (let round = 0; round < 3 && left.length > 0; round++) {
           const [row] = await run<{ created: unknown; pending: boolean }>(
-            on === undefined ? enqueueManyOwn : enqueueManyInTx,
+            wakeMode(on) === 'in-statement' ? enqueueManyInTx : enqueueManyOwn,
             [JSON.stringify(left.map(({ ord, item }) => toEnqueueManyRow(ord, item))), iso(now)],
             on === undefined ? {} : { on },
           );
@@ -482,7 +501,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         }
       } finally {
         // Also when a later round failed: what an earlier one committed is due.
-        if (on === undefined && pending) await wakeAfterCommit();
+        if (pending) await wakeFor(on);
       }
       if (left.length > 0) {
         throw new HooklineError(
