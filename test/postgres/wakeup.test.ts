@@ -313,6 +313,28 @@ describeServer('wake-ups of emits on the PostgreSQL store', () => {
     }
   });
 
+  it('withTransaction emits on a pool whose every connection is in such a transaction do not deadlock on the wake-up', async () => {
+    const ctx = await setup();
+    // The store's own pool is the host's pool, with as many connections as concurrent
+    // transactions: a wake-up sent while the transaction still held its connection would wait
+    // for a connection forever.
+    const pool = serverPool({ max: 2 });
+    const store = postgresStore({ db: pool, schema: ctx.schema });
+    const registry = new WebhookRegistry({ store });
+    try {
+      await registry.create('acme', { url: receiver.url('/hook'), eventTypes: ['pay'] });
+      const emits = Array.from({ length: 8 }, () =>
+        withTransaction(pool, (tx) => registry.emit({ scope: 'acme', type: 'pay', data: {} }, { tx })),
+      );
+      const results = await Promise.all(emits);
+      expect(results.map((r) => r.deliveries)).toEqual(Array(8).fill(1));
+    } finally {
+      await store.close();
+      await pool.end();
+      await ctx.close();
+    }
+  }, 20_000);
+
   it("an emit in the host's transaction wakes at its commit, and never for a rollback", async () => {
     const ctx = await setup();
     const emitter = new WebhookRegistry({ store: ctx.emitterStore });

@@ -168,18 +168,14 @@ export function commitHooksOf(tx: object): (() => Promise<void>)[] | undefined {
   return afterCommit.get(tx);
 }
 
-/** Runs `fn` with an after-commit list for `tx`, then (once `commit` resolved) its hooks. */
-async function withCommitHooks<T>(tx: object, fn: () => Promise<T>): Promise<T> {
-  const hooks: (() => Promise<void>)[] = [];
-  afterCommit.set(tx, hooks);
-  let result: T;
-  try {
-    result = await fn();
-  } finally {
-    afterCommit.delete(tx);
-  }
+/**
+ * Runs the after-commit hooks of a transaction that committed. Called once its connection is
+ * free again (a pool client released): a hook that needs a connection (the store's wake-up)
+ * must never wait for the one its own transaction holds, or a pool whose every connection is
+ * in such a transaction would deadlock.
+ */
+async function runHooks(hooks: readonly (() => Promise<void>)[]): Promise<void> {
   for (const hook of hooks) await hook();
-  return result;
 }
 
 /** One transaction at a time per plain client (its queries would interleave otherwise). */
@@ -200,27 +196,36 @@ async function onClient<T>(client: Queryable, fn: (tx: Queryable) => Promise<T>)
       throw error;
     }
   }
-  return beginCommit(client, fn);
+  const hooks: (() => Promise<void>)[] = [];
+  const result = await beginCommit(client, fn, hooks);
+  await runHooks(hooks);
+  return result;
 }
 
-/** `BEGIN`, `fn`, `COMMIT` on one connection; `ROLLBACK` when `fn` throws (a failed rollback goes to `onRollbackFailure`). */
+/**
+ * `BEGIN`, `fn`, `COMMIT` on one connection; `ROLLBACK` when `fn` throws (a failed rollback goes
+ * to `onRollbackFailure`). While it runs, `hooks` is the transaction's after-commit list
+ * ({@link commitHooksOf}); the caller runs it once the commit succeeded and the connection is
+ * free ({@link runHooks}).
+ */
 async function beginCommit<T>(
   client: Queryable,
   fn: (tx: Queryable) => Promise<T>,
+  hooks: (() => Promise<void>)[],
   onRollbackFailure: (error: unknown) => void = () => undefined,
 ): Promise<T> {
   await client.query('BEGIN');
-  // The hooks run after COMMIT only: a throw from fn or from COMMIT skips them.
-  return withCommitHooks(client, async () => {
-    try {
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(onRollbackFailure);
-      throw error;
-    }
-  });
+  afterCommit.set(client, hooks);
+  try {
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(onRollbackFailure);
+    throw error;
+  } finally {
+    afterCommit.delete(client);
+  }
 }
 
 /**
@@ -261,14 +266,16 @@ export async function withTransaction<T>(db: Queryable, fn: (tx: Queryable) => P
         afterCommit.delete(tx);
       }
     });
-    for (const hook of hooks) await hook();
+    await runHooks(hooks);
     return result;
   }
   if (isPool(db)) {
     const client = await db.connect();
+    const hooks: (() => Promise<void>)[] = [];
     let broken: Error | undefined;
+    let result: T;
     try {
-      return await beginCommit(client, fn, (rollbackError) => {
+      result = await beginCommit(client, fn, hooks, (rollbackError) => {
         broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
       });
     } catch (error) {
@@ -277,6 +284,9 @@ export async function withTransaction<T>(db: Queryable, fn: (tx: Queryable) => P
     } finally {
       client.release(broken);
     }
+    // After the release: the wake-up may need a connection of this very pool.
+    await runHooks(hooks);
+    return result;
   }
   const previous = clientQueues.get(db) ?? Promise.resolve();
   const run = previous.then(
