@@ -206,6 +206,7 @@ export {
 } from './stores/recover.js';
 export {
   type AutoDisableLimits,
+  activityBucketCount,
   assertCancelable,
   assertRedeliverable,
   badRecoverCursor,

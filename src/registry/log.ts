@@ -10,7 +10,10 @@
 import { HooklineError, ValidationError, type ValidationIssue } from '../errors.js';
 import { DELIVERY_STATES, type DeliveryState } from '../model.js';
 import { checkOptionsObject } from '../options.js';
+import { MAX_ACTIVITY_BUCKETS } from '../stores/rules.js';
 import type { SearchDeliveriesResult, Store, WebhookActivity } from '../stores/types.js';
+
+export { MAX_ACTIVITY_BUCKETS };
 
 /** Items of one page of `registry.searchDeliveries()` by default: 50. */
 export const DEFAULT_SEARCH_LIMIT = 50;
@@ -20,8 +23,6 @@ export const MAX_SEARCH_LIMIT = 500;
 const MAX_FILTER_VALUES = 100;
 /** Most webhooks one `registry.webhookActivity()` call reports on: 1 000. */
 export const MAX_ACTIVITY_WEBHOOKS = 1_000;
-/** Most chart buckets in one `registry.webhookActivity()` window: 1 000. */
-export const MAX_ACTIVITY_BUCKETS = 1_000;
 const HOUR_MS = 3_600_000;
 
 /**

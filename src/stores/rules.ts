@@ -246,6 +246,36 @@ export function badRecoverCursor(): ValidationError {
   ]);
 }
 
+/** Most chart buckets one `webhookActivity` window may hold: 1 000. */
+export const MAX_ACTIVITY_BUCKETS = 1_000;
+
+/**
+ * The number of chart buckets of a `webhookActivity` window, `ceil((until - since) / bucketMs)`;
+ * a `ValidationError` (code `invalid_window`) when `until` is not later than `since`,
+ * `bucketMs` is not positive, or the window holds more than {@link MAX_ACTIVITY_BUCKETS}
+ * buckets. Every store checks its input with it (the registry checks first, more strictly).
+ *
+ * @example
+ * ```ts
+ * activityBucketCount({ since: new Date(0), until: new Date(86_400_000), bucketMs: 3_600_000 }); // 24
+ * ```
+ */
+export function activityBucketCount(window: { since: Date; until: Date; bucketMs: number }): number {
+  const from = window.since.getTime();
+  const to = window.until.getTime();
+  const count = Math.ceil((to - from) / window.bucketMs);
+  if (!(window.bucketMs > 0) || !(to > from) || !(count <= MAX_ACTIVITY_BUCKETS)) {
+    throw new ValidationError([
+      {
+        path: [to > from ? 'bucketMs' : 'until'],
+        code: 'invalid_window',
+        message: `until must be later than since, and the window at most ${MAX_ACTIVITY_BUCKETS} buckets of bucketMs (> 0).`,
+      },
+    ]);
+  }
+  return count;
+}
+
 /**
  * A plain copy of a webhook record: arrays and dates copied, so changing the copy never
  * changes the original. Built with `Object.assign` into a literal, not by spread, so copies

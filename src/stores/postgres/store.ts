@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { HooklineError, ValidationError } from '../../errors.js';
 import { DELIVERY_STATES, type Delivery } from '../../model.js';
-import { assertCancelable, assertRedeliverable, badRecoverCursor } from '../rules.js';
+import { activityBucketCount, assertCancelable, assertRedeliverable, badRecoverCursor } from '../rules.js';
 import { DUE_SIGNAL } from '../signals.js';
 import {
   type EnqueueItem,
@@ -110,9 +110,6 @@ function toEnqueueManyRow(ord: number, item: EnqueueItem) {
     deliveries: toEnqueueRows(item.deliveries),
   };
 }
-
-/** Most chart buckets `webhookActivity` builds (the contract's bound; the registry checks it first). */
-const MAX_ACTIVITY_BUCKETS = 1_000;
 
 /**
  * Options of {@link postgresStore}.
@@ -656,18 +653,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
     async webhookActivity(input: WebhookActivityInput): Promise<WebhookActivity[]> {
       const { scope, webhookIds, since, until, bucketMs } = input;
-      const from = since.getTime();
-      const to = until.getTime();
-      const bucketCount = Math.ceil((to - from) / bucketMs);
-      if (!(bucketMs > 0) || !(to > from) || !(bucketCount <= MAX_ACTIVITY_BUCKETS)) {
-        throw new ValidationError([
-          {
-            path: [to > from ? 'bucketMs' : 'until'],
-            code: 'invalid_window',
-            message: `until must be later than since, and the window at most ${MAX_ACTIVITY_BUCKETS} buckets of bucketMs (> 0).`,
-          },
-        ]);
-      }
+      const bucketCount = activityBucketCount({ since, until, bucketMs });
       const ids = [...new Set(webhookIds.filter((webhookId) => Number.isSafeInteger(webhookId)))];
       const rows =
         ids.length === 0
