@@ -25,7 +25,7 @@ describeServer('postgres on the real server', () => {
       outboxStats: true,
       searchDeliveries: true,
       webhookActivity: true,
-    enqueueMany: true,
+      enqueueMany: true,
     },
   });
 });
