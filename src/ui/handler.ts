@@ -135,7 +135,11 @@ export class UiHandler {
     try {
       const response = await this.#route(request, url, method, split.segments, ctx);
       const extra: Record<string, string> = {};
-      if (ctx.csrf.setCookie !== null && response.status < 400) extra['set-cookie'] = ctx.csrf.setCookie;
+      // Never on an asset: it is public and cached for a year, and a shared cache would hand
+      // one browser's CSRF cookie to every other.
+      const cacheable = split.segments[0] === 'assets';
+      if (ctx.csrf.setCookie !== null && response.status < 400 && !cacheable)
+        extra['set-cookie'] = ctx.csrf.setCookie;
       const answered = withHeaders(response, extra);
       return method === 'HEAD' ? withoutBody(answered) : answered;
     } catch (error) {
