@@ -28,6 +28,48 @@ export const TEMPLATE_ESCAPES = ['html', 'json'] as const;
 /** How `{{x}}` escapes in templates. */
 export type TemplateEscape = (typeof TEMPLATE_ESCAPES)[number];
 
+/**
+ * How a webhook's deliveries are ordered: `none` (the default: deliveries are attempted in
+ * parallel, in any order) or `fifo` (one line per webhook, or per notification `orderingKey`:
+ * the deliveries of a line are attempted one at a time, in emit order; see docs/ordering.md).
+ *
+ * @example
+ * ```ts
+ * await registry.update('acme', 1, { ordering: 'fifo' });
+ * ```
+ */
+export const ORDERINGS = ['none', 'fifo'] as const;
+/**
+ * How a webhook's deliveries are ordered.
+ *
+ * @example
+ * ```ts
+ * const ordering: Ordering = 'fifo';
+ * ```
+ */
+export type Ordering = (typeof ORDERINGS)[number];
+
+/**
+ * What an ordered line does when its head delivery fails for good: `continue` (the default:
+ * the line moves on to the next delivery) or `pause` (the line waits until a person redelivers
+ * or recovers the failed delivery, which keeps its place at the head).
+ *
+ * @example
+ * ```ts
+ * await registry.update('acme', 1, { ordering: 'fifo', orderingOnFailure: 'pause' });
+ * ```
+ */
+export const ORDERING_FAILURE_MODES = ['continue', 'pause'] as const;
+/**
+ * What an ordered line does when its head fails for good.
+ *
+ * @example
+ * ```ts
+ * const onFailure: OrderingFailureMode = 'pause';
+ * ```
+ */
+export type OrderingFailureMode = (typeof ORDERING_FAILURE_MODES)[number];
+
 /** Control characters, refused in names and event types. Internal. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
 export const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
@@ -169,6 +211,8 @@ export const webhookFieldsSchema = z.strictObject({
     .nullable()
     .default(null),
   secrets: z.array(secretSchema).max(10, 'At most 10 secrets at once.').default([]),
+  ordering: z.enum(ORDERINGS).default('none'),
+  orderingOnFailure: z.enum(ORDERING_FAILURE_MODES).default('continue'),
 });
 
 /**
@@ -193,6 +237,8 @@ export const webhookPatchSchema = z.strictObject({
   templateEscape: z.enum(TEMPLATE_ESCAPES).nullable().optional(),
   comment: webhookFieldsSchema.shape.comment.removeDefault().optional(),
   secrets: webhookFieldsSchema.shape.secrets.removeDefault().optional(),
+  ordering: z.enum(ORDERINGS).optional(),
+  orderingOnFailure: z.enum(ORDERING_FAILURE_MODES).optional(),
 });
 /** Input to `registry.update()`. */
 export type WebhookPatch = z.input<typeof webhookPatchSchema>;
@@ -243,8 +289,13 @@ export const notificationSchema = z.strictObject({
   event: nameSchema.nullable().optional(),
   data: z.record(z.string(), z.unknown()).default({}),
   occurredAt: z.date().optional(),
+  orderingKey: nameSchema.nullable().optional(),
 });
-/** A notification as the host passes it to `emit()` and `match()`. */
+/**
+ * A notification as the host passes it to `emit()` and `match()`. `orderingKey` (e.g. an order
+ * id) matters only to webhooks with `ordering: 'fifo'`: their deliveries of one key form one
+ * line, and different keys proceed in parallel; without it the whole webhook is one line.
+ */
 export type Notification = z.input<typeof notificationSchema>;
 
 /** A fully rendered HTTP request, ready to send (what is stored with a delivery). */
@@ -284,12 +335,21 @@ export interface Delivery {
   state: DeliveryState;
   /** Attempts made in the current series (a redelivery starts a new series at 0). */
   attemptCount: number;
-  /** When the next attempt is due (`null` once finished). */
+  /** When the next attempt is due (`null` once finished, and while waiting behind its ordered line). */
   nextAttemptAt: Date | null;
   /** Status of the last attempt (0 for a transport error), `null` before the first. */
   lastStatus: number | null;
   /** Error text of the last attempt, if it failed. */
   lastError: string | null;
+  /**
+   * Whether the delivery is in an ordered line (its webhook had `ordering: 'fifo'` when it was
+   * emitted). A pending delivery of a line waiting behind another has `nextAttemptAt` `null`.
+   */
+  ordered: boolean;
+  /** The line's key (the notification's `orderingKey`); `null` for the whole-webhook line and for unordered deliveries. */
+  orderingKey: string | null;
+  /** A `failed` delivery whose line is paused behind it (`orderingOnFailure: 'pause'`) until it is redelivered. */
+  pausesLine: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -318,6 +378,9 @@ export function deliveryFields(d: Delivery): Delivery {
     nextAttemptAt: d.nextAttemptAt,
     lastStatus: d.lastStatus,
     lastError: d.lastError,
+    ordered: d.ordered,
+    orderingKey: d.orderingKey,
+    pausesLine: d.pausesLine,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };

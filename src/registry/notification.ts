@@ -33,6 +33,8 @@ export interface ParsedNotification {
   event: string | null;
   data: Record<string, unknown>;
   occurredAt: Date | undefined;
+  /** The line key for ordered webhooks (`null` when none was given). */
+  orderingKey: string | null;
 }
 
 /** What the walk over `data` found: issues, values that convert themselves, a size bound. */
@@ -117,7 +119,7 @@ function walkJson(value: unknown, walk: Walk): void {
   walk.seen.delete(object);
 }
 
-const NOTIFICATION_KEYS = new Set(['id', 'scope', 'type', 'event', 'data', 'occurredAt']);
+const NOTIFICATION_KEYS = new Set(['id', 'scope', 'type', 'event', 'data', 'occurredAt', 'orderingKey']);
 const WHITESPACE = /\s/;
 
 function isName(value: unknown): value is string {
@@ -134,19 +136,23 @@ function isName(value: unknown): value is string {
  * checked by hand); `undefined` otherwise, and the schema then gives the full report. `emit()`
  * runs once per notification, and the schema costs more than the rest of matching.
  */
-function quickParse(
-  input: unknown,
-): (Omit<ParsedNotification, 'event'> & { event: string | null | undefined }) | undefined {
+function quickParse(input: unknown):
+  | (Omit<ParsedNotification, 'event' | 'orderingKey'> & {
+      event: string | null | undefined;
+      orderingKey: string | null | undefined;
+    })
+  | undefined {
   if (typeof input !== 'object' || input === null || Object.getPrototypeOf(input) !== Object.prototype) {
     return undefined;
   }
   for (const key in input) if (!NOTIFICATION_KEYS.has(key)) return undefined;
-  const { id, scope, type, event, data, occurredAt } = input as Record<string, unknown>;
+  const { id, scope, type, event, data, occurredAt, orderingKey } = input as Record<string, unknown>;
   if (id !== undefined && !isName(id)) return undefined;
   if (!isName(scope) || typeof type !== 'string' || type.length === 0) return undefined;
   if (type.length > MAX_NAME_LENGTH || type.includes('*')) return undefined;
   if (WHITESPACE.test(type) || CONTROL_CHARS.test(type)) return undefined;
   if (event !== undefined && event !== null && !isName(event)) return undefined;
+  if (orderingKey !== undefined && orderingKey !== null && !isName(orderingKey)) return undefined;
   if (data !== undefined) {
     if (typeof data !== 'object' || data === null || Object.getPrototypeOf(data) !== Object.prototype) {
       return undefined;
@@ -162,6 +168,7 @@ function quickParse(
     event,
     data: (data ?? {}) as Record<string, unknown>,
     occurredAt: occurredAt as Date | undefined,
+    orderingKey,
   };
 }
 
@@ -230,5 +237,6 @@ export function parseNotification(
     event: parsed.event ?? null,
     data,
     occurredAt: parsed.occurredAt,
+    orderingKey: parsed.orderingKey ?? null,
   };
 }

@@ -136,6 +136,16 @@ export interface Store {
    * Claims up to `limit` pending deliveries due at `now` (and not under a live lease), oldest
    * due first, leasing each until `now + leaseMs` under a fresh lease token. Each comes with
    * its webhook as it is now (`null` when it was removed), so the worker needs no extra read.
+   *
+   * Ordered deliveries (`ordered`) form lines, one per (scope, webhook, `orderingKey`), in
+   * emit order (the order `enqueue` stored them; a redelivery joins the back). Only a line's
+   * head, its oldest pending delivery, is ever claimed, and only while no other delivery of the
+   * line is under a live lease and no failed delivery of the line `pausesLine`: at most one
+   * claim per line is alive at any time, also with concurrent claimers; a head waiting for its
+   * retry holds its line. A delivery waiting behind its line has `nextAttemptAt` `null`; it
+   * gets one when it becomes the head (when the head before it finishes, is canceled, or, on
+   * stores with concurrent writers, when a race left its line without a due head, at the latest about a
+   * second after; the PostgreSQL store repairs up to 1 000 such lines a second).
    */
   claimDue(input: { limit: number; leaseMs: number; now: Date }): Promise<ClaimedDelivery[]>;
 
@@ -152,6 +162,11 @@ export interface Store {
    * share a webhook (the memory store gives the former, the PostgreSQL store, which writes the
    * batch in one statement, the latter; the worker's auto-disable check reads either). If it rejects, none or some of the items may have been
    * recorded; each unrecorded delivery stays leased and is retried after its lease.
+   *
+   * An ordered delivery that moves ends its line's claim. When it finishes (`succeeded`, or
+   * `failed` without `pauseLine`), the next delivery of its line becomes the head, due at the
+   * item's `now`; `failed` with `pauseLine` sets its `pausesLine` and the line waits. Finishing
+   * through {@link Store.cancelClaimed} or {@link Store.cancelDelivery} moves the line on too.
    */
   recordAttempts(input: { items: RecordAttemptInput[] }): Promise<RecordAttemptResult[]>;
 
@@ -193,12 +208,18 @@ export interface Store {
    * Starts a new attempt series for a finished delivery (`succeeded`, `failed` or `canceled`):
    * `pending`, due at `now`, `attemptCount` 0, same id. Returns `null` when the scope has no
    * such delivery; throws `ConflictError` when it is still pending.
+   *
+   * An ordered delivery joins the back of its line, as if emitted at `now` (due at `now` only
+   * when its line has no other pending delivery, else waiting with `nextAttemptAt` `null`); it
+   * never overtakes what is waiting. The one exception is the delivery pausing its line
+   * (`pausesLine`): it keeps its place at the head, the pause ends, and it is due at `now`.
+   * {@link Store.recoverDeliveries} queues ordered deliveries the same way.
    */
   redeliver(input: { scope: string; id: string; now: Date }): Promise<Delivery | null>;
 
   /**
    * Cancels every pending delivery of a webhook that is not under a live lease at `now`;
-   * returns how many. Leased ones belong to their claimer: the worker cancels those it still
+   * returns how many. Its ordered lines end: their paused deliveries stop pausing. Leased ones belong to their claimer: the worker cancels those it still
    * holds when it learns of the change (see {@link Store.watch}), or when it is about to send
    * them, and records the attempt of one already in flight.
    */
@@ -368,6 +389,20 @@ export interface Store {
    * ```
    */
   webhookActivity?(input: WebhookActivityInput): Promise<WebhookActivity[]>;
+
+  /**
+   * Optional: where a pending ordered delivery stands in its line (see {@link DeliveryLine});
+   * `null` when the scope has no such delivery, or it is not ordered or not pending. What the
+   * delivery-log page shows as "waiting behind". Without it, `registry.deliveryLine()` throws
+   * `store_unsupported`.
+   *
+   * @example
+   * ```ts
+   * const line = await store.deliveryLine?.({ scope: 'acme', id: 'msg_01JD…' });
+   * if (line?.blockedBy) console.log('waiting behind', line.blockedBy.id);
+   * ```
+   */
+  deliveryLine?(input: { scope: string; id: string }): Promise<DeliveryLine | null>;
 
   /** Releases connections or timers the store holds. Safe to call twice. */
   close?(): Promise<void>;
@@ -591,6 +626,31 @@ export interface NewDelivery {
    * attempt's span links to the emit. Absent or `null`: none.
    */
   traceContext?: string | null;
+  /**
+   * Whether the delivery joins an ordered line: its webhook has `ordering: 'fifo'`. The line
+   * is (scope, `webhookId`, `orderingKey`); see {@link Store.claimDue}. Absent: `false`.
+   */
+  ordered?: boolean;
+  /** The line's key (the notification's `orderingKey`), for an ordered delivery; absent or `null`: the whole webhook is one line. Stored only when `ordered`. */
+  orderingKey?: string | null;
+}
+
+/**
+ * Where a pending delivery of an ordered line stands, what {@link Store.deliveryLine} returns.
+ *
+ * @example
+ * ```ts
+ * const line: DeliveryLine = { ahead: 2, blockedBy: head };
+ * ```
+ */
+export interface DeliveryLine {
+  /** Deliveries of its line before it: pending ones emitted earlier, and the failed one pausing the line. */
+  ahead: number;
+  /**
+   * The delivery it waits for: the line's paused delivery, else the line's head (the oldest
+   * pending one) when that is another; `null` when it is the head itself.
+   */
+  blockedBy: Delivery | null;
 }
 
 /**
@@ -628,6 +688,11 @@ export interface RecordAttemptInput {
   attempt: AttemptData;
   outcome: DeliveryTransition;
   now: Date;
+  /**
+   * When the delivery is ordered and `outcome` is `failed`: pause its line behind it (the
+   * webhook's `orderingOnFailure` is `pause`) instead of moving on. Absent: `false`.
+   */
+  pauseLine?: boolean;
 }
 
 /** What `recordAttempts` did with one item: whether the delivery moved, and the webhook's health after. */

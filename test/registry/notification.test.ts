@@ -40,6 +40,13 @@ const cases: [string, unknown][] = [
   ['a class instance', Object.assign(new (class Note {})(), base)],
   ['null', null],
   ['a string', 'pay'],
+  ['orderingKey', { ...base, orderingKey: 'order-17' }],
+  ['orderingKey null', { ...base, orderingKey: null }],
+  ['orderingKey at the length limit', { ...base, orderingKey: 'k'.repeat(200) }],
+  ['orderingKey too long', { ...base, orderingKey: 'k'.repeat(201) }],
+  ['orderingKey empty', { ...base, orderingKey: '' }],
+  ['orderingKey with a control character', { ...base, orderingKey: 'a\u0001b' }],
+  ['orderingKey a number', { ...base, orderingKey: 17 }],
 ];
 
 function outcome(input: unknown) {
@@ -64,6 +71,7 @@ describe('parseNotification()', () => {
         event: schema.data.event ?? null,
         data: schema.data.data,
         occurredAt: schema.data.occurredAt,
+        orderingKey: schema.data.orderingKey ?? null,
       });
     }
   });

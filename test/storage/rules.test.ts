@@ -46,6 +46,8 @@ function record(overrides: Partial<WebhookRecord> = {}): WebhookRecord {
     templateEscape: null,
     comment: null,
     secrets: ['s1', 's2'],
+    ordering: 'none',
+    orderingOnFailure: 'continue',
     id: 7,
     scope: 'acme',
     disabledReason: null,

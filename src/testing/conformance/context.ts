@@ -91,6 +91,12 @@ export interface StoreConformanceCapabilities {
    * without it, that throws `store_unsupported`). Default: detected.
    */
   webhookActivity?: boolean;
+  /**
+   * `Store.deliveryLine`: where a pending ordered delivery stands in its line (what
+   * `registry.deliveryLine()` and the delivery-log page's "waiting behind" need; without it,
+   * that throws `store_unsupported`). Default: detected.
+   */
+  deliveryLine?: boolean;
 }
 
 /**
@@ -134,6 +140,7 @@ export const CAPABILITIES: readonly Capability[] = [
   'enqueueMany',
   'searchDeliveries',
   'webhookActivity',
+  'deliveryLine',
 ];
 
 /** A store that has the optional method `C`. */

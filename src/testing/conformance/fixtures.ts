@@ -32,7 +32,7 @@ export const at = (ms: number): Date => new Date(T0.getTime() + ms);
 /**
  * Complete writable fields for a test webhook, with overrides. Defaults: enabled, no key,
  * `POST https://receiver.example/hook`, all events (`eventTypes: ['pretix.event.order.paid']`),
- * no templates, no comment, no secrets.
+ * no templates, no comment, no secrets, unordered (`ordering: 'none'`, `orderingOnFailure: 'continue'`).
  *
  * @example
  * ```ts
@@ -53,6 +53,8 @@ export function webhookFields(overrides: Partial<WebhookFields> = {}): WebhookFi
     templateEscape: null,
     comment: null,
     secrets: [],
+    ordering: 'none',
+    orderingOnFailure: 'continue',
     ...overrides,
   };
 }

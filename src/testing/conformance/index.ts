@@ -13,6 +13,7 @@
  * - `secrets.ts`: the optional `scanWebhooks` and `replaceWebhookSecrets` (what `rotateSecrets` needs);
  * - `recover.ts`: the optional `recoverDeliveries` and `cancelDelivery` (bulk recovery, stopping retries);
  * - `log.ts`: the optional `searchDeliveries` and `webhookActivity` (the delivery log: filtered pages, per-webhook activity);
+ * - `ordering.ts`: ordered lines (heads only, one live claim per line, head-of-line blocking, pause, redeliver to the back) and the optional `deliveryLine`;
  * - `fixtures.ts`: the data the cases build on; `context.ts`: options, capabilities, `withStore`.
  *
  * @module
@@ -32,6 +33,7 @@ import { enqueueManyCases } from './enqueue-many.js';
 import { healthCases } from './health.js';
 import { leaseCases } from './leases.js';
 import { logCases } from './log.js';
+import { orderingCases } from './ordering.js';
 import { outboxCases } from './outbox.js';
 import { recoverCases } from './recover.js';
 import { secretCases } from './secrets.js';
@@ -79,6 +81,7 @@ export function storeConformance(options: StoreConformanceOptions): void {
     secretCases(ctx);
     recoverCases(ctx);
     logCases(ctx);
+    orderingCases(ctx);
   });
 }
 
