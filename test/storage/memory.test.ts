@@ -13,6 +13,7 @@ storeConformance({
     searchDeliveries: true,
     webhookActivity: true,
     enqueueMany: true,
+    deliveryLine: true,
   },
 });
 

@@ -19,6 +19,7 @@ import {
   type ActivityBucket,
   type AttemptCounts,
   type ClaimedDelivery,
+  type DeliveryLine,
   FAILING_WEBHOOKS_LIMIT,
   type FailingWebhook,
   type NewDelivery,
@@ -36,6 +37,7 @@ import {
 } from '../types.js';
 import { type ArenaRef, ByteArena } from './byte-arena.js';
 import { type DueEntry, DueQueue } from './due-queue.js';
+import { Line } from './lines.js';
 import {
   AttemptTable,
   CANCELED,
@@ -253,6 +255,9 @@ class WebhookTally extends AttemptTally {
  * its page is full (about a millisecond for a page of 50 among 200 000 deliveries; a filter
  * that skips most rows scans further), and `webhookActivity` reads the scope's deliveries and
  * their attempts once per call.
+ * Ordered deliveries (webhooks with `ordering: 'fifo'`) keep one queue per line (lines.ts): only
+ * a line's head is in the due queue, so claiming ordered deliveries costs what claiming others
+ * does, and a head that finishes makes the next one due in O(1).
  *
  * @example
  * ```ts
@@ -329,6 +334,86 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
   const wake = () => {
     for (const listener of listeners) queueMicrotask(() => signalAll([listener], DUE_SIGNAL));
   };
+
+  /**
+   * Ordered lines by `lineKey`: the pending deliveries of each (scope, webhook, ordering key) in
+   * position order, and the delivery pausing it (see lines.ts). A line is dropped once it holds
+   * nothing. Only the head of a line has a `nextAttemptAt` (and so an entry in the due queue),
+   * and only while the line is not paused: the others are held (NaN). claimDue then needs no
+   * check of its own: it only ever pops heads, and a head under a live lease is queued at its
+   * lease's end, so at most one claim per line is alive.
+   */
+  const lines = new Map<string, Line>();
+  /** The next position in a line (store-wide, so emit order across calls is kept). */
+  let nextPosition = 1;
+  /** Set when a head became due by another's finishing; the write then wakes the watchers once. */
+  let promoted = false;
+  /** The key of the line of the ordered delivery at `slot`: scope ref, webhook id, ordering key ref. */
+  const lineKey = (slot: number): string =>
+    `${rows.scope[slot]}\u0000${rows.webhookId[slot]}\u0000${rows.orderingKey[slot]}`;
+  const lineOf = (slot: number): Line => {
+    const key = lineKey(slot);
+    let line = lines.get(key);
+    if (line === undefined) {
+      line = new Line(rows.scope[slot] as number);
+      lines.set(key, line);
+    }
+    return line;
+  };
+  /** Drops a line that holds nothing any more. */
+  const dropIfEmpty = (key: string, line: Line) => {
+    if (line.size === 0 && !line.paused) lines.delete(key);
+  };
+  /** Makes the line's head due at `at` when it is held and the line not paused. */
+  const promote = (line: Line, at: number) => {
+    const head = line.head();
+    if (head < 0 || line.paused || !Number.isNaN(rows.nextAttemptAt[head] as number)) return;
+    rows.nextAttemptAt[head] = at;
+    rows.updatedAt[head] = at;
+    schedule(head);
+    promoted = true;
+  };
+  /** Wakes the watchers once if a write promoted a head (see `promote`). */
+  const wakeIfPromoted = () => {
+    if (!promoted) return;
+    promoted = false;
+    wake();
+  };
+  /**
+   * Puts the ordered delivery at `slot`, just made pending, into its line: at the back with a
+   * new position, or, when it is the delivery pausing its line, back at the front with its own
+   * (the pause ends). Returns its `nextAttemptAt`: `at` when it is the head of a line that is not
+   * paused, else NaN (held).
+   */
+  const joinLine = (slot: number, at: number): number => {
+    const line = lineOf(slot);
+    if (rows.pausesLine[slot] === 1) {
+      rows.pausesLine[slot] = 0;
+      if (line.pauser === slot) line.pauser = -1;
+      line.unshift(slot);
+      return line.paused ? Number.NaN : at;
+    }
+    const due = line.size === 0 && !line.paused;
+    rows.position[slot] = nextPosition++;
+    line.push(slot);
+    return due ? at : Number.NaN;
+  };
+  /**
+   * Takes the ordered delivery at `slot`, which just finished (or was canceled), out of its
+   * line; with `pause`, it pauses the line. When it was the head, the next one becomes due at `at`.
+   */
+  const leaveLine = (slot: number, at: number, pause: boolean) => {
+    const key = lineKey(slot);
+    const line = lines.get(key);
+    if (line === undefined) return;
+    const wasHead = line.remove(slot, rows.position);
+    if (pause) {
+      if (line.pauser >= 0 && line.pauser !== slot) rows.pausesLine[line.pauser] = 0;
+      line.pauser = slot;
+      rows.pausesLine[slot] = 1;
+    } else if (wasHead) promote(line, at);
+    dropIfEmpty(key, line);
+  };
   /** Tells watchers of a webhook change at once, before the write's promise resolves. */
   const webhookChanged = (scope: string, webhookId: number, enabled: boolean | null) => {
     signalAll(listeners, { type: 'webhook', scope, webhookId, enabled });
@@ -368,6 +453,9 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       nextAttemptAt: Number.isNaN(next) ? null : new Date(next),
       lastStatus: status < 0 ? null : status,
       lastError: rows.lastError[slot] as string | null,
+      ordered: rows.ordered[slot] === 1,
+      orderingKey: strings.value(rows.orderingKey[slot] as number),
+      pausesLine: rows.pausesLine[slot] === 1,
       createdAt: new Date(rows.createdAt[slot] as number),
       updatedAt: new Date(rows.updatedAt[slot] as number),
     };
@@ -440,24 +528,32 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     return undefined;
   };
 
-  /** Starts a new attempt series (redeliver, recover): pending, due at `now`, attemptCount 0, no lease. */
+  /**
+   * Starts a new attempt series (redeliver, recover): pending, due at `now`, attemptCount 0, no
+   * lease. An ordered delivery joins its line (see `joinLine`): due at `now` only as its head.
+   */
   const requeue = (slot: number, now: number) => {
     setState(slot, PENDING);
     rows.attemptCount[slot] = 0;
-    rows.nextAttemptAt[slot] = now;
+    rows.nextAttemptAt[slot] = rows.ordered[slot] === 1 ? joinLine(slot, now) : now;
     unlease(slot);
     rows.updatedAt[slot] = now;
     schedule(slot);
   };
 
-  /** Ends a delivery as canceled, with `reason` as its last error. */
-  const cancel = (slot: number, reason: string, now: number) => {
+  /**
+   * Ends a pending delivery as canceled, with `reason` as its last error. An ordered one leaves
+   * its line (the next one becomes due when it was the head), unless `inLine` is false: then
+   * the caller mends the line itself (cancelPending).
+   */
+  const cancel = (slot: number, reason: string, now: number, inLine = true) => {
     setState(slot, CANCELED);
     rows.lastError[slot] = reason;
     rows.nextAttemptAt[slot] = Number.NaN;
     unlease(slot);
     rows.updatedAt[slot] = now;
     schedule(slot); // out of the due queue
+    if (inLine && rows.ordered[slot] === 1) leaveLine(slot, now, false);
   };
 
   const record = ({
@@ -466,6 +562,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     attempt,
     outcome,
     now,
+    pauseLine,
   }: RecordAttemptInput): RecordAttemptResult => {
     const slot = slots.get(deliveryId);
     // A canceled delivery never gains an attempt (see Store.recordAttempts).
@@ -515,6 +612,9 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     unlease(slot);
     rows.updatedAt[slot] = now.getTime();
     schedule(slot);
+    // A head that moved back to pending (a retry) keeps its line; one that finished leaves it.
+    if (rows.ordered[slot] === 1 && outcome.state !== 'pending')
+      leaveLine(slot, now.getTime(), outcome.state === 'failed' && pauseLine === true);
     return { applied: true, health };
   };
 
@@ -776,6 +876,12 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       rows.updatedAt[slot] = at;
       unlease(slot);
       rows.attempts[slot] = -1;
+      // The line columns of a new row are 0 (rows are never reused): unordered, no key, no pause.
+      if (d.ordered === true) {
+        rows.ordered[slot] = 1;
+        rows.orderingKey[slot] = strings.ref(d.orderingKey ?? null);
+        if (!d.failure) rows.nextAttemptAt[slot] = joinLine(slot, at);
+      }
       slots.set(d.id, slot);
       if (rows.state[slot] === PENDING) pendingCount++;
       schedule(slot);
@@ -917,13 +1023,16 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     },
 
     async recordAttempts({ items }) {
-      return items.map(record);
+      const results = items.map(record);
+      wakeIfPromoted();
+      return results;
     },
 
     async cancelClaimed({ deliveryId, leaseToken, reason, now }) {
       const slot = leased(deliveryId, leaseToken);
       if (slot === undefined) return false;
       cancel(slot, reason, now.getTime());
+      wakeIfPromoted();
       return true;
     },
 
@@ -1021,6 +1130,7 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       // Also under a live lease: the lease ends, so the claimer's record cannot move it, and
       // a canceled delivery never gains an attempt (rules.ts mayRecordAttempt, holdsLease).
       cancel(slot, reason, now.getTime());
+      wakeIfPromoted();
       return publicDelivery(slot);
     },
 
@@ -1028,16 +1138,51 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       let count = 0;
       const scopeRef = strings.find(scope);
       const at = now.getTime();
+      /** The webhook's ordered lines met, mended once after the pass. */
+      const touched = new Map<string, Line>();
+      const touch = (slot: number) => {
+        const key = lineKey(slot);
+        const line = lines.get(key);
+        if (line !== undefined) touched.set(key, line);
+      };
       for (let slot = 0; slot < rows.size; slot++) {
         if (rows.scope[slot] !== scopeRef || rows.webhookId[slot] !== webhookId) continue;
+        // The webhook's lines end: no delivery pauses one any more (updatedAt stays its finishing time).
+        if (rows.pausesLine[slot] === 1) {
+          rows.pausesLine[slot] = 0;
+          touch(slot);
+        }
         if (rows.state[slot] !== PENDING) continue;
         // Under a live lease it is its claimer's: in flight, or canceled by the worker itself.
         const until = rows.leaseUntil[slot] as number;
         if (!Number.isNaN(until) && until > at) continue;
-        cancel(slot, reason, at);
+        cancel(slot, reason, at, false);
+        if (rows.ordered[slot] === 1) touch(slot);
         count++;
       }
+      for (const [key, line] of touched) {
+        line.pauser = -1;
+        line.filter((slot) => rows.state[slot] === PENDING);
+        // What is left is under a live lease, so its head already is; promote mends the rest.
+        promote(line, at);
+        dropIfEmpty(key, line);
+      }
+      wakeIfPromoted();
       return count;
+    },
+
+    async deliveryLine({ scope, id }): Promise<DeliveryLine | null> {
+      const slot = scopedSlot(scope, id);
+      if (slot === undefined || rows.ordered[slot] !== 1 || rows.state[slot] !== PENDING) return null;
+      const line = lines.get(lineKey(slot));
+      const rank = line?.rank(slot, rows.position) ?? -1;
+      if (line === undefined || rank < 0) return null;
+      const paused = line.paused;
+      const head = line.head();
+      return {
+        ahead: rank + (paused ? 1 : 0),
+        blockedBy: paused ? publicDelivery(line.pauser) : head !== slot ? publicDelivery(head) : null,
+      };
     },
 
     async purgeAttempts({ before }) {
@@ -1074,7 +1219,8 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
 
     async outboxSummary({ now }) {
       // Every entry of the due queue is a pending delivery's one live entry (every change of a
-      // delivery reschedules it), so one pass over them counts and finds the next attempt.
+      // delivery reschedules it), so one pass over them counts and finds the next attempt. The
+      // pending deliveries held behind their ordered line have none: pending, not due.
       const t = now.getTime();
       let due = 0;
       let next = Number.POSITIVE_INFINITY;
@@ -1096,16 +1242,22 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
       const total = new CountsTotal();
       /** scope ref → its counters, with perScope. */
       const byRef = new Map<number, CountsTotal>();
-      // One pass over the due queue: it holds exactly one entry per pending delivery (see outboxSummary).
+      const partOf = (ref: number): CountsTotal => {
+        if (!perScope) return total;
+        let part = byRef.get(ref);
+        if (part === undefined) {
+          part = new CountsTotal();
+          byRef.set(ref, part);
+        }
+        return part;
+      };
+      // One pass over the due queue: it holds one entry per pending delivery that is not held
+      // behind its ordered line (see outboxSummary).
       for (const entry of dueQueue.entries()) {
         const slot = entry.item;
         const ref = rows.scope[slot] as number;
         if (only !== null && ref !== only) continue;
-        let part = total;
-        if (perScope) {
-          part = byRef.get(ref) ?? new CountsTotal();
-          byRef.set(ref, part);
-        }
+        const part = partOf(ref);
         part.pending++;
         const until = rows.leaseUntil[slot] as number; // NaN (no lease) compares false
         const next = rows.nextAttemptAt[slot] as number;
@@ -1114,6 +1266,14 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
           part.due++;
           if (next < part.oldestDueMs) part.oldestDueMs = next;
         }
+      }
+      // Held deliveries (waiting behind their line, in no due queue entry) are pending, neither
+      // due nor in flight.
+      for (const line of lines.values()) {
+        if (only !== null && line.scope !== only) continue;
+        let held = 0;
+        for (const slot of line.slots()) if (rows.due[slot] === null) held++;
+        if (held > 0) partOf(line.scope).pending += held;
       }
       const failing: FailingWebhook[] = [];
       const failingByScope = new Map<string, number>();

@@ -125,6 +125,17 @@ export class DeliveryTable {
   leaseUntil = new Float64Array(INITIAL_ROWS);
   /** The newest attempt's slot in the AttemptTable, -1 for none. */
   attempts = new Int32Array(INITIAL_ROWS);
+  /** 1 when the delivery is in an ordered line (`Delivery.ordered`). */
+  ordered = new Uint8Array(INITIAL_ROWS);
+  /** The line's key (`Delivery.orderingKey`) as a ref into the StringTable, 0 for `null`. */
+  orderingKey = new Uint32Array(INITIAL_ROWS);
+  /** 1 when the delivery is `failed` and pauses its line (`Delivery.pausesLine`). */
+  pausesLine = new Uint8Array(INITIAL_ROWS);
+  /**
+   * An ordered delivery's place in its line: the store-wide sequence number taken when it
+   * joined the back of the line (at enqueue, or at a redelivery), 0 for an unordered one.
+   */
+  position = new Float64Array(INITIAL_ROWS);
   /**
    * The latest `createdAt` of this row and of every row before it (epoch ms): no row up to this
    * slot was created later. The delivery log (`searchDeliveries`) stops its newest-first scan
