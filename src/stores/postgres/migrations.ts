@@ -242,6 +242,50 @@ export const MIGRATIONS: readonly Migration[] = [
         INCLUDE (duration_ms, status, ok)`,
     ],
   },
+  {
+    version: 7,
+    name: 'ordered delivery lines',
+    // Ordered delivery (webhooks with `ordering: 'fifo'`): docs/postgres.md, "Ordered lines".
+    // Every new column has a constant default or none, so adding them rewrites nothing (PostgreSQL
+    // 11+). The new indexes on deliveries are partial and hold no column a claim writes (the lease
+    // columns), so claims stay HOT updates; an unordered delivery is in none of them.
+    statements: (s) => [
+      `ALTER TABLE ${s}.webhooks
+         ADD COLUMN IF NOT EXISTS ordering text NOT NULL DEFAULT 'none'
+           CONSTRAINT webhooks_ordering_check CHECK (ordering IN ('none', 'fifo')),
+         ADD COLUMN IF NOT EXISTS ordering_on_failure text NOT NULL DEFAULT 'continue'
+           CONSTRAINT webhooks_ordering_on_failure_check CHECK (ordering_on_failure IN ('continue', 'pause'))`,
+      // line_key: NULL for an unordered delivery, '' for the whole webhook's line, else the
+      // notification's orderingKey. line_seq: the position in the line (emit order; a redelivery
+      // takes a new one). pauses_line: a failed delivery its line waits behind.
+      `ALTER TABLE ${s}.deliveries
+         ADD COLUMN IF NOT EXISTS line_key text,
+         ADD COLUMN IF NOT EXISTS line_seq bigint,
+         ADD COLUMN IF NOT EXISTS pauses_line boolean NOT NULL DEFAULT false`,
+      `CREATE SEQUENCE IF NOT EXISTS ${s}.deliveries_line_seq AS bigint`,
+      // The pending deliveries of each line in position order: a line's head, whether a delivery
+      // has one before it, the next one to promote, how many wait ahead.
+      `CREATE INDEX IF NOT EXISTS deliveries_line ON ${s}.deliveries (scope, webhook_id, line_key, line_seq)
+        WHERE state = 'pending' AND line_key IS NOT NULL`,
+      // The deliveries waiting behind their line (pending, no next attempt): what the repair reads.
+      `CREATE INDEX IF NOT EXISTS deliveries_held ON ${s}.deliveries (scope, webhook_id, line_key, line_seq)
+        WHERE state = 'pending' AND next_attempt_at IS NULL AND line_key IS NOT NULL`,
+      // The failed deliveries pausing their line.
+      `CREATE INDEX IF NOT EXISTS deliveries_line_paused ON ${s}.deliveries (scope, webhook_id, line_key)
+        WHERE pauses_line`,
+      // One row per line while a claim of it is alive (or until the next claim, once its lease
+      // has expired): claims insert it with ON CONFLICT, which reads the latest committed row,
+      // so two claims of one line can never both be alive.
+      `CREATE TABLE IF NOT EXISTS ${s}.lines (
+        scope text NOT NULL,
+        webhook_id bigint NOT NULL,
+        line_key text NOT NULL,
+        delivery_id text NOT NULL,
+        lease_until timestamptz NOT NULL,
+        CONSTRAINT lines_pkey PRIMARY KEY (scope, webhook_id, line_key)
+      )`,
+    ],
+  },
 ];
 
 /**

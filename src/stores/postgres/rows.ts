@@ -44,6 +44,8 @@ export interface WebhookRow {
   consecutive_failures: unknown;
   created_at: unknown;
   updated_at: unknown;
+  ordering: WebhookRecord['ordering'];
+  ordering_on_failure: WebhookRecord['orderingOnFailure'];
 }
 
 /** A row of `deliveries`, as the driver returns it. */
@@ -65,6 +67,10 @@ export interface DeliveryRow {
   lease_until: unknown;
   created_at: unknown;
   updated_at: unknown;
+  /** `null`: unordered; `''`: the whole webhook's line; else the line's `orderingKey`. */
+  line_key: string | null;
+  /** A failed delivery its line waits behind (`Delivery.pausesLine`). */
+  pauses_line: boolean;
 }
 
 /** A row of `attempts`, as the driver returns it. */
@@ -105,6 +111,8 @@ export const WEBHOOK_COLUMNS: readonly (keyof WebhookRow)[] = [
   'consecutive_failures',
   'created_at',
   'updated_at',
+  'ordering',
+  'ordering_on_failure',
 ];
 
 /** The columns of {@link DeliveryRow}, in table order. */
@@ -126,6 +134,8 @@ export const DELIVERY_COLUMNS: readonly (keyof DeliveryRow)[] = [
   'lease_until',
   'created_at',
   'updated_at',
+  'line_key',
+  'pauses_line',
 ];
 
 /** The columns of {@link AttemptRow}, in table order. */
@@ -189,6 +199,8 @@ export function toWebhook(row: WebhookRow): WebhookRecord {
     consecutiveFailures: Number(row.consecutive_failures),
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
+    ordering: row.ordering,
+    orderingOnFailure: row.ordering_on_failure,
   };
 }
 
@@ -207,6 +219,9 @@ export function toDelivery(row: DeliveryRow): Delivery {
     nextAttemptAt: dateOrNull(row.next_attempt_at),
     lastStatus: numberOrNull(row.last_status),
     lastError: row.last_error,
+    ordered: row.line_key !== null && row.line_key !== undefined,
+    orderingKey: row.line_key === '' || row.line_key === undefined ? null : row.line_key,
+    pausesLine: row.pauses_line === true,
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
   };
@@ -287,19 +302,40 @@ export interface EnqueueRow {
   failure: string | null;
   /** The emit's `traceparent`, or null. */
   traceContext: string | null;
+  /** An ordered delivery's line (`line_key`): `''` the whole webhook, else its `orderingKey`; absent when unordered. */
+  lineKey?: string;
 }
 
-/** The deliveries of an enqueue as the statement's JSON rows. */
+/** The line of a new delivery (`line_key`): `null` when it is unordered or failed at once. */
+function lineKeyOf(d: NewDelivery): string | null {
+  return d.ordered === true && !d.failure ? (d.orderingKey ?? '') : null;
+}
+
+/**
+ * The deliveries of an enqueue as the statement's JSON rows (an unordered one as before
+ * ordered delivery, without `lineKey`).
+ *
+ * @example
+ * ```ts
+ * const rows = toEnqueueRows(deliveries);
+ * const ordered = rows.some((row) => row.lineKey !== undefined); // the statement's shape
+ * ```
+ */
 export function toEnqueueRows(deliveries: readonly NewDelivery[]): EnqueueRow[] {
-  return deliveries.map((d) => ({
-    id: d.id,
-    webhookId: d.webhookId,
-    type: d.type,
-    event: d.event,
-    request: d.request,
-    failure: d.failure ? d.failure : null,
-    traceContext: d.traceContext ?? null,
-  }));
+  return deliveries.map((d) => {
+    const row: EnqueueRow = {
+      id: d.id,
+      webhookId: d.webhookId,
+      type: d.type,
+      event: d.event,
+      request: d.request,
+      failure: d.failure ? d.failure : null,
+      traceContext: d.traceContext ?? null,
+    };
+    const lineKey = lineKeyOf(d);
+    if (lineKey !== null) row.lineKey = lineKey;
+    return row;
+  });
 }
 
 /** One item of the record statement's JSON array (`$1`), read back with `jsonb_to_recordset`. */
@@ -318,6 +354,8 @@ export interface RecordInputRow {
   state: RecordAttemptInput['outcome']['state'];
   next_attempt_at: string | null;
   now: string;
+  /** `failed` with the line paused behind it (`RecordAttemptInput.pauseLine`). */
+  pause_line: boolean;
 }
 
 /** The items of `recordAttempts` as the record statement's JSON rows. */
@@ -336,6 +374,7 @@ export function toRecordInputRows(items: readonly RecordAttemptInput[]): RecordI
     state: item.outcome.state,
     next_attempt_at: item.outcome.state === 'pending' ? iso(item.outcome.nextAttemptAt) : null,
     now: iso(item.now),
+    pause_line: item.outcome.state === 'failed' && item.pauseLine === true,
   }));
 }
 

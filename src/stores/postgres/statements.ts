@@ -35,6 +35,10 @@ export interface StatementContext {
   readonly deliveries: string;
   readonly attempts: string;
   readonly versions: string;
+  /** The live claims of ordered lines (migration 7). */
+  readonly lines: string;
+  /** The sequence of line positions, as a `regclass` literal for `nextval`. */
+  readonly lineSeq: string;
   /** The LISTEN/NOTIFY channel, `<schema>_deliveries` in lower case. */
   readonly channel: string;
   /** Whether statements send `pg_notify` at all (`PostgresStoreOptions.notify`). */
@@ -58,6 +62,8 @@ export function statementContext(schema: string, notify: boolean): StatementCont
     deliveries: `${s}.deliveries`,
     attempts: `${s}.attempts`,
     versions: `${s}.webhook_versions`,
+    lines: `${s}.lines`,
+    lineSeq: `'${s}.deliveries_line_seq'::regclass`,
     channel: `${schema}_deliveries`.toLowerCase(),
     notify,
   };
@@ -96,10 +102,85 @@ function bumpVersion(sql: StatementContext, source: string): string {
 }
 
 /**
+ * `AND p.id <> <id>` in a correlated `EXISTS` probe of deliveries `p`: a condition on the outer
+ * row that is no equality, so PostgreSQL never turns the probe into a hashed subplan, which
+ * reads every matching row of the table once (all pending deliveries of a scope, all paused
+ * ones) instead of one index probe per row; it chooses that for many rows, and a prepared
+ * statement keeps the choice. `id` (SQL) is the outer delivery's id, never the row looked for.
+ */
+const probeOnly = (id: string): string => `AND p.id <> ${id}`;
+
+/**
+ * A `LEFT JOIN LATERAL` that probes deliveries `p` for one row matching `where` (SQL on `p` and
+ * the outer rows): `<alias>.found` is null when there is none. A lateral subquery with `LIMIT 1`
+ * is always run per outer row, through an index, where a `NOT EXISTS` in a `WHERE` may be
+ * planned as a hash anti join that reads every matching row of the table.
+ */
+function probe(sql: StatementContext, alias: string, where: string): string {
+  return `LEFT JOIN LATERAL (SELECT true AS found FROM ${sql.deliveries} AS p WHERE ${where} LIMIT 1) AS ${alias} ON true`;
+}
+
+/**
+ * The SQL condition "the line (`scope`, `webhookId`, `lineKey`: SQL expressions) has no pending
+ * delivery and is not paused": a delivery (`id`, SQL) joining it is due at once. One probe of
+ * `deliveries_line` and one of `deliveries_line_paused` per row.
+ */
+function lineOpen(
+  sql: StatementContext,
+  scope: string,
+  webhookId: string,
+  lineKey: string,
+  id: string,
+): string {
+  const line = `p.scope = ${scope} AND p.webhook_id = ${webhookId} AND p.line_key = ${lineKey}`;
+  return `NOT EXISTS (SELECT 1 FROM ${sql.deliveries} AS p WHERE ${line} AND p.state = 'pending' ${probeOnly(id)})
+                AND NOT EXISTS (SELECT 1 FROM ${sql.deliveries} AS p WHERE ${line} AND p.pauses_line ${probeOnly(id)})`;
+}
+
+/**
+ * A CTE named `unlined` that ends the line claims of the deliveries in `source` (a CTE with
+ * `id`, `scope`, `webhook_id`, `line_key`): deletes their `lines` rows, if still theirs.
+ * Nothing for unordered deliveries.
+ */
+function unline(sql: StatementContext, source: string): string {
+  return `unlined AS (
+           DELETE FROM ${sql.lines} AS l USING ${source} AS m
+            WHERE m.line_key IS NOT NULL AND l.scope = m.scope AND l.webhook_id = m.webhook_id
+              AND l.line_key = m.line_key AND l.delivery_id = m.id
+         )`;
+}
+
+/**
+ * A CTE named `promoted` that moves the lines of the ordered deliveries in `source` on (a CTE
+ * with `id`, `scope`, `webhook_id`, `line_key`, and the rows that finished: `finished`, a
+ * condition on `m`): the next pending delivery of each line (the lowest position, not the one
+ * that finished, which the statement's snapshot still shows pending) becomes due at `now` (an
+ * SQL expression on `m`) if it was waiting and the line is not paused. Returns one row per
+ * promoted delivery. Nothing for unordered deliveries.
+ */
+function promoteNext(sql: StatementContext, source: string, finished: string, now: string): string {
+  return `promoted AS (
+           UPDATE ${sql.deliveries} AS d SET next_attempt_at = ${now}, updated_at = ${now}
+             FROM ${source} AS m
+             CROSS JOIN LATERAL (
+               SELECT n.id FROM ${sql.deliveries} AS n
+                WHERE n.scope = m.scope AND n.webhook_id = m.webhook_id AND n.line_key = m.line_key
+                  AND n.state = 'pending' AND n.id <> m.id
+                ORDER BY n.line_seq LIMIT 1
+             ) AS nx
+             ${probe(sql, 'paused', 'p.scope = m.scope AND p.webhook_id = m.webhook_id AND p.line_key = m.line_key AND p.pauses_line')}
+            WHERE m.line_key IS NOT NULL AND ${finished} AND paused.found IS NULL
+              AND d.id = nx.id AND d.state = 'pending' AND d.next_attempt_at IS NULL
+           RETURNING 1
+         )`;
+}
+
+/**
  * Inserts a webhook and bumps its scope's version. `$1` scope, `$2` key, `$3` enabled, `$4`
  * disabled reason, `$5` url, `$6` method, `$7` event types (JSON), `$8` all events, `$9` limit
  * events (JSON), `$10` header template, `$11` body template, `$12` template escape, `$13`
- * comment, `$14` secrets (JSON), `$15` now. Returns the `WebhookRow`.
+ * comment, `$14` secrets (JSON), `$15` now, `$16` ordering, `$17` ordering on failure.
+ * Returns the `WebhookRow`.
  */
 export function insertWebhook(sql: StatementContext): Statement {
   return statement(
@@ -107,9 +188,9 @@ export function insertWebhook(sql: StatementContext): Statement {
     `WITH w AS (
            INSERT INTO ${sql.webhooks} (scope, key, enabled, disabled_reason, url, method, event_types, all_events,
              limit_events, header_template, body_template, template_escape, comment, secrets, consecutive_failures,
-             created_at, updated_at)
+             created_at, updated_at, ordering, ordering_on_failure)
            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10, $11, $12, $13, $14::jsonb, 0,
-             $15::timestamptz, $15::timestamptz)
+             $15::timestamptz, $15::timestamptz, $16, $17)
            RETURNING ${WEBHOOK_LIST}
          ), ${bumpVersion(sql, 'w')}
          SELECT * FROM w`,
@@ -162,6 +243,8 @@ const CHANGEABLE: Readonly<Record<string, readonly [string, string]>> = {
   comment: ['comment', 'text'],
   secrets: ['secrets', 'jsonb'],
   disabledReason: ['disabled_reason', 'text'],
+  ordering: ['ordering', 'text'],
+  orderingOnFailure: ['ordering_on_failure', 'text'],
 };
 
 /**
@@ -238,19 +321,88 @@ export function deleteWebhook(sql: StatementContext): Statement {
 }
 
 /**
+ * The shape of an enqueue's delivery rows: unordered (the statement of before migration 7), or
+ * with ordered deliveries (line key, position, and whether each opens its line).
+ */
+interface EnqueueShape {
+  /** The source of the rows `e` (`e.v` an `EnqueueRow`). */
+  readonly from: string;
+  /** The extra columns inserted (after `trace_context`). */
+  readonly columns: string;
+  /** Their values. */
+  readonly values: string;
+  /** `next_attempt_at`. */
+  readonly dueAt: string;
+  /** What the INSERT returns, and the condition on it "a delivery due now went in". */
+  readonly returning: string;
+  readonly pending: string;
+}
+
+/**
+ * The rows of an enqueue of scope `scope` (SQL) at `now` (SQL) from `source` (a FROM list
+ * that yields `e(v, ord)`, then `partition`: SQL that tells lines apart besides webhook and
+ * key, e.g. the scope). Unordered: a delivery is due at `now` unless it failed at once.
+ * Ordered: an ordered delivery is due at `now` when it is the first of its line among the rows
+ * (`rank` 1: the statement cannot see its own rows) and its line has no pending delivery and
+ * is not paused; else it waits (no `next_attempt_at`). Positions (`line_seq`) are taken in the
+ * statement's order (`nextval` in the select list runs after its ORDER BY).
+ */
+function enqueueShape(
+  sql: StatementContext,
+  ordered: boolean,
+  input: { scope: string; now: string; source: string; select: string; partition: string; order: string },
+): EnqueueShape {
+  const { scope, now } = input;
+  if (!ordered) {
+    return {
+      from: input.source,
+      columns: '',
+      values: '',
+      dueAt: `CASE WHEN e.v->>'failure' IS NULL THEN ${now} END`,
+      returning: 'state',
+      pending: "EXISTS (SELECT 1 FROM ins WHERE state = 'pending')",
+    };
+  }
+  return {
+    from: `(SELECT ${input.select}, row_number() OVER (PARTITION BY ${input.partition}e.v->>'webhookId', e.v->>'lineKey'
+                                                ORDER BY ${input.order}) AS rank
+                      FROM ${input.source}) AS e`,
+    columns: ', line_key, line_seq',
+    values: `, e.v->>'lineKey', CASE WHEN e.v->>'lineKey' IS NOT NULL THEN nextval(${sql.lineSeq}) END`,
+    dueAt: `CASE WHEN e.v->>'failure' IS NOT NULL THEN NULL
+                    WHEN e.v->>'lineKey' IS NULL THEN ${now}
+                    WHEN e.rank = 1
+                      AND ${lineOpen(sql, scope, "(e.v->>'webhookId')::bigint", "e.v->>'lineKey'", "e.v->>'id'")} THEN ${now} END`,
+    returning: 'next_attempt_at',
+    pending: 'EXISTS (SELECT 1 FROM ins WHERE next_attempt_at IS NOT NULL)',
+  };
+}
+
+/**
  * Stores a notification and its deliveries in one statement: the notification row decides
  * (`ON CONFLICT DO NOTHING`) whether the deliveries go in, and both commit or roll back
  * together (with the host's transaction if any). `$1` scope, `$2` notification id, `$3` the
  * delivery ids (JSON array), `$4` now, `$5` the deliveries (`EnqueueRow`s as JSON). Returns
- * `{ created, pending }`: `pending` when a pending delivery went in.
+ * `{ created, pending }`: `pending` when a delivery due now went in.
+ *
+ * `ordered` (some deliveries have a `lineKey`): an ordered delivery is due now only when it
+ * opens its line, else it waits behind it (see `enqueueShape`). Without, the statement is the
+ * one of before ordered delivery.
  *
  * `wake: 'in-statement'` (the host's transaction) also sends the wake-up, `pg_notify`, in the
  * statement, so it goes out when that transaction commits; `'after'` (the store's own
  * connection) leaves it to the store's waker, which sends it after the commit (see `wake.ts`:
  * a notify in every emit made concurrent emits commit one at a time).
  */
-export function enqueue(sql: StatementContext, wake: 'in-statement' | 'after'): Statement {
-  const pending = "EXISTS (SELECT 1 FROM ins WHERE state = 'pending')";
+export function enqueue(sql: StatementContext, wake: 'in-statement' | 'after', ordered = false): Statement {
+  const shape = enqueueShape(sql, ordered, {
+    scope: '$1',
+    now: '$4::timestamptz',
+    source: 'jsonb_array_elements($5::jsonb) WITH ORDINALITY AS e(v, ord)',
+    select: 'e.v, e.ord',
+    partition: '',
+    order: 'e.ord',
+  });
   return statement(
     'enqueue',
     `WITH note AS (
@@ -260,18 +412,18 @@ export function enqueue(sql: StatementContext, wake: 'in-statement' | 'after'): 
              RETURNING 1 AS created
            ), ins AS (
              INSERT INTO ${sql.deliveries} (id, scope, webhook_id, notification_id, type, event, request, state,
-               attempt_count, next_attempt_at, last_error, created_at, updated_at, trace_context)
+               attempt_count, next_attempt_at, last_error, created_at, updated_at, trace_context${shape.columns})
              SELECT e.v->>'id', $1, (e.v->>'webhookId')::bigint, $2, e.v->>'type', e.v->>'event', e.v->'request',
                CASE WHEN e.v->>'failure' IS NULL THEN 'pending' ELSE 'failed' END, 0,
-               CASE WHEN e.v->>'failure' IS NULL THEN $4::timestamptz END, e.v->>'failure',
-               $4::timestamptz, $4::timestamptz, e.v->>'traceContext'
-               FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS e(v, ord)
+               ${shape.dueAt}, e.v->>'failure',
+               $4::timestamptz, $4::timestamptz, e.v->>'traceContext'${shape.values}
+               FROM ${shape.from}
               WHERE EXISTS (SELECT 1 FROM note)
               ORDER BY e.ord
-             RETURNING state
+             RETURNING ${shape.returning}
            )
-           SELECT EXISTS (SELECT 1 FROM note) AS created, ${pending} AS pending,
-                  ${wake === 'in-statement' ? notifyWhen(sql, pending) : 'NULL'} AS notified`,
+           SELECT EXISTS (SELECT 1 FROM note) AS created, ${shape.pending} AS pending,
+                  ${wake === 'in-statement' ? notifyWhen(sql, shape.pending) : 'NULL'} AS notified`,
     true,
   );
 }
@@ -282,11 +434,26 @@ export function enqueue(sql: StatementContext, wake: 'in-statement' | 'after'): 
  * everything commits or rolls back together. `$1` the notifications as a JSON array of
  * `{ ord, scope, id, delivery_ids, deliveries }` (`deliveries`: `EnqueueRow`s; the (scope, id)
  * pairs distinct), `$2` now. Returns one row, `{ created, pending }`: `created` the `ord`s of
- * the notifications stored now (JSON array), `pending` whether a pending delivery went in.
- * `wake` as for {@link enqueue}.
+ * the notifications stored now (JSON array), `pending` whether a delivery due now went in.
+ * `wake` and `ordered` as for {@link enqueue} (positions in the batch's order; only the
+ * deliveries of notifications stored now count as the first of a line).
  */
-export function enqueueMany(sql: StatementContext, wake: 'in-statement' | 'after'): Statement {
-  const pending = "EXISTS (SELECT 1 FROM ins WHERE state = 'pending')";
+export function enqueueMany(
+  sql: StatementContext,
+  wake: 'in-statement' | 'after',
+  ordered = false,
+): Statement {
+  const shape = enqueueShape(sql, ordered, {
+    scope: ordered ? 'e.scope' : 'x.scope',
+    now: '$2::timestamptz',
+    source: `x JOIN note ON note.scope = x.scope AND note.id = x.id
+               CROSS JOIN LATERAL jsonb_array_elements(x.deliveries) WITH ORDINALITY AS e(v, o)`,
+    select: 'x.scope, x.id, x.ord, e.v, e.o',
+    partition: 'x.scope, ',
+    order: 'x.ord, e.o',
+  });
+  // The ordered shape's rows come from a subquery that carries x's columns as e's.
+  const x = ordered ? 'e' : 'x';
   return statement(
     'enqueueMany',
     `WITH x AS (
@@ -299,20 +466,19 @@ export function enqueueMany(sql: StatementContext, wake: 'in-statement' | 'after
              RETURNING scope, id
            ), ins AS (
              INSERT INTO ${sql.deliveries} (id, scope, webhook_id, notification_id, type, event, request, state,
-               attempt_count, next_attempt_at, last_error, created_at, updated_at, trace_context)
-             SELECT e.v->>'id', x.scope, (e.v->>'webhookId')::bigint, x.id, e.v->>'type', e.v->>'event',
+               attempt_count, next_attempt_at, last_error, created_at, updated_at, trace_context${shape.columns})
+             SELECT e.v->>'id', ${x}.scope, (e.v->>'webhookId')::bigint, ${x}.id, e.v->>'type', e.v->>'event',
                e.v->'request', CASE WHEN e.v->>'failure' IS NULL THEN 'pending' ELSE 'failed' END, 0,
-               CASE WHEN e.v->>'failure' IS NULL THEN $2::timestamptz END, e.v->>'failure',
-               $2::timestamptz, $2::timestamptz, e.v->>'traceContext'
-               FROM x JOIN note ON note.scope = x.scope AND note.id = x.id
-               CROSS JOIN LATERAL jsonb_array_elements(x.deliveries) WITH ORDINALITY AS e(v, o)
-              ORDER BY x.ord, e.o
-             RETURNING state
+               ${shape.dueAt}, e.v->>'failure',
+               $2::timestamptz, $2::timestamptz, e.v->>'traceContext'${shape.values}
+               FROM ${shape.from}
+              ORDER BY ${x}.ord, e.o
+             RETURNING ${shape.returning}
            )
            SELECT (SELECT coalesce(json_agg(x.ord ORDER BY x.ord), '[]')
                      FROM x JOIN note ON note.scope = x.scope AND note.id = x.id) AS created,
-                  ${pending} AS pending,
-                  ${wake === 'in-statement' ? notifyWhen(sql, pending) : 'NULL'} AS notified`,
+                  ${shape.pending} AS pending,
+                  ${wake === 'in-statement' ? notifyWhen(sql, shape.pending) : 'NULL'} AS notified`,
     true,
   );
 }
@@ -347,19 +513,51 @@ export function enqueuedIds(sql: StatementContext): Statement {
 
 /**
  * Claims up to `limit` due deliveries (`FOR UPDATE SKIP LOCKED`, oldest due first) under fresh
- * lease tokens. `$1` now, `$2` the lease's end. Returns one row, `{ batch }`: a
- * `ClaimBatch` as JSON (deliveries in due order, each distinct webhook once): a single field
- * to decode instead of some forty per delivery.
+ * lease tokens. `$1` now, `$2` the lease's end. Returns one row, `{ batch, ordered }`: `batch`
+ * a `ClaimBatch` as JSON (deliveries in due order, each distinct webhook once): a single field
+ * to decode instead of some forty per delivery; `ordered`, whether an ordered delivery was
+ * among the due rows it looked at.
+ *
+ * Two shapes. `lines` claims ordered deliveries too: an ordered delivery (`line_key` set) is a
+ * candidate only as its line's head (no pending delivery of the line before it) while the line
+ * is not paused, and is claimed only when the statement also takes its line's `lines` row:
+ * inserted, or taken over once the lease it records has expired. `ON CONFLICT` reads the latest
+ * committed row, not the snapshot, so a line never has two live claims, also when two
+ * transactions enqueued into one empty line at once (both rows due) and the one committed later
+ * is claimed while the other's claim lives. Any other ordered delivery among the due rows (one
+ * that races left due behind another, or in a paused line) waits again (`next_attempt_at`
+ * null): it leaves the due range, and its line's next promotion or the repair brings it back.
+ *
+ * `unordered` is the claim of before ordered delivery, for the common case that no ordered
+ * delivery is due: when one is among its due rows it claims nothing at all (and says so in
+ * `ordered`), and the store runs the `lines` shape instead. It carries none of the line
+ * machinery (no subqueries, no `lines` upsert), which the executor would set up on every call.
  *
  * The limit is a literal: with it as a parameter PostgreSQL re-plans the prepared claim on
  * every call instead of settling on its generic plan. Workers ask for a few distinct limits
  * (their concurrency, and sums of it when claims of several workers are merged).
+ *
+ * @example
+ * ```ts
+ * claimDue(statementContext('hookline', true), 32, 'unordered').text; // WITH due AS (SELECT id, …
+ * ```
  */
-export function claimDue(sql: StatementContext, limit: number): Statement {
-  return statement(
-    'claimDue',
-    `WITH due AS (
-           SELECT id FROM ${sql.deliveries}
+export function claimDue(
+  sql: StatementContext,
+  limit: number,
+  shape: 'lines' | 'unordered' = 'lines',
+): Statement {
+  const batch = (from: string) => `SELECT json_build_object(
+           'deliveries', (SELECT json_agg(c ORDER BY c.next_attempt_at, c.seq) FROM claimed AS c),
+           'webhooks', (SELECT json_agg(json_build_object(${WEBHOOK_JSON_W}))
+                          FROM ${sql.webhooks} AS w
+                         WHERE (w.scope, w.id) IN (SELECT scope, webhook_id FROM claimed))
+         ) AS batch, EXISTS (SELECT 1 FROM ${from}) AS ordered`;
+  if (shape === 'unordered') {
+    return statement(
+      'claimDue',
+      `WITH due AS (
+           SELECT id, line_key IS NOT NULL AS ordered FROM ${sql.deliveries}
             WHERE state = 'pending' AND next_attempt_at <= $1::timestamptz
               AND (lease_until IS NULL OR lease_until <= $1::timestamptz)
             ORDER BY next_attempt_at, seq
@@ -370,14 +568,120 @@ export function claimDue(sql: StatementContext, limit: number): Statement {
            UPDATE ${sql.deliveries} AS d
               SET lease_token = gen_random_uuid()::text, lease_until = $2::timestamptz
              FROM due WHERE d.id = due.id
+              -- an ordered delivery among them: the lines shape claims instead
+              AND NOT EXISTS (SELECT 1 FROM due WHERE ordered)
            RETURNING ${DELIVERY_LIST_D}, d.trace_context
          )
-         SELECT json_build_object(
-           'deliveries', (SELECT json_agg(c ORDER BY c.next_attempt_at, c.seq) FROM claimed AS c),
-           'webhooks', (SELECT json_agg(json_build_object(${WEBHOOK_JSON_W}))
-                          FROM ${sql.webhooks} AS w
-                         WHERE (w.scope, w.id) IN (SELECT scope, webhook_id FROM claimed))
-         ) AS batch`,
+         ${batch('due WHERE ordered')}`,
+      true,
+    );
+  }
+  const line = 'p.scope = h.scope AND p.webhook_id = h.webhook_id AND p.line_key = h.line_key';
+  return statement(
+    'claimDue',
+    `WITH due AS (
+           SELECT id, scope, webhook_id, line_key, line_seq FROM ${sql.deliveries}
+            WHERE state = 'pending' AND next_attempt_at <= $1::timestamptz
+              AND (lease_until IS NULL OR lease_until <= $1::timestamptz)
+            ORDER BY next_attempt_at, seq
+            LIMIT ${limit}
+            FOR UPDATE SKIP LOCKED
+         ), heads AS (
+           -- the ordered ones that are their line's head, the line not paused
+           SELECT h.id, h.scope, h.webhook_id, h.line_key, h.line_seq FROM due AS h
+             ${probe(sql, 'before', `${line} AND p.state = 'pending' AND p.line_seq < h.line_seq`)}
+             ${probe(sql, 'paused', `${line} AND p.pauses_line`)}
+            WHERE h.line_key IS NOT NULL AND before.found IS NULL AND paused.found IS NULL
+         ), demoted AS (
+           -- any other ordered one is due by a race (see repairLines) and waits again
+           UPDATE ${sql.deliveries} AS d SET next_attempt_at = NULL, updated_at = $1::timestamptz
+             FROM due WHERE d.id = due.id AND due.line_key IS NOT NULL AND due.id NOT IN (SELECT id FROM heads)
+         ), line AS (
+           INSERT INTO ${sql.lines} AS l (scope, webhook_id, line_key, delivery_id, lease_until)
+           SELECT DISTINCT ON (scope, webhook_id, line_key) scope, webhook_id, line_key, id, $2::timestamptz
+             FROM heads
+            ORDER BY scope, webhook_id, line_key, line_seq
+           ON CONFLICT (scope, webhook_id, line_key) DO UPDATE
+              SET delivery_id = EXCLUDED.delivery_id, lease_until = EXCLUDED.lease_until
+            WHERE l.lease_until <= $1::timestamptz
+           RETURNING l.delivery_id
+         ), claimed AS (
+           UPDATE ${sql.deliveries} AS d
+              SET lease_token = gen_random_uuid()::text, lease_until = $2::timestamptz
+             FROM due WHERE d.id = due.id
+              AND (due.line_key IS NULL OR due.id IN (SELECT delivery_id FROM line))
+           RETURNING ${DELIVERY_LIST_D}, d.trace_context
+         )
+         ${batch('due WHERE line_key IS NOT NULL')}`,
+    true,
+  );
+}
+
+/** The most lines one {@link repairLines} statement visits: a sweep goes on from there in the next. */
+export const REPAIR_LINES_PER_STATEMENT = 1000;
+
+/**
+ * Repairs the lines left without a due head: a line whose head (its pending delivery with the
+ * lowest position) is waiting (`next_attempt_at` null) while the line is not paused gets that
+ * head due at `$1` (now). One step of a sweep: the lines with waiting deliveries after the line
+ * (`$2` scope, `$3` webhook id, `$4` key; `''`, the lowest bigint and `''` to start), in index
+ * order, at most {@link REPAIR_LINES_PER_STATEMENT} of them. Returns one row: `promoted` (how
+ * many became due), `visited` (lines looked at; fewer than the most: the sweep is complete) and
+ * the last line visited (`last_scope`, `last_webhook_id`, `last_key`), where the next step
+ * starts.
+ *
+ * Statements run on snapshots, so one race leaves such a line: an enqueue that saw the head
+ * pending (its delivery waits) commits after the head's record, which could not see it and so
+ * promoted nothing. (Or two enqueues into one line overlap so that the later position is due
+ * and the earlier one waits.) The store runs a step about once a second from `claimDue`.
+ *
+ * A loose index scan of `deliveries_held` (each step of the recursion jumps to the next line's
+ * first waiting delivery), then for each such delivery a probe of `deliveries_line` for a
+ * pending one before it (the head is another: nothing to do) and of `deliveries_line_paused`;
+ * only what is left is locked, `SKIP LOCKED` (a row another statement is moving is seen again by
+ * the next sweep), and updated. About 5 to 10 µs per line.
+ *
+ * @example
+ * ```ts
+ * repairLines(statementContext('hookline', true)).text; // WITH RECURSIVE held AS (…
+ * ```
+ */
+export function repairLines(sql: StatementContext): Statement {
+  const held = `d.state = 'pending' AND d.next_attempt_at IS NULL AND d.line_key IS NOT NULL`;
+  const line = 'p.scope = h.scope AND p.webhook_id = h.webhook_id AND p.line_key = h.line_key';
+  const first = (
+    after: string,
+  ) => `SELECT d.id, d.scope, d.webhook_id, d.line_key, d.line_seq FROM ${sql.deliveries} AS d
+               WHERE ${held} AND (d.scope, d.webhook_id, d.line_key) > (${after})
+               ORDER BY d.scope, d.webhook_id, d.line_key, d.line_seq LIMIT 1`;
+  return statement(
+    'claimDue',
+    `WITH RECURSIVE held AS (
+           SELECT f.*, 1 AS n FROM (${first('$2::text, $3::bigint, $4::text')}) AS f
+           UNION ALL
+           SELECT f.*, h.n + 1 FROM held AS h
+            CROSS JOIN LATERAL (${first('h.scope, h.webhook_id, h.line_key')}) AS f
+            WHERE h.n < ${REPAIR_LINES_PER_STATEMENT}
+         ), heads AS (
+           -- the first waiting delivery of a line with no pending one before it, not paused
+           SELECT h.id FROM held AS h
+             ${probe(sql, 'before', `${line} AND p.state = 'pending' AND p.line_seq < h.line_seq`)}
+             ${probe(sql, 'paused', `${line} AND p.pauses_line`)}
+            WHERE before.found IS NULL AND paused.found IS NULL
+         ), stuck AS (
+           SELECT d.id FROM heads JOIN ${sql.deliveries} AS d ON d.id = heads.id
+            WHERE ${held}
+              FOR UPDATE OF d SKIP LOCKED
+         ), promoted AS (
+           UPDATE ${sql.deliveries} AS d SET next_attempt_at = $1::timestamptz, updated_at = $1::timestamptz
+             FROM stuck WHERE d.id = stuck.id
+           RETURNING 1
+         ), last AS (
+           SELECT scope, webhook_id, line_key, n FROM held ORDER BY n DESC LIMIT 1
+         )
+         SELECT (SELECT count(*) FROM promoted) AS promoted, coalesce((SELECT n FROM last), 0) AS visited,
+                (SELECT scope FROM last) AS last_scope, (SELECT webhook_id FROM last) AS last_webhook_id,
+                (SELECT line_key FROM last) AS last_key`,
     true,
   );
 }
@@ -390,17 +694,27 @@ export function claimDue(sql: StatementContext, limit: number): Statement {
  * batches never lose an update.
  *
  * `$1` the items (`RecordInputRow`s as JSON). Returns one `RecordRow` per item, in
- * input order, with its webhook's health after the batch.
+ * input order, with its webhook's health after the batch, and `ordered`: the item moved an
+ * ordered delivery.
+ *
+ * An ordered delivery failed with `pause_line` pauses its line (`pauses_line`), in either shape.
+ * The `lines` shape also ends the line claims of the ordered deliveries that moved and moves
+ * their lines on (`promoted`: how many deliveries became due; see `promoteNext`). The
+ * `unordered` shape, for batches the store knows to hold no ordered claim, leaves that out (the
+ * executor would set up its two extra writes on every call); when it did move an ordered
+ * delivery after all, the store runs {@link finishLines} for it.
  */
-export function recordAttempts(sql: StatementContext): Statement {
+export function recordAttempts(sql: StatementContext, shape: 'lines' | 'unordered' = 'lines'): Statement {
+  const lines = shape === 'lines';
   return statement(
     'recordAttempts',
     `WITH x AS (
            SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, delivery_id text, lease_token text,
              started_at timestamptz, duration_ms double precision, status integer, ok boolean, error text,
-             response_body text, response_headers jsonb, state text, next_attempt_at timestamptz, now timestamptz)
+             response_body text, response_headers jsonb, state text, next_attempt_at timestamptz, now timestamptz,
+             pause_line boolean)
          ), cur AS (
-           SELECT d.id, d.scope, d.webhook_id, d.attempt_count, x.ord,
+           SELECT d.id, d.scope, d.webhook_id, d.attempt_count, x.ord, d.line_key,
                   -- rules.ts holdsLease
                   (d.state = 'pending' AND d.lease_token IS NOT DISTINCT FROM x.lease_token) AS leased,
                   -- A scalar probe of attempts_by_delivery per row: an EXISTS here may be planned as a
@@ -420,15 +734,16 @@ export function recordAttempts(sql: StatementContext): Statement {
             ORDER BY x.ord
            RETURNING 1
          ), moved AS (
-           -- rules.ts deliveryAfterAttempt
+           -- rules.ts deliveryAfterAttempt; an ordered delivery failed with pause_line pauses its line
            UPDATE ${sql.deliveries} AS d
               SET attempt_count = d.attempt_count + 1, last_status = x.status, last_error = x.error,
                   state = x.state, next_attempt_at = x.next_attempt_at, lease_token = NULL, lease_until = NULL,
-                  updated_at = x.now
+                  updated_at = x.now,
+                  pauses_line = (x.state = 'failed' AND x.pause_line IS TRUE AND d.line_key IS NOT NULL)
              FROM cur JOIN x ON x.ord = cur.ord
             WHERE d.id = cur.id AND cur.leased
-           RETURNING cur.ord
-         ), hooks AS (
+           RETURNING cur.ord, ${lines ? 'cur.id, cur.scope, cur.webhook_id, cur.line_key, x.state, x.now, x.pause_line' : 'cur.line_key'}
+         ), ${lines ? `${unline(sql, 'moved')}, ${promoteNext(sql, 'moved', "m.state <> 'pending' AND m.pause_line IS NOT TRUE", 'm.now')}, ` : ''}hooks AS (
            -- rules.ts healthAfterAttempt, applied per item in order (this CTE to health).
            -- Per webhook: the last successful attempt of the batch, the first failure after it,
            -- and how many deliveries failed for good after it.
@@ -472,7 +787,8 @@ export function recordAttempts(sql: StatementContext): Statement {
                 coalesce(h.id, w.id) IS NOT NULL AS has_health,
                 CASE WHEN h.id IS NOT NULL THEN h.failing_since ELSE w.failing_since END AS failing_since,
                 coalesce(h.consecutive_failures, w.consecutive_failures) AS consecutive_failures,
-                (SELECT count(*) FROM att) AS stored
+                (SELECT count(*) FROM att) AS stored, m.line_key IS NOT NULL AS ordered,
+                ${lines ? '(SELECT count(*) FROM promoted)' : '0'} AS promoted
            FROM x
            LEFT JOIN cur ON cur.ord = x.ord
            LEFT JOIN moved AS m ON m.ord = x.ord
@@ -484,26 +800,59 @@ export function recordAttempts(sql: StatementContext): Statement {
 }
 
 /**
+ * Ends the line claims of ordered deliveries that a `recordAttempts` of the `unordered` shape
+ * moved, and moves their lines on, as the `lines` shape does in the same statement. `$1` the
+ * deliveries as a JSON array of `{ id, state, pause_line, now }` (the state they moved to).
+ * Returns `{ promoted }`: how many deliveries became due.
+ *
+ * Run right after the record; were it never run (the process died in between), the line's
+ * claim would end with its lease and the repair would promote what waits: later, never twice.
+ *
+ * @example
+ * ```ts
+ * const finished = [{ id: 'msg_1', state: 'succeeded', pause_line: false, now: new Date().toISOString() }];
+ * await db.query(finishLines(statementContext('hookline', true)).text, [JSON.stringify(finished)]);
+ * ```
+ */
+export function finishLines(sql: StatementContext): Statement {
+  return statement(
+    'recordAttempts',
+    `WITH x AS (
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, state text, pause_line boolean, now timestamptz)
+         ), moved AS (
+           SELECT d.id, d.scope, d.webhook_id, d.line_key, x.state, x.now, x.pause_line
+             FROM ${sql.deliveries} AS d JOIN x ON x.id = d.id
+            WHERE d.line_key IS NOT NULL
+         ), ${unline(sql, 'moved')}, ${promoteNext(sql, 'moved', "m.state <> 'pending' AND m.pause_line IS NOT TRUE", 'm.now')}
+         SELECT count(*) AS promoted FROM promoted`,
+  );
+}
+
+/**
  * Finishes a claimed delivery as `canceled`, under the caller's lease only (rules.ts
  * holdsLease). `$1` delivery id, `$2` lease token, `$3` reason, `$4` now. Returns one row when
- * it applied.
+ * it applied, with `promoted`: how many deliveries became due (an ordered delivery's line
+ * moves on to its next one).
  */
 export function cancelClaimed(sql: StatementContext): Statement {
   return statement(
     'cancelClaimed',
-    `UPDATE ${sql.deliveries}
-            SET state = 'canceled', last_error = $3, next_attempt_at = NULL, lease_token = NULL, lease_until = NULL,
-                updated_at = $4::timestamptz
-          WHERE id = $1 AND state = 'pending' AND lease_token = $2
-          RETURNING 1 AS canceled`,
+    `WITH canceled AS (
+           UPDATE ${sql.deliveries}
+              SET state = 'canceled', last_error = $3, next_attempt_at = NULL, lease_token = NULL, lease_until = NULL,
+                  updated_at = $4::timestamptz
+            WHERE id = $1 AND state = 'pending' AND lease_token = $2
+            RETURNING id, scope, webhook_id, line_key
+         ), ${unline(sql, 'canceled')}, ${promoteNext(sql, 'canceled', 'true', '$4::timestamptz')}
+         SELECT 1 AS canceled, (SELECT count(*) FROM promoted) AS promoted FROM canceled`,
     true,
   );
 }
 
 /**
  * Gives a claimed delivery back, due at once, under the caller's lease only (rules.ts
- * holdsLease), and wakes workers. `$1` delivery id, `$2` lease token, `$3` now. Returns one row
- * when it applied.
+ * holdsLease), and wakes workers. An ordered delivery stays its line's head; its line's claim
+ * ends. `$1` delivery id, `$2` lease token, `$3` now. Returns one row when it applied.
  */
 export function releaseClaim(sql: StatementContext): Statement {
   return statement(
@@ -512,8 +861,8 @@ export function releaseClaim(sql: StatementContext): Statement {
            UPDATE ${sql.deliveries}
               SET next_attempt_at = $3::timestamptz, lease_token = NULL, lease_until = NULL, updated_at = $3::timestamptz
             WHERE id = $1 AND state = 'pending' AND lease_token = $2
-            RETURNING 1 AS released
-         )
+            RETURNING id, scope, webhook_id, line_key
+         ), ${unline(sql, 'released')}
          SELECT ${notifyWhen(sql, 'true')} AS notified FROM released`,
     true,
   );
@@ -744,10 +1093,14 @@ export function listAttempts(sql: StatementContext): Statement {
 }
 
 /**
- * Starts a new attempt series for a finished delivery and wakes workers. `$1` scope, `$2` id,
- * `$3` now. Returns no row when there is no such delivery; otherwise one row with
- * `previous_state` and, when it was finished, the new `DeliveryRow` (its columns null
+ * Starts a new attempt series for a finished delivery and wakes workers when it is due. `$1`
+ * scope, `$2` id, `$3` now. Returns no row when there is no such delivery; otherwise one row
+ * with `previous_state` and, when it was finished, the new `DeliveryRow` (its columns null
  * when it was still pending: rules.ts assertRedeliverable).
+ *
+ * An ordered delivery joins the back of its line: a new position, due at `now` only when the
+ * line has no pending delivery and is not paused, else waiting. The one pausing its line keeps
+ * its position (it is the head), stops pausing, and is due at `now`.
  */
 export function redeliver(sql: StatementContext): Statement {
   return statement(
@@ -756,14 +1109,35 @@ export function redeliver(sql: StatementContext): Statement {
            SELECT id, state FROM ${sql.deliveries} WHERE scope = $1 AND id = $2 FOR UPDATE
          ), upd AS (
            UPDATE ${sql.deliveries} AS d
-              SET state = 'pending', attempt_count = 0, next_attempt_at = $3::timestamptz, lease_token = NULL,
-                  lease_until = NULL, updated_at = $3::timestamptz
+              SET state = 'pending', attempt_count = 0,
+                  next_attempt_at = ${requeueDueAt(sql, '$3::timestamptz', 'true')},
+                  line_seq = ${requeueSeq(`nextval(${sql.lineSeq})`)}, pauses_line = false,
+                  lease_token = NULL, lease_until = NULL, updated_at = $3::timestamptz
              FROM cur WHERE d.id = cur.id AND cur.state <> 'pending' -- rules.ts assertRedeliverable
            RETURNING ${DELIVERY_LIST_D}
          )
-         SELECT cur.state AS previous_state, ${notifyWhen(sql, 'upd.id IS NOT NULL')} AS notified, upd.*
+         SELECT cur.state AS previous_state, ${notifyWhen(sql, 'upd.next_attempt_at IS NOT NULL')} AS notified, upd.*
            FROM cur LEFT JOIN upd ON true`,
   );
+}
+
+/**
+ * The `next_attempt_at` of a finished delivery `d` going back to pending at `now` (SQL), as the
+ * UPDATE's old row: unordered, or the one pausing its line, `now`; else `now` when `first` (SQL:
+ * the first of its line in the statement) and its line has no pending delivery and is not
+ * paused, else none (it waits behind its line).
+ */
+function requeueDueAt(sql: StatementContext, now: string, first: string): string {
+  return `CASE WHEN d.line_key IS NULL OR d.pauses_line THEN ${now}
+                       WHEN ${first} AND ${lineOpen(sql, 'd.scope', 'd.webhook_id', 'd.line_key', 'd.id')} THEN ${now} END`;
+}
+
+/**
+ * The `line_seq` of a finished delivery `d` going back to pending: a new position (`next`, SQL)
+ * at the back of its line; the one pausing its line keeps its own.
+ */
+function requeueSeq(next: string): string {
+  return `CASE WHEN d.line_key IS NULL OR d.pauses_line THEN d.line_seq ELSE ${next} END`;
 }
 
 /** The shape of a {@link recoverDeliveries} statement: its text differs by each. */
@@ -805,7 +1179,7 @@ export function recoverDeliveries(sql: StatementContext, shape: RecoverShape): S
   const keyset = shape.after
     ? `AND (d.updated_at, d.id COLLATE "C") > (${cursorAt}::timestamptz, ${cursorId}::text COLLATE "C")`
     : '';
-  const candidates = `SELECT d.id, d.updated_at, (w.enabled IS TRUE) AS live
+  const candidates = `SELECT d.id, d.updated_at, (w.enabled IS TRUE) AS live, d.webhook_id, d.line_key, d.pauses_line
              FROM ${sql.deliveries} AS d
              LEFT JOIN ${sql.webhooks} AS w ON w.scope = d.scope AND w.id = d.webhook_id
             WHERE d.scope = $1 AND ${inStates('d')}
@@ -827,28 +1201,42 @@ export function recoverDeliveries(sql: StatementContext, shape: RecoverShape): S
          SELECT ${summary}, 0 AS queued`,
     );
   }
+  // Ordered deliveries join the back of their lines as redeliver queues them, in the batch's
+  // order: `rank` 1 is the first of its line in the batch (only it may find its line open).
   return statement(
     'recoverDeliveries',
     `WITH cand AS (${candidates}
               FOR UPDATE OF d SKIP LOCKED
+         ), ranked AS (
+           SELECT id, updated_at, row_number() OVER (PARTITION BY webhook_id, line_key, pauses_line
+                                                     ORDER BY updated_at, id COLLATE "C") AS rank
+             FROM cand WHERE live AND line_key IS NOT NULL
+         ), lined AS (
+           -- new positions in the batch's order (nextval in the select list runs after the sort)
+           SELECT id, rank, nextval(${sql.lineSeq}) AS line_seq FROM ranked ORDER BY updated_at, id COLLATE "C"
          ), queued AS (
            -- rules.ts assertRedeliverable (a finished delivery only), as redeliver sets it
            UPDATE ${sql.deliveries} AS d
-              SET state = 'pending', attempt_count = 0, next_attempt_at = ${now}::timestamptz, lease_token = NULL,
-                  lease_until = NULL, updated_at = ${now}::timestamptz
-             FROM cand WHERE d.id = cand.id AND cand.live AND ${inStates('d')}
-           RETURNING 1 AS queued
+              SET state = 'pending', attempt_count = 0,
+                  next_attempt_at = ${requeueDueAt(sql, `${now}::timestamptz`, 'lined.rank = 1')},
+                  line_seq = ${requeueSeq('lined.line_seq')}, pauses_line = false,
+                  lease_token = NULL, lease_until = NULL, updated_at = ${now}::timestamptz
+             FROM cand LEFT JOIN lined ON lined.id = cand.id
+            WHERE d.id = cand.id AND cand.live AND ${inStates('d')}
+           RETURNING d.next_attempt_at IS NOT NULL AS due
          ), ${last}
          SELECT ${summary}, (SELECT count(*) FROM queued) AS queued,
-                ${notifyWhen(sql, 'EXISTS (SELECT 1 FROM queued)')} AS notified`,
+                ${notifyWhen(sql, 'EXISTS (SELECT 1 FROM queued WHERE due)')} AS notified`,
   );
 }
 
 /**
  * Stops a pending delivery's retries: `canceled` with the reason, no next attempt, its lease
- * (if any) ended (rules.ts assertCancelable). `$1` scope, `$2` id, `$3` reason, `$4` now.
- * Returns no row when there is no such delivery; otherwise one row with `previous_state` and,
- * when it was pending, the new `DeliveryRow` (its columns null otherwise).
+ * (if any) ended (rules.ts assertCancelable). An ordered delivery leaves its line (and ends its
+ * line's claim); when it was the head, the next one becomes due at `now`. `$1` scope, `$2` id,
+ * `$3` reason, `$4` now. Returns no row when there is no such delivery; otherwise one row with
+ * `previous_state`, `promoted` (how many became due), and, when it was pending, the new
+ * `DeliveryRow` (its columns null otherwise).
  */
 export function cancelDelivery(sql: StatementContext): Statement {
   return statement(
@@ -861,14 +1249,16 @@ export function cancelDelivery(sql: StatementContext): Statement {
                   updated_at = $4::timestamptz
              FROM cur WHERE d.id = cur.id AND cur.state = 'pending' -- rules.ts assertCancelable
            RETURNING ${DELIVERY_LIST_D}
-         )
-         SELECT cur.state AS previous_state, upd.* FROM cur LEFT JOIN upd ON true`,
+         ), ${unline(sql, 'upd')}, ${promoteNext(sql, 'upd', 'true', '$4::timestamptz')}
+         SELECT cur.state AS previous_state, (SELECT count(*) FROM promoted) AS promoted, upd.*
+           FROM cur LEFT JOIN upd ON true`,
   );
 }
 
 /**
- * Cancels a webhook's pending deliveries that are not under a live lease. `$1` scope, `$2`
- * webhook id, `$3` reason, `$4` now. Returns `{ count }`.
+ * Cancels a webhook's pending deliveries that are not under a live lease, ends its ordered
+ * lines' pauses (its failed deliveries stop pausing) and drops its lines' expired claims. `$1`
+ * scope, `$2` webhook id, `$3` reason, `$4` now. Returns `{ count }`, the deliveries canceled.
  */
 export function cancelPending(sql: StatementContext): Statement {
   return statement(
@@ -881,6 +1271,11 @@ export function cancelPending(sql: StatementContext): Statement {
               -- under a live lease it is its claimer's: in flight, or canceled by the worker itself
               AND (lease_until IS NULL OR lease_until <= $4::timestamptz)
             RETURNING 1 AS canceled
+         ), unpaused AS (
+           -- A finished row: updated_at stays the time it finished (recovery's order).
+           UPDATE ${sql.deliveries} SET pauses_line = false WHERE scope = $1 AND webhook_id = $2 AND pauses_line
+         ), unlined AS (
+           DELETE FROM ${sql.lines} WHERE scope = $1 AND webhook_id = $2 AND lease_until <= $4::timestamptz
          )
          SELECT count(*) AS count FROM canceled`,
   );
@@ -895,6 +1290,42 @@ export function purgeAttempts(sql: StatementContext): Statement {
   );
 }
 
+/**
+ * Where a pending ordered delivery stands in its line (`deliveryLine`). `$1` scope, `$2` id.
+ * Returns no row when there is no such delivery, or it is unordered or not pending; otherwise
+ * one row: `ahead` (the pending deliveries of its line before it, plus the one pausing the
+ * line), and `blocked_by`, the delivery it waits for as a JSON `DeliveryRow` (the one pausing
+ * the line, else the line's head when that is another delivery), or null. Through
+ * `deliveries_line` and `deliveries_line_paused`.
+ *
+ * @example
+ * ```ts
+ * const { rows } = await db.query(deliveryLine(statementContext('hookline', true)).text, ['acme', 'msg_1']);
+ * ```
+ */
+export function deliveryLine(sql: StatementContext): Statement {
+  const line = 'd.scope = me.scope AND d.webhook_id = me.webhook_id AND d.line_key = me.line_key';
+  return statement(
+    'deliveryLine',
+    `WITH me AS (
+           SELECT id, scope, webhook_id, line_key, line_seq FROM ${sql.deliveries}
+            WHERE scope = $1 AND id = $2 AND state = 'pending' AND line_key IS NOT NULL
+         ), paused AS (
+           SELECT ${DELIVERY_LIST_D} FROM me JOIN ${sql.deliveries} AS d ON ${line} AND d.pauses_line
+            ORDER BY d.line_seq LIMIT 1
+         ), head AS (
+           SELECT ${DELIVERY_LIST_D} FROM me JOIN ${sql.deliveries} AS d ON ${line} AND d.state = 'pending'
+            ORDER BY d.line_seq LIMIT 1
+         )
+         SELECT (SELECT count(*) FROM me JOIN ${sql.deliveries} AS d
+                   ON ${line} AND d.state = 'pending' AND d.line_seq < me.line_seq)
+                + (SELECT count(*) FROM paused) AS ahead,
+                coalesce((SELECT to_json(paused) FROM paused),
+                         (SELECT to_json(head) FROM head WHERE head.id <> me.id)) AS blocked_by
+           FROM me`,
+  );
+}
+
 /** The outbox at `$1` (now). Returns `{ due, pending, next }`. */
 export function outboxSummary(sql: StatementContext): Statement {
   return statement(
@@ -903,7 +1334,7 @@ export function outboxSummary(sql: StatementContext): Statement {
                                    AND (lease_until IS NULL OR lease_until <= $1::timestamptz)) AS due,
                 count(*) AS pending, min(next_attempt_at) AS next
            FROM ${sql.deliveries}
-          WHERE state = 'pending' AND next_attempt_at IS NOT NULL`,
+          WHERE state = 'pending'`,
     true,
   );
 }
@@ -938,7 +1369,7 @@ export function outboxStats(
                     ORDER BY failing_since, id), '[]'::json)
              FROM (SELECT scope, id, url, enabled, consecutive_failures, failing_since FROM ${sql.webhooks}
                     WHERE ${failingWhere} ORDER BY failing_since, id LIMIT ${shape.limit}) AS f) AS failing`;
-  const pendingWhere = `state = 'pending' AND next_attempt_at IS NOT NULL${inScope}`;
+  const pendingWhere = `state = 'pending'${inScope}`;
   if (!shape.perScope) {
     return statement(
       'outboxStats',

@@ -4,6 +4,7 @@ import { DELIVERY_STATES, type Delivery } from '../../model.js';
 import { activityBucketCount, assertCancelable, assertRedeliverable, badRecoverCursor } from '../rules.js';
 import { DUE_SIGNAL } from '../signals.js';
 import {
+  type DeliveryLine,
   type EnqueueItem,
   FAILING_WEBHOOKS_LIMIT,
   type RecordAttemptInput,
@@ -22,6 +23,7 @@ import {
   type ActivityRow,
   type DeliveryRow,
   dateOrNull,
+  type EnqueueRow,
   iso,
   json,
   type OutboxStatsRow,
@@ -111,6 +113,42 @@ function toEnqueueManyRow(ord: number, item: EnqueueItem) {
   };
 }
 
+/** Whether an enqueue's rows hold an ordered delivery (the statement's shape). */
+const hasLine = (rows: readonly EnqueueRow[]): boolean => rows.some((row) => row.lineKey !== undefined);
+
+/**
+ * How often `claimDue` repairs lines left without a due head (see `statements.repairLines`), by
+ * the `now` it is given: the "at the latest about a second after" of the claimDue contract. Each
+ * repair looks at up to 1 000 lines with waiting deliveries, so with more of them a sweep of all
+ * takes a second per thousand.
+ *
+ * @example
+ * ```ts
+ * await store.claimDue({ limit: 32, leaseMs: 60_000, now: new Date(Date.now() + LINE_REPAIR_INTERVAL_MS) });
+ * ```
+ */
+export const LINE_REPAIR_INTERVAL_MS = 1000;
+
+/**
+ * How long (by the `now` of its calls) a store keeps claiming with the `lines` shape of the
+ * claim statement after it last saw an ordered delivery due; then it goes back to the
+ * `unordered` shape, which costs what the claim cost before ordered delivery and hands over to
+ * the `lines` shape in the same call when it meets an ordered delivery (see `claimDue` in
+ * statements.ts).
+ *
+ * @example
+ * ```ts
+ * const linesUntil = lastSeenOrdered.getTime() + LINES_SHAPE_MS;
+ * ```
+ */
+export const LINES_SHAPE_MS = 1000;
+
+/** Where a sweep of the line repair starts: before every line. */
+const SWEEP_START: [string, string, string] = ['', '-9223372036854775808', ''];
+
+/** Most ordered claims a store remembers for the shape of their records (see `orderedClaims`). */
+const MAX_ORDERED_CLAIMS = 100_000;
+
 /**
  * Options of {@link postgresStore}.
  *
@@ -137,8 +175,9 @@ export interface PostgresStoreOptions {
    * each emit made concurrent emits wait for each other; see docs/postgres.md). With a `tx` that
    * `withTransaction` began, the same wake-up is sent once after its `COMMIT`; with a `tx` of
    * the host's own `BEGIN`, the notify runs in that transaction and goes out when it commits. `redeliver`,
-   * `recoverDeliveries` (when it queued something) and `releaseClaim` notify in their
-   * statement. `store.watch()` listens on a
+   * `recoverDeliveries` (when they made a delivery due) and `releaseClaim` notify in their
+   * statement; a record or cancel that made the next delivery of an ordered line due tells this
+   * store's watchers at once and other processes by the waker's notify after the commit. `store.watch()` listens on a
    * dedicated connection: taken from the pool with `db.connect()`, from `connect()` when
    * given, PGlite's own `db.listen()`, or the client itself when `db` is a single `pg.Client`.
    * `false`: no notifications; workers poll.
@@ -174,6 +213,8 @@ export interface PostgresStore extends Store {
   searchDeliveries(input: SearchDeliveriesInput): Promise<SearchDeliveriesResult>;
   /** What webhooks did in a window, one statement over `attempts_activity` (see {@link Store.webhookActivity}). */
   webhookActivity(input: WebhookActivityInput): Promise<WebhookActivity[]>;
+  /** Where a pending ordered delivery stands in its line, one statement (see {@link Store.deliveryLine}). */
+  deliveryLine(input: { scope: string; id: string }): Promise<DeliveryLine | null>;
   /** Stops listening. Does not end a pool or client you passed in (that is yours). */
   close(): Promise<void>;
 }
@@ -181,7 +222,8 @@ export interface PostgresStore extends Store {
 /**
  * A {@link Store} in PostgreSQL: webhooks, the outbox and the attempt log in one schema
  * (default `hookline`), shared by any number of processes. Every method is one SQL statement
- * (atomic on its own, also on a pool); workers claim with `FOR UPDATE SKIP LOCKED` under
+ * (atomic on its own, also on a pool; `claimDue` and `recordAttempts` may add one or two for
+ * ordered lines, see docs/postgres.md); workers claim with `FOR UPDATE SKIP LOCKED` under
  * leases. Call `await store.migrate()` once at start-up (safe in every process at once).
  *
  * `db` is a `pg.Pool` (recommended; attach `pool.on('error', …)` as `pg` asks), a single
@@ -241,9 +283,29 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const enqueueInTx = statements.enqueue(sql, 'in-statement');
   const enqueueManyOwn = statements.enqueueMany(sql, 'after');
   const enqueueManyInTx = statements.enqueueMany(sql, 'in-statement');
+  /** The same with ordered deliveries among them (see `enqueueShape` in statements.ts). */
+  const enqueueOwnOrdered = statements.enqueue(sql, 'after', true);
+  const enqueueInTxOrdered = statements.enqueue(sql, 'in-statement', true);
+  const enqueueManyOwnOrdered = statements.enqueueMany(sql, 'after', true);
+  const enqueueManyInTxOrdered = statements.enqueueMany(sql, 'in-statement', true);
+  const repairLines = statements.repairLines(sql);
+  const deliveryLine = statements.deliveryLine(sql);
   const enqueuedIds = statements.enqueuedIds(sql);
   const enqueuedIdsMany = statements.enqueuedIdsMany(sql);
-  const recordAttempts = statements.recordAttempts(sql);
+  const recordLines = statements.recordAttempts(sql, 'lines');
+  const recordUnordered = statements.recordAttempts(sql, 'unordered');
+  const finishLines = statements.finishLines(sql);
+  /** Claim statements by shape and limit, built when first used. */
+  const claimStatements = new Map<string, statements.Statement>();
+  const claimStatement = (limit: number, shape: 'lines' | 'unordered'): statements.Statement => {
+    const key = `${shape} ${limit}`;
+    let statement = claimStatements.get(key);
+    if (statement === undefined) {
+      statement = statements.claimDue(sql, limit, shape);
+      if (claimStatements.size < 64) claimStatements.set(key, statement);
+    }
+    return statement;
+  };
   const cancelClaimed = statements.cancelClaimed(sql);
   const releaseClaim = statements.releaseClaim(sql);
   const getDelivery = statements.getDelivery(sql);
@@ -280,6 +342,28 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     watcher?.signal(DUE_SIGNAL);
     await waker?.wake();
   };
+  /**
+   * After a statement (committed) made deliveries of ordered lines due: this store's watchers
+   * now, other processes by the waker's NOTIFY, not awaited (a worker's record batch does not
+   * wait for it; `close()` does).
+   */
+  const wakePromoted = (): void => {
+    watcher?.signal(DUE_SIGNAL);
+    void waker?.wake();
+  };
+  /** When `claimDue` last repaired lines (its `now`, ms). */
+  let repairedAt = Number.NEGATIVE_INFINITY;
+  /** Where the repair's sweep goes on: after this line (scope, webhook id, key); see `repairLines`. */
+  let repairAfter: [string, string, string] = SWEEP_START;
+  /** Until when (a claim's `now`, ms) claims take the `lines` shape: see {@link LINES_SHAPE_MS}. */
+  let linesUntil = Number.NEGATIVE_INFINITY;
+  /**
+   * The ordered deliveries this store object handed out and has not seen recorded, released
+   * or canceled since: a record batch holding one takes the `lines` shape (one statement);
+   * others take the `unordered` one, followed by `finishLines` should they have moved an
+   * ordered delivery after all (claimed through another store object).
+   */
+  const orderedClaims = new Set<string>();
   /** The after-commit lists this store has put its wake-up on (once per transaction). */
   const wakesQueued = new WeakSet<object>();
   /**
@@ -318,14 +402,53 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
    */
   const recordWithRetry = async (items: readonly RecordAttemptInput[]): Promise<RecordAttemptResult[]> => {
     const params = [JSON.stringify(toRecordInputRows(items))];
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return toRecordResults(items.length, await run<RecordRow>(recordAttempts, params));
-      } catch (error) {
-        const states = [sqlState(error), sqlState((error as { cause?: unknown }).cause)];
-        const retryable = states.some((state) => state === '40P01' || state === '40001');
-        if (!retryable || attempt >= 3) throw error;
+    const lines = orderedClaims.size > 0 && items.some((item) => orderedClaims.has(item.deliveryId));
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const rows = await run<RecordRow & { promoted: unknown; ordered: boolean }>(
+            lines ? recordLines : recordUnordered,
+            params,
+          );
+          if (Number(rows[0]?.promoted ?? 0) > 0) wakePromoted();
+          if (!lines) await finishOrdered(items, rows);
+          return toRecordResults(items.length, rows);
+        } catch (error) {
+          const states = [sqlState(error), sqlState((error as { cause?: unknown }).cause)];
+          const retryable = states.some((state) => state === '40P01' || state === '40001');
+          if (!retryable || attempt >= 3) throw error;
+        }
       }
+    } finally {
+      if (orderedClaims.size > 0) for (const item of items) orderedClaims.delete(item.deliveryId);
+    }
+  };
+
+  /**
+   * After a record of the `unordered` shape: the ordered deliveries it moved after all (claimed
+   * through another store object) have their lines finished by `finishLines`. Should that
+   * fail, the record stands: the line's claim ends with its lease, and the repair promotes.
+   */
+  const finishOrdered = async (
+    items: readonly RecordAttemptInput[],
+    rows: readonly (RecordRow & { ordered: boolean })[],
+  ): Promise<void> => {
+    const moved = rows.filter((row) => row.applied && row.ordered);
+    if (moved.length === 0) return;
+    const finished = moved.map((row) => {
+      const item = items[Number(row.ord)] as RecordAttemptInput;
+      return {
+        id: item.deliveryId,
+        state: item.outcome.state,
+        pause_line: item.outcome.state === 'failed' && item.pauseLine === true,
+        now: iso(item.now),
+      };
+    });
+    try {
+      const [row] = await run<{ promoted: unknown }>(finishLines, [JSON.stringify(finished)]);
+      if (Number(row?.promoted ?? 0) > 0) wakePromoted();
+    } catch {
+      // Later, not lost: see above.
     }
   };
 
@@ -360,6 +483,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
           fields.comment,
           JSON.stringify(fields.secrets),
           iso(now),
+          fields.ordering ?? 'none',
+          fields.orderingOnFailure ?? 'continue',
         ],
         { scope, key: fields.key },
       );
@@ -439,10 +564,22 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     async enqueue({ scope, notificationId, deliveries, now, tx }) {
       const on = checkTx(tx);
       const ids = JSON.stringify(deliveries.map((d) => d.id));
-      const batch = JSON.stringify(toEnqueueRows(deliveries));
+      const enqueueRows = toEnqueueRows(deliveries);
+      const ordered = hasLine(enqueueRows);
+      // This store's next claims meet them: the lines shape at once (see LINES_SHAPE_MS).
+      if (ordered) linesUntil = Math.max(linesUntil, now.getTime() + LINES_SHAPE_MS);
+      const batch = JSON.stringify(enqueueRows);
+      const inStatement = wakeMode(on) === 'in-statement';
+      const enqueue = ordered
+        ? inStatement
+          ? enqueueInTxOrdered
+          : enqueueOwnOrdered
+        : inStatement
+          ? enqueueInTx
+          : enqueueOwn;
       for (let round = 0; round < 3; round++) {
         const rows = await run<{ created: boolean; pending: boolean }>(
-          wakeMode(on) === 'in-statement' ? enqueueInTx : enqueueOwn,
+          enqueue,
           [scope, notificationId, ids, iso(now), batch],
           on === undefined ? { scope } : { scope, on },
         );
@@ -470,10 +607,21 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       let left = items.map((item, ord) => ({ ord, item }));
       let pending = false;
       try {
+        const inStatement = wakeMode(on) === 'in-statement';
         for (let round = 0; round < 3 && left.length > 0; round++) {
+          const rows = left.map(({ ord, item }) => toEnqueueManyRow(ord, item));
+          const ordered = rows.some((row) => hasLine(row.deliveries));
+          if (ordered) linesUntil = Math.max(linesUntil, now.getTime() + LINES_SHAPE_MS);
+          const enqueueMany = ordered
+            ? inStatement
+              ? enqueueManyInTxOrdered
+              : enqueueManyOwnOrdered
+            : inStatement
+              ? enqueueManyInTx
+              : enqueueManyOwn;
           const [row] = await run<{ created: unknown; pending: boolean }>(
-            wakeMode(on) === 'in-statement' ? enqueueManyInTx : enqueueManyOwn,
-            [JSON.stringify(left.map(({ ord, item }) => toEnqueueManyRow(ord, item))), iso(now)],
+            enqueueMany,
+            [JSON.stringify(rows), iso(now)],
             on === undefined ? {} : { on },
           );
           if (row?.pending) pending = true;
@@ -511,9 +659,44 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
     async claimDue({ limit, leaseMs, now }) {
       if (!(limit >= 1)) return [];
-      const claim = statements.claimDue(sql, Math.min(Math.floor(limit), 100_000));
-      const [row] = await run<{ batch: unknown }>(claim, [iso(now), iso(new Date(now.getTime() + leaseMs))]);
-      return toClaims(row?.batch);
+      const at = now.getTime();
+      if (at - repairedAt >= LINE_REPAIR_INTERVAL_MS || at < repairedAt) {
+        // Lines a race left without a due head (statements.repairLines), before the claim
+        // that can then take their heads. Once per interval even when it fails.
+        repairedAt = at;
+        const [repaired] = await run<{
+          visited: unknown;
+          last_scope: string | null;
+          last_webhook_id: unknown;
+          last_key: string | null;
+        }>(repairLines, [iso(now), ...repairAfter]);
+        repairAfter =
+          Number(repaired?.visited ?? 0) < statements.REPAIR_LINES_PER_STATEMENT ||
+          repaired?.last_scope == null ||
+          repaired.last_key == null
+            ? SWEEP_START
+            : [repaired.last_scope, String(repaired.last_webhook_id), repaired.last_key];
+      }
+      const size = Math.min(Math.floor(limit), 100_000);
+      const params = [iso(now), iso(new Date(at + leaseMs))];
+      let row: { batch: unknown; ordered: boolean } | undefined;
+      if (at >= linesUntil) {
+        // No ordered delivery seen due lately: the claim of before ordered delivery, which
+        // claims nothing when it meets one (then the lines shape claims, at once).
+        [row] = await run<{ batch: unknown; ordered: boolean }>(claimStatement(size, 'unordered'), params);
+        if (row?.ordered) linesUntil = at + LINES_SHAPE_MS;
+      }
+      if (at < linesUntil) {
+        [row] = await run<{ batch: unknown; ordered: boolean }>(claimStatement(size, 'lines'), params);
+        if (row?.ordered) linesUntil = at + LINES_SHAPE_MS;
+      }
+      const claims = toClaims(row?.batch);
+      for (const claim of claims) {
+        if (!claim.ordered) continue;
+        if (orderedClaims.size >= MAX_ORDERED_CLAIMS) orderedClaims.clear(); // records fall back to finishLines
+        orderedClaims.add(claim.id);
+      }
+      return claims;
     },
 
     async recordAttempts({ items }) {
@@ -521,11 +704,19 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
 
     async cancelClaimed({ deliveryId, leaseToken, reason, now }) {
-      const rows = await run(cancelClaimed, [deliveryId, leaseToken, reason, iso(now)]);
+      orderedClaims.delete(deliveryId);
+      const rows = await run<{ promoted: unknown }>(cancelClaimed, [
+        deliveryId,
+        leaseToken,
+        reason,
+        iso(now),
+      ]);
+      if (Number(rows[0]?.promoted ?? 0) > 0) wakePromoted();
       return rows.length > 0;
     },
 
     async releaseClaim({ deliveryId, leaseToken, now }) {
+      orderedClaims.delete(deliveryId);
       const rows = await run(releaseClaim, [deliveryId, leaseToken, iso(now)]);
       return rows.length > 0;
     },
@@ -669,16 +860,26 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
 
     async cancelDelivery({ scope, id, reason, now }) {
-      const rows = await run<DeliveryRow & { previous_state: DeliveryRow['state'] }>(cancelDelivery, [
-        scope,
-        id,
-        reason,
-        iso(now),
-      ]);
+      const rows = await run<DeliveryRow & { previous_state: DeliveryRow['state']; promoted: unknown }>(
+        cancelDelivery,
+        [scope, id, reason, iso(now)],
+      );
       const row = rows[0];
       if (!row) return null;
+      if (Number(row.promoted ?? 0) > 0) wakePromoted();
       assertCancelable(id, row.previous_state);
       return toDelivery(row);
+    },
+
+    async deliveryLine({ scope, id }) {
+      const rows = await run<{ ahead: unknown; blocked_by: unknown }>(deliveryLine, [scope, id]);
+      const row = rows[0];
+      if (!row) return null;
+      const blockedBy = row.blocked_by === null || row.blocked_by === undefined ? null : row.blocked_by;
+      return {
+        ahead: Number(row.ahead),
+        blockedBy: blockedBy === null ? null : toDelivery(json<DeliveryRow>(blockedBy)),
+      };
     },
 
     async cancelPending({ scope, webhookId, reason, now }) {
