@@ -662,10 +662,15 @@ export class WebhookWorker {
         else {
           const summary = await this.#store.outboxSummary({ now: new Date(this.#clock.now()) });
           if (summary.nextAttemptAt) {
-            delayMs = Math.max(
-              1,
-              Math.min(this.#pollIntervalMs, summary.nextAttemptAt.getTime() - this.#clock.now()),
-            );
+            const untilNextMs = summary.nextAttemptAt.getTime() - this.#clock.now();
+            // Nothing due and the earliest next attempt already past: every delivery due is
+            // under a live lease (in flight elsewhere, e.g. the head of an ordered line). Its
+            // record wakes this worker when it frees anything (a watch signal); polling every
+            // millisecond until then would only load the store.
+            delayMs =
+              summary.due === 0 && untilNextMs <= 0
+                ? this.#pollIntervalMs
+                : Math.max(1, Math.min(this.#pollIntervalMs, untilNextMs));
           }
         }
         await this.#maybePurge();
@@ -870,6 +875,8 @@ export class WebhookWorker {
       },
       outcome: transition,
       now,
+      pauseLine:
+        transition.state === 'failed' && claim.ordered && claim.webhook?.orderingOnFailure === 'pause',
     });
     if (!recorded.applied) return;
     // Notify.

@@ -1,8 +1,9 @@
 /**
  * The delivery log's reads: `registry.searchDeliveries()` (a scope's deliveries, filtered and
- * paged newest first) and `registry.webhookActivity()` (per-webhook attempts by outcome,
- * percentiles and chart buckets). Checks the options, then asks the store's optional
- * {@link Store.searchDeliveries} and {@link Store.webhookActivity}.
+ * paged newest first), `registry.webhookActivity()` (per-webhook attempts by outcome,
+ * percentiles and chart buckets) and `registry.deliveryLine()` (where a pending ordered
+ * delivery waits). Checks the options, then asks the store's optional
+ * {@link Store.searchDeliveries}, {@link Store.webhookActivity} and {@link Store.deliveryLine}.
  *
  * @module
  */
@@ -11,7 +12,7 @@ import { HooklineError, ValidationError, type ValidationIssue } from '../errors.
 import { DELIVERY_STATES, type DeliveryState } from '../model.js';
 import { checkOptionsObject } from '../options.js';
 import { MAX_ACTIVITY_BUCKETS } from '../stores/rules.js';
-import type { SearchDeliveriesResult, Store, WebhookActivity } from '../stores/types.js';
+import type { DeliveryLine, SearchDeliveriesResult, Store, WebhookActivity } from '../stores/types.js';
 
 export { MAX_ACTIVITY_BUCKETS };
 
@@ -73,7 +74,10 @@ export interface WebhookActivityOptions {
 
 const isDate = (value: unknown): value is Date => value instanceof Date && !Number.isNaN(value.getTime());
 
-function unsupported(method: 'searchDeliveries' | 'webhookActivity', store: Store): HooklineError {
+function unsupported(
+  method: 'searchDeliveries' | 'webhookActivity' | 'deliveryLine',
+  store: Store,
+): HooklineError {
   return new HooklineError(
     'store_unsupported',
     `registry.${method}() needs a store with a ${method}() method; the ${JSON.stringify(store.name)} store has none. ` +
@@ -241,4 +245,30 @@ export async function webhookActivity(
   if (typeof store.webhookActivity !== 'function') throw unsupported('webhookActivity', store);
   if (webhookIds.length === 0) return [];
   return store.webhookActivity({ scope: validScope, webhookIds, since, until, bucketMs });
+}
+
+/**
+ * Checks the arguments of `registry.deliveryLine()` and asks the store where the delivery
+ * stands in its ordered line: `null` when the scope has no such delivery, or it is not ordered
+ * or not pending. `checkScope` and `checkDeliveryId` validate those as every scoped call does
+ * (a bad id is a `ValidationError` with path `['deliveryId']`). Throws `store_unsupported` when
+ * the store has no `deliveryLine`.
+ *
+ * @example
+ * ```ts
+ * const line = await deliveryLine(store, 'acme', 'msg_01JD…', (s) => s, (id) => id);
+ * if (line?.blockedBy) console.log(`${line.ahead} ahead, waiting behind ${line.blockedBy.id}`);
+ * ```
+ */
+export async function deliveryLine(
+  store: Store,
+  scope: string,
+  id: string,
+  checkScope: (scope: string) => string,
+  checkDeliveryId: (id: string) => string,
+): Promise<DeliveryLine | null> {
+  const validScope = checkScope(scope);
+  const validId = checkDeliveryId(id);
+  if (typeof store.deliveryLine !== 'function') throw unsupported('deliveryLine', store);
+  return store.deliveryLine({ scope: validScope, id: validId });
 }

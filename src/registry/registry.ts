@@ -59,6 +59,7 @@ import { checkSecretKeys, encryptSecrets, type SecretKey } from '../stores/encry
 import { memoryStore } from '../stores/memory/store.js';
 import { planRecovery, type RecoverOptions, type RecoverResult, runRecovery } from '../stores/recover.js';
 import type {
+  DeliveryLine,
   EnqueueItem,
   NewDelivery,
   SearchDeliveriesResult,
@@ -69,6 +70,7 @@ import { DEFAULT_MAX_TEMPLATE_BYTES, type PayloadStyle, validateTemplate } from 
 import { PAYLOAD_STYLES, type ResolvedRenderOptions, renderRequestUnchecked } from '../templates/request.js';
 import { type EmitManyOptions, parseNotifications } from './emit-many.js';
 import {
+  deliveryLine,
   type SearchDeliveriesOptions,
   searchDeliveries,
   type WebhookActivityOptions,
@@ -845,6 +847,18 @@ export class WebhookRegistry {
       const id = createId('msg', now.getTime());
       try {
         const request = renderRequestUnchecked(webhook, renderable, renderOptions);
+        if (webhook.ordering === 'fifo') {
+          return {
+            id,
+            webhookId: webhook.id,
+            type: parsed.type,
+            event: parsed.event,
+            request,
+            traceContext,
+            ordered: true,
+            orderingKey: parsed.orderingKey,
+          };
+        }
         return { id, webhookId: webhook.id, type: parsed.type, event: parsed.event, request, traceContext };
       } catch (error) {
         if (!(error instanceof TemplateError)) throw error;
@@ -857,6 +871,7 @@ export class WebhookRegistry {
           request,
           failure: `${error.code}: ${error.message}`,
           traceContext,
+          // A delivery that could not be rendered is failed at once and never holds its line.
         };
       }
     });
@@ -1037,7 +1052,9 @@ export class WebhookRegistry {
 
   /**
    * Queues a test ping to one webhook, whatever its event types (type `hookline.ping`, data
-   * `{ "ping": true }`, rendered like any notification). Returns the new delivery.
+   * `{ "ping": true }`, rendered like any notification). Returns the new delivery. A ping is
+   * never ordered, even for a webhook with `ordering: 'fifo'`: it is sent at once, neither
+   * waiting behind the webhook's lines nor holding them up.
    *
    * @example
    * ```ts
@@ -1101,6 +1118,32 @@ export class WebhookRegistry {
     options: SearchDeliveriesOptions = {},
   ): Promise<SearchDeliveriesResult> {
     return searchDeliveries(this.store, scope, options, (s) => this.#scope(s), requireId);
+  }
+
+  /**
+   * Where a pending delivery of an ordered line (a webhook with `ordering: 'fifo'`) stands:
+   * `ahead`, how many deliveries of its line come before it (the pending ones emitted earlier,
+   * plus the failed one pausing the line, if any), and `blockedBy`, the delivery it waits for
+   * (the one pausing the line, else the line's head when that is another delivery; `null` when
+   * it is the head itself). `null` when the scope has no such delivery, or it is not ordered or
+   * not pending. What the delivery-log page shows as "waiting behind". Throws
+   * `ValidationError` for a bad scope or id and `store_unsupported` when the store has no
+   * `deliveryLine`.
+   *
+   * @example
+   * ```ts
+   * const line = await registry.deliveryLine('acme', 'msg_01JD...');
+   * if (line?.blockedBy) console.log(`waiting behind ${line.blockedBy.id}, ${line.ahead} ahead`);
+   * ```
+   */
+  async deliveryLine(scope: string, deliveryId: string): Promise<DeliveryLine | null> {
+    return deliveryLine(
+      this.store,
+      scope,
+      deliveryId,
+      (s) => this.#scope(s),
+      (id) => parseOrThrow(keySchema, id, ['deliveryId']),
+    );
   }
 
   /**
@@ -1190,7 +1233,19 @@ export class WebhookRegistry {
       (index, updated) => updated && index.upsert(updated),
     );
     if (!record) throw new NotFoundError('webhook', { scope: current.scope, id: current.id });
-    if (current.enabled && !record.enabled) this.#disabled(record);
+    if (current.enabled && !record.enabled) {
+      this.#disabled(record);
+      // Ordered lines end at once: a paused line's deliveries would never come up to be
+      // canceled by a worker, and a waiting one would otherwise wait for each head before it.
+      if (current.ordering === 'fifo' || record.ordering === 'fifo') {
+        await this.store.cancelPending({
+          scope: record.scope,
+          webhookId: record.id,
+          reason: `webhook disabled (${record.disabledReason ?? 'manual'})`,
+          now: this.#now(),
+        });
+      }
+    }
     return toWebhook(record);
   }
 
