@@ -33,6 +33,7 @@ const SEGMENTS = [
   'webhook-deliveries',
   'attempts',
   'redeliver',
+  'ordering',
   '9'.repeat(30),
   'é',
   '%C3%A9',

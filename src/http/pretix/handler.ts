@@ -116,8 +116,11 @@ function parseEnabled(raw: string | null): boolean | undefined {
  * and `GET|PUT|PATCH|DELETE .../webhooks/{id}/`, with pretix's status codes and bodies (see
  * `docs/http.md`). Paths are accepted with or without the trailing slash. Requests outside
  * `basePath` get a 404 marked for {@link isUnmatched}. hookline extensions:
- * `GET .../webhooks/{id}/deliveries/`, `POST .../webhooks/{id}/ping/`,
- * `GET .../webhook-deliveries/{deliveryId}/attempts/`, `POST .../webhook-deliveries/{deliveryId}/redeliver/`.
+ * `GET .../webhooks/{id}/deliveries/`, `POST .../webhooks/{id}/ping/`, `POST .../webhooks/{id}/recover/`,
+ * `GET|PUT .../webhooks/{id}/ordering/` (the delivery ordering, which the webhook resource does
+ * not carry), `POST .../webhook-deliveries/recover/`,
+ * `GET .../webhook-deliveries/{deliveryId}/attempts/`, `POST .../webhook-deliveries/{deliveryId}/redeliver/`
+ * and `POST .../webhook-deliveries/{deliveryId}/cancel/`.
  *
  * Defaults: `basePath` `/api/v1`, `readWriteSplit` false, `maxBodyBytes` 1 MiB, every scope exists.
  * A missing `authorize` or an option of the wrong type throws a `HooklineError` with code

@@ -156,6 +156,8 @@ export function pretixOpenApi(options: PretixOpenApiOptions = {}): OpenApiDocume
       RecoverRequest: extensionSchemas.RecoverRequest(),
       RecoverResult: extensionSchemas.RecoverResult(),
       CancelRequest: extensionSchemas.CancelRequest(),
+      Ordering: extensionSchemas.Ordering(),
+      OrderingRequest: extensionSchemas.OrderingRequest(),
       Detail: jsonSchema(pretixDetailSchema, 'output'),
       FieldErrors: jsonSchema(pretixFieldErrorsSchema, 'output'),
     },

@@ -64,6 +64,9 @@ const WIRE_NAMES: Readonly<Record<string, string>> = {
   limitEvents: 'limit_events',
   enabled: 'enabled',
   comment: 'comment',
+  // The ordering extension's body (`PUT .../webhooks/{id}/ordering/`), not webhook fields.
+  ordering: 'ordering',
+  on_failure: 'on_failure',
 };
 
 const FIELD_ORDER: readonly string[] = [...PRETIX_FIELDS, 'non_field_errors'];

@@ -1,10 +1,18 @@
 /**
  * hookline's own additions to every dialect: the delivery log, redelivery, test pings, bulk
- * recovery and canceling a pending delivery. A dialect adds the routes with
- * {@link extensionRoutes}, supplying how it names webhooks, pages and answers.
+ * recovery, canceling a pending delivery and a webhook's delivery ordering. A dialect adds the
+ * routes with {@link extensionRoutes}, supplying how it names webhooks, pages and answers.
  */
 import { ValidationError, type ValidationIssue } from '../../errors.js';
-import type { Attempt, Delivery } from '../../model.js';
+import {
+  type Attempt,
+  type Delivery,
+  ORDERING_FAILURE_MODES,
+  ORDERINGS,
+  type Ordering,
+  type OrderingFailureMode,
+  type Webhook,
+} from '../../model.js';
 import type { WebhookRegistry } from '../../registry/registry.js';
 import type { RecoverOptions, RecoverResult } from '../../stores/recover.js';
 import type { RecoverableState } from '../../stores/types.js';
@@ -27,6 +35,12 @@ export interface DeliveryJson {
   next_attempt_at: string | null;
   last_status: number | null;
   last_error: string | null;
+  /** Whether the delivery is in an ordered line (its webhook had `ordering: fifo` when it was emitted). */
+  ordered: boolean;
+  /** The line's key (the notification's `orderingKey`), `null` for the whole-webhook line and unordered deliveries. */
+  ordering_key: string | null;
+  /** A failed delivery its ordered line is paused behind, until it is redelivered. */
+  pauses_line: boolean;
   created_at: string;
   updated_at: string;
   request: { url: string; method: string; headers: Record<string, string>; body: string };
@@ -60,6 +74,9 @@ export function toDeliveryJson(delivery: Delivery, webhook: number | string | nu
     next_attempt_at: isoOrNull(delivery.nextAttemptAt),
     last_status: delivery.lastStatus,
     last_error: delivery.lastError,
+    ordered: delivery.ordered,
+    ordering_key: delivery.orderingKey,
+    pauses_line: delivery.pausesLine,
     created_at: delivery.createdAt.toISOString(),
     updated_at: delivery.updatedAt.toISOString(),
     request: {
@@ -81,7 +98,80 @@ export interface RecoverJson {
   skipped: number;
 }
 
-/** Largest body of the recover and cancel routes: 64 KiB (a list of event types fits). */
+/**
+ * A webhook's delivery ordering on the wire (both dialects), what `GET` and `PUT
+ * {webhook}/ordering` answer: `ordering` (`none` or `fifo`) and `on_failure` (`continue` or
+ * `pause`), the webhook's `ordering` and `orderingOnFailure`.
+ *
+ * @example
+ * ```ts
+ * const body: OrderingJson = { ordering: 'fifo', on_failure: 'pause' };
+ * ```
+ */
+export interface OrderingJson {
+  ordering: Ordering;
+  on_failure: OrderingFailureMode;
+}
+
+/**
+ * Serializes a webhook's ordering.
+ *
+ * @example
+ * ```ts
+ * toOrderingJson(await registry.get('acme', 1)); // { ordering: 'none', on_failure: 'continue' }
+ * ```
+ */
+export function toOrderingJson(webhook: Pick<Webhook, 'ordering' | 'orderingOnFailure'>): OrderingJson {
+  return { ordering: webhook.ordering, on_failure: webhook.orderingOnFailure };
+}
+
+/**
+ * Parses an ordering body (`{ ordering, on_failure? }`) into a registry patch: `ordering` is
+ * required (`none` or `fifo`), `on_failure` (`continue` or `pause`) stays as it is when
+ * omitted. Throws a `ValidationError` whose issues name the wire fields (`ordering`,
+ * `on_failure`, or an unknown field).
+ *
+ * @example
+ * ```ts
+ * parseOrderingBody({ ordering: 'fifo', on_failure: 'pause' });
+ * // { ordering: 'fifo', orderingOnFailure: 'pause' }
+ * ```
+ */
+export function parseOrderingBody(body: Record<string, unknown>): {
+  ordering: Ordering;
+  orderingOnFailure?: OrderingFailureMode;
+} {
+  const issues: ValidationIssue[] = [];
+  for (const key of Object.keys(body)) {
+    if (key !== 'ordering' && key !== 'on_failure')
+      issues.push({
+        path: [key],
+        code: 'unknown_field',
+        message: `Unknown field ${JSON.stringify(key)}: expected ordering, on_failure.`,
+      });
+  }
+  const ordering = body.ordering;
+  if (!(ORDERINGS as readonly unknown[]).includes(ordering))
+    issues.push({
+      path: ['ordering'],
+      code: 'invalid_ordering',
+      message: `ordering is required: one of ${ORDERINGS.map((o) => JSON.stringify(o)).join(', ')}.`,
+    });
+  const onFailure = body.on_failure;
+  if (onFailure !== undefined && !(ORDERING_FAILURE_MODES as readonly unknown[]).includes(onFailure))
+    issues.push({
+      path: ['on_failure'],
+      code: 'invalid_on_failure',
+      message: `on_failure must be one of ${ORDERING_FAILURE_MODES.map((o) => JSON.stringify(o)).join(', ')}.`,
+    });
+  if (issues.length > 0) throw new ValidationError(issues);
+  return {
+    ordering: ordering as Ordering,
+    ...(onFailure === undefined ? {} : { orderingOnFailure: onFailure as OrderingFailureMode }),
+  };
+}
+
+/** Largest body of the recover, cancel and ordering routes: 64 KiB (a list of event types fits). */
 export const EXTENSION_BODY_LIMIT = 64 * 1024;
 
 /** An ISO 8601 date-time with a time zone, as the recover body takes `since` and `until`. */
@@ -216,7 +306,8 @@ export interface ExtensionRoutesOptions {
   registry: WebhookRegistry;
   /**
    * The pattern of one webhook, ending in the parameter that names it; the routes
-   * `{webhookPath}/deliveries` and `{webhookPath}/ping` are added. Example: `webhooks/:id`.
+   * `{webhookPath}/deliveries`, `/ping`, `/recover` and `/ordering` are added. Example:
+   * `webhooks/:id`.
    */
   webhookPath: `${string}/:${string}`;
   /**
@@ -227,7 +318,7 @@ export interface ExtensionRoutesOptions {
   /**
    * Finds the webhook `reference` (the path parameter) names, or answers instead (e.g. a 404
    * for an id that cannot exist). Errors it throws go to the dialect's `operationError`.
-   * `context.operation` is `deliveries`, `ping` or `recover`.
+   * `context.operation` is `deliveries`, `ping`, `recover` or `ordering`.
    */
   webhook(context: RouteContext, reference: string): Promise<ExtensionWebhook | Response>;
   /** How a redelivered delivery names its webhook on the wire. */
@@ -238,9 +329,10 @@ export interface ExtensionRoutesOptions {
   page(context: RouteContext, page: ExtensionPage): Response;
   /**
    * A JSON answer in the dialect's headers: 202 with a delivery for ping and redeliver, 200
-   * with a delivery for cancel, 202 (200 for a dry run) with the totals for recover.
+   * with a delivery for cancel, 202 (200 for a dry run) with the totals for recover, 200 with
+   * the ordering for ordering.
    */
-  json(context: RouteContext, status: number, body: DeliveryJson | RecoverJson): Response;
+  json(context: RouteContext, status: number, body: DeliveryJson | RecoverJson | OrderingJson): Response;
 }
 
 function lastParamName(pattern: string): string {
@@ -249,7 +341,8 @@ function lastParamName(pattern: string): string {
 
 /**
  * The extension routes, for any dialect's route table: `GET {webhookPath}/deliveries`,
- * `POST {webhookPath}/ping`, `POST {webhookPath}/recover`, `POST {deliveries}/recover` (the
+ * `POST {webhookPath}/ping`, `POST {webhookPath}/recover`, `GET|PUT {webhookPath}/ordering`,
+ * `POST {deliveries}/recover` (the
  * whole scope; `{deliveries}` is `deliveryPath` without its last segment, e.g.
  * `webhook-deliveries`), `GET {deliveryPath}/attempts`, `POST {deliveryPath}/redeliver` and
  * `POST {deliveryPath}/cancel` (HEAD and OPTIONS where GET is served, OPTIONS everywhere).
@@ -258,7 +351,9 @@ function lastParamName(pattern: string): string {
  *
  * Recover takes `{ since, until?, types?, states?, dry_run? }` (ISO 8601 date-times; see
  * `registry.recover()`) and answers `{ matched, queued, skipped }`, 202 (200 for a dry run).
- * Cancel takes an optional `{ reason }` and answers the canceled delivery, 200. Bodies are
+ * Cancel takes an optional `{ reason }` and answers the canceled delivery, 200. Ordering
+ * answers `{ ordering, on_failure }`, 200; `PUT` takes `{ ordering, on_failure? }` (see
+ * {@link parseOrderingBody}) and changes only those two fields of the webhook. Bodies are
  * JSON objects of at most {@link EXTENSION_BODY_LIMIT} bytes; a bad one is a
  * `ValidationError` (the dialect's 400).
  *
@@ -318,6 +413,21 @@ export function extensionRoutes(options: ExtensionRoutesOptions): Route[] {
         const recover = parseRecoverBody(await readObjectBody(context.request), context.scope);
         recover.webhookId = webhook.id;
         return recovered(context, recover, await registry.recover(recover));
+      },
+    }),
+    route({
+      operation: 'ordering',
+      path: `${options.webhookPath}/ordering`,
+      methods: ['GET', 'PUT', 'HEAD', 'OPTIONS'],
+      run: async (context) => {
+        const webhook = await options.webhook(context, param(context, webhookParam));
+        if (webhook instanceof Response) return webhook;
+        // The webhook first: an unknown one is 404 whatever the body says.
+        const current = await registry.get(context.scope, webhook.id);
+        if (context.method !== 'PUT') return options.json(context, 200, toOrderingJson(current));
+        const change = parseOrderingBody(await readObjectBody(context.request));
+        const updated = await registry.update(context.scope, current.id, change);
+        return options.json(context, 200, toOrderingJson(updated));
       },
     }),
     route({

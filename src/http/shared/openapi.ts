@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { checkOptionalString, checkOptionsObject } from '../../options.js';
-import { attemptSchema, deliverySchema } from './schemas.js';
+import { attemptSchema, deliverySchema, orderingRequestSchema, orderingSchema } from './schemas.js';
 
 /** A JSON object, as the OpenAPI documents are. */
 export type OpenApiDocument = Record<string, unknown>;
@@ -77,12 +77,15 @@ export const EXTENSION: Json = { tags: ['hookline extensions'], 'x-hookline-exte
 const DATE_TIME_FIELD = (description: string): Json => ({ type: 'string', format: 'date-time', description });
 
 /**
- * The components every dialect shares: `Delivery` and `Attempt`, and the bodies of the
- * recover and cancel extensions (`RecoverRequest`, `RecoverResult`, `CancelRequest`).
+ * The components every dialect shares: `Delivery` and `Attempt`, the bodies of the recover
+ * and cancel extensions (`RecoverRequest`, `RecoverResult`, `CancelRequest`), and those of the
+ * ordering extension (`Ordering`, `OrderingRequest`).
  */
 export const extensionSchemas = {
   Delivery: (): Json => jsonSchema(deliverySchema, 'output'),
   Attempt: (): Json => jsonSchema(attemptSchema, 'output'),
+  Ordering: (): Json => jsonSchema(orderingSchema, 'output'),
+  OrderingRequest: (): Json => jsonSchema(orderingRequestSchema, 'input'),
   RecoverRequest: (): Json => ({
     type: 'object',
     required: ['since'],
@@ -186,7 +189,7 @@ export interface ExtensionPathsOptions {
   lists: { deliveries: string; attempts: string };
   /** The error responses every extension operation lists, e.g. `{ '401': ..., '404': ... }`. */
   errors: Json;
-  /** The answers to a bad body of the operations that take one (recover, cancel), e.g. `{ '400': ... }`. Default none. */
+  /** The answers to a bad body of the operations that take one (recover, cancel, ordering), e.g. `{ '400': ... }`. Default none. */
   badBody?: Json;
   /** The answer when a delivery is not pending (cancel), e.g. `{ '409': ... }`. Default none. */
   conflict?: Json;
@@ -194,10 +197,11 @@ export interface ExtensionPathsOptions {
 
 /**
  * The paths of the hookline extension operations (delivery list, ping, recover of a webhook,
- * recover of the scope, attempt list, redeliver, cancel), tagged as extensions. The replies
- * refer to components the document must define: `Delivery`, the two lists, and the
- * {@link extensionSchemas} `RecoverRequest`, `RecoverResult` and `CancelRequest`. The scope's
- * recover path is the delivery path's parent plus `/recover`.
+ * a webhook's ordering, recover of the scope, attempt list, redeliver, cancel), tagged as
+ * extensions. The replies refer to components the document must define: `Delivery`, the two
+ * lists, and the {@link extensionSchemas} `RecoverRequest`, `RecoverResult`, `CancelRequest`,
+ * `Ordering` and `OrderingRequest`. The scope's recover path is the delivery path's parent
+ * plus `/recover`.
  *
  * @example
  * ```ts
@@ -248,6 +252,25 @@ export function extensionPaths(options: ExtensionPathsOptions): Json {
     [`${webhook.path}/recover${slash}`]: {
       parameters: webhook.parameters,
       post: recover('recoverWebhookDeliveries', "Recover a webhook's failed deliveries."),
+    },
+    [`${webhook.path}/ordering${slash}`]: {
+      parameters: webhook.parameters,
+      get: {
+        ...EXTENSION,
+        operationId: op('getWebhookOrdering'),
+        summary: "A webhook's delivery ordering.",
+        responses: { '200': reply('The ordering.', ref('Ordering')), ...errors },
+      },
+      put: {
+        ...EXTENSION,
+        operationId: op('setWebhookOrdering'),
+        summary: "Change a webhook's delivery ordering.",
+        description:
+          'Changes only `ordering` and `on_failure` (omitted: unchanged); the webhook resource itself is not ' +
+          'affected. Deliveries emitted from now on follow the new ordering; those already queued keep their line.',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('OrderingRequest') } } },
+        responses: { '200': reply('The ordering now.', ref('Ordering')), ...badBody, ...errors },
+      },
     },
     [`${deliveries}/recover${slash}`]: {
       // The delivery's parameters but its own id: those the parent path still names.

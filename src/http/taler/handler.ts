@@ -56,8 +56,10 @@ function sameContent(webhook: Webhook, body: TalerWebhookBody): boolean {
  * `docs/http.md`). `webhook_id` is the registry `key`. Requests whose path is not below
  * `basePath` or does not start with `/private` or `/instances` get a 404 marked for
  * {@link isUnmatched}. hookline extensions: `GET .../webhooks/{id}/deliveries`,
- * `POST .../webhooks/{id}/ping`, `GET .../webhook-deliveries/{deliveryId}/attempts`,
- * `POST .../webhook-deliveries/{deliveryId}/redeliver`.
+ * `POST .../webhooks/{id}/ping`, `POST .../webhooks/{id}/recover`, `GET|PUT
+ * .../webhooks/{id}/ordering` (the delivery ordering, which the webhook resource does not
+ * carry), `POST .../webhook-deliveries/recover`, `GET .../webhook-deliveries/{deliveryId}/attempts`,
+ * `POST .../webhook-deliveries/{deliveryId}/redeliver` and `POST .../webhook-deliveries/{deliveryId}/cancel`.
  *
  * Authorization: GET needs `webhooks-read`, the rest `webhooks-write`; `false`,
  * `'unauthenticated'` and `'invalid_token'` all answer 401 code 2015 (Taler has no 403 here).

@@ -158,6 +158,8 @@ export function talerOpenApi(options: TalerOpenApiOptions = {}): OpenApiDocument
       RecoverRequest: extensionSchemas.RecoverRequest(),
       RecoverResult: extensionSchemas.RecoverResult(),
       CancelRequest: extensionSchemas.CancelRequest(),
+      Ordering: extensionSchemas.Ordering(),
+      OrderingRequest: extensionSchemas.OrderingRequest(),
     },
   });
 }

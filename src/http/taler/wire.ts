@@ -185,6 +185,9 @@ const WIRE_NAMES: Readonly<Record<string, string>> = {
   method: 'http_method',
   headerTemplate: 'header_template',
   bodyTemplate: 'body_template',
+  // The ordering extension's body (`PUT .../webhooks/{webhook_id}/ordering`), not webhook fields.
+  ordering: 'ordering',
+  on_failure: 'on_failure',
 };
 
 /** The Taler field name for a registry issue path (for `detail` of code 26). */
