@@ -30,6 +30,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:999px;font-size:.75rem;font-weight:600;color:#fff;background:var(--cancel)}
 .badge.succeeded,.badge.enabled,.badge.ok{background:var(--ok)}.badge.failed,.badge.disabled{background:var(--fail)}
 .badge.pending{background:var(--pending)}.badge.canceled{background:var(--cancel)}.badge.errored{background:var(--err)}
+.badge.paused{background:var(--err)}form.ordering{display:flex;flex-wrap:wrap;gap:.6rem;align-items:end;margin-top:.8rem}
 .notice{background:#e8f5ec;border:1px solid #b9e0c6;padding:.6rem .9rem;border-radius:6px}
 .error-box{background:#fdecec;border:1px solid #f2c0c0;padding:.6rem .9rem;border-radius:6px}
 form.inline{display:inline}form.filters,form.recover{display:flex;flex-wrap:wrap;gap:.6rem;align-items:end}

@@ -5,11 +5,18 @@
  *
  * @module
  */
-import { ConflictError, HooklineError, NotFoundError, ValidationError } from '../errors.js';
+import {
+  ConflictError,
+  HooklineError,
+  NotFoundError,
+  ValidationError,
+  type ValidationIssue,
+} from '../errors.js';
 import { requestMethod } from '../http/shared/method.js';
 import { belongsTo, normalizeBasePath, splitPath } from '../http/shared/paths.js';
 import { markUnmatched } from '../http/shared/respond.js';
 import type { AuthorizeResult, Permission } from '../http/shared/types.js';
+import { ORDERING_FAILURE_MODES, ORDERINGS, type Ordering, type OrderingFailureMode } from '../model.js';
 import type { WebhookRegistry } from '../registry/registry.js';
 import type { RecoverableState } from '../stores/types.js';
 import { ASSETS } from './assets.js';
@@ -96,6 +103,33 @@ function webhookIdOf(segment: string): number | null {
   if (!/^[1-9][0-9]{0,15}$/.test(segment)) return null;
   const id = Number(segment);
   return Number.isSafeInteger(id) ? id : null;
+}
+
+/**
+ * The ordering form's fields as a registry patch: `ordering` (`none`, `fifo`) is required,
+ * `on_failure` (`continue`, `pause`) optional; anything else is a `ValidationError`.
+ */
+function orderingOf(form: URLSearchParams): { ordering: Ordering; orderingOnFailure?: OrderingFailureMode } {
+  const ordering = form.get('ordering');
+  const onFailure = form.get('on_failure');
+  const issues: ValidationIssue[] = [];
+  if (!(ORDERINGS as readonly (string | null)[]).includes(ordering))
+    issues.push({
+      path: ['ordering'],
+      code: 'invalid_ordering',
+      message: `Pick one of ${ORDERINGS.join(', ')}.`,
+    });
+  if (onFailure !== null && !(ORDERING_FAILURE_MODES as readonly string[]).includes(onFailure))
+    issues.push({
+      path: ['on_failure'],
+      code: 'invalid_on_failure',
+      message: `Pick one of ${ORDERING_FAILURE_MODES.join(', ')}.`,
+    });
+  if (issues.length > 0) throw new ValidationError(issues);
+  return {
+    ordering: ordering as Ordering,
+    ...(onFailure === null ? {} : { orderingOnFailure: onFailure as OrderingFailureMode }),
+  };
 }
 
 /** What the handler does with one request once it is below the base path. */
@@ -326,6 +360,9 @@ export class UiHandler {
       }
       case 'recover':
         return this.#recover(ctx, scope, form, webhookId);
+      case 'ordering':
+        await registry.update(scope, webhookId, orderingOf(form));
+        return redirect(href(ctx, [scope, 'webhooks', webhookId], { notice: 'ordering' }));
       default:
         return this.#notFound(ctx);
     }

@@ -8,6 +8,7 @@ import { ValidationError, type ValidationIssue } from '../../errors.js';
 import { DELIVERY_STATES, type Delivery, type DeliveryState } from '../../model.js';
 import type { SearchDeliveriesOptions } from '../../registry/log.js';
 import type { WebhookRegistry } from '../../registry/registry.js';
+import type { DeliveryLine } from '../../stores/types.js';
 import { formatMs } from '../chart.js';
 import { html, type SafeHtml } from '../html.js';
 import { actionForm, badge, href, layout, type PageContext, time } from './layout.js';
@@ -82,16 +83,33 @@ function searchOptions(url: URL, now: Date): { filters: Filters; options: Search
   return { filters, options };
 }
 
+/** A pending ordered delivery waiting behind its line: no due time until it is the head. */
+function isHeld(d: Delivery): boolean {
+  return d.state === 'pending' && d.ordered && d.nextAttemptAt === null;
+}
+
+/** When the next attempt is due: a time, "waiting in line", or a dash once finished. */
+function nextAttempt(d: Delivery): SafeHtml {
+  if (d.state !== 'pending') return html`<span class="muted">–</span>`;
+  if (isHeld(d)) return html`<span class="held muted">waiting in line</span>`;
+  return time(d.nextAttemptAt);
+}
+
+/** The state badge, with "pauses its line" for a failed delivery its ordered line waits behind. */
+function stateBadges(d: Delivery): SafeHtml {
+  return html`${badge(d.state)}${d.pausesLine ? html` ${badge('paused', 'pauses its line')}` : ''}`;
+}
+
 function row(ctx: PageContext, scope: string, d: Delivery): SafeHtml {
   return html`<tr data-delivery-id="${d.id}">
 <td>${time(d.createdAt)}</td>
 <td class="mono"><a href="${href(ctx, [scope, 'deliveries', d.id])}">${d.id}</a></td>
 <td class="num"><a href="${href(ctx, [scope, 'webhooks', d.webhookId])}">${d.webhookId}</a></td>
 <td class="mono small">${d.type}${d.event ? html`<div class="muted">${d.event}</div>` : ''}</td>
-<td>${badge(d.state)}</td>
+<td>${stateBadges(d)}</td>
 <td class="num">${d.attemptCount}</td>
 <td class="num">${d.lastStatus === null ? '–' : d.lastStatus === 0 ? 'no answer' : d.lastStatus}</td>
-<td>${d.state === 'pending' ? time(d.nextAttemptAt) : html`<span class="muted">–</span>`}</td>
+<td>${nextAttempt(d)}</td>
 <td class="small">${d.lastError === null ? '' : d.lastError.length > 140 ? `${d.lastError.slice(0, 140)}…` : d.lastError}</td>
 </tr>`;
 }
@@ -137,6 +155,19 @@ function headersTable(headers: Record<string, string>): SafeHtml {
   return html`<table class="headers"><tbody>${entries.map(([name, value]) => html`<tr><th class="mono">${name}</th><td class="mono url">${shownHeaderValue(name, value)}</td></tr>`)}</tbody></table>`;
 }
 
+/**
+ * Where a pending ordered delivery stands, when the store can tell (`registry.deliveryLine`):
+ * "Waiting behind <the blocking delivery> (N ahead in its line)", or "First in its line".
+ */
+function lineText(ctx: PageContext, scope: string, line: DeliveryLine | null): SafeHtml | null {
+  if (line === null) return null;
+  const blocker = line.blockedBy;
+  if (blocker === null) return html`First in its line`;
+  const link = html`<a class="mono" href="${href(ctx, [scope, 'deliveries', blocker.id])}">${blocker.id}</a>`;
+  const paused = blocker.pausesLine ? html`; the line is paused until it is redelivered` : '';
+  return html`Waiting behind ${link} (${line.ahead} ahead in its line)${paused}`;
+}
+
 /** One delivery: summary, actions, the request as sent (no secrets) and every attempt. */
 export async function deliveryPage(
   ctx: PageContext,
@@ -146,8 +177,15 @@ export async function deliveryPage(
 ): Promise<string> {
   const delivery = await registry.getDelivery(scope, id);
   const attempts = await registry.attempts(scope, delivery.id, { pageSize: ATTEMPTS_SHOWN });
+  const line =
+    delivery.state === 'pending' && delivery.ordered && typeof registry.store.deliveryLine === 'function'
+      ? await registry.deliveryLine(scope, delivery.id)
+      : null;
   const base = [scope, 'deliveries', delivery.id] as const;
   const finished = delivery.state !== 'pending';
+  const paused = delivery.pausesLine
+    ? html` <span class="paused-line">${badge('paused', 'pauses its line')} Its line is paused until it is redelivered.</span>`
+    : '';
   const actions = html`<div class="actions">${
     finished
       ? actionForm(ctx, href(ctx, [...base, 'redeliver']), 'Redeliver')
@@ -155,16 +193,22 @@ export async function deliveryPage(
           className: 'danger',
           confirm: 'Stop retrying this delivery?',
         })
-  }</div>`;
+  }${paused}</div>`;
+  const standing = lineText(ctx, scope, line);
+  const ordering = delivery.ordered
+    ? html`<dt>Ordering key</dt><dd>${delivery.orderingKey === null ? html`<span class="muted">none: the webhook's one line</span>` : html`<span class="mono">${delivery.orderingKey}</span>`}</dd>
+${standing ? html`<dt>Line</dt><dd class="line">${standing}</dd>` : ''}`
+    : '';
   const summary = html`<dl class="summary">
-<dt>State</dt><dd>${badge(delivery.state)}</dd>
+<dt>State</dt><dd>${stateBadges(delivery)}</dd>
 <dt>Webhook</dt><dd><a href="${href(ctx, [scope, 'webhooks', delivery.webhookId])}">#${delivery.webhookId}</a></dd>
 <dt>Type</dt><dd class="mono">${delivery.type}</dd>
 <dt>Event</dt><dd class="mono">${delivery.event ?? '–'}</dd>
 <dt>Notification</dt><dd class="mono"><a href="${href(ctx, [scope, 'deliveries'], { q: delivery.notificationId })}">${delivery.notificationId}</a></dd>
 <dt>Created</dt><dd>${time(delivery.createdAt)}</dd>
 <dt>Attempts</dt><dd>${delivery.attemptCount} in this series${attempts.count !== delivery.attemptCount ? html` <span class="muted">(${attempts.count} in all)</span>` : ''}</dd>
-<dt>Next attempt</dt><dd>${delivery.state === 'pending' ? time(delivery.nextAttemptAt) : '–'}</dd>
+<dt>Next attempt</dt><dd>${delivery.state === 'pending' ? nextAttempt(delivery) : '–'}</dd>
+${ordering}
 <dt>Last status</dt><dd>${delivery.lastStatus === null ? '–' : delivery.lastStatus === 0 ? 'no answer' : delivery.lastStatus}</dd>
 <dt>Last error</dt><dd>${delivery.lastError ?? '–'}</dd></dl>`;
   const request = html`<section id="request" class="card"><h2>Request as sent</h2>

@@ -87,6 +87,8 @@ const NOTICES: Record<string, string> = {
   enabled: 'Webhook enabled.',
   disabled: 'Webhook disabled: nothing more is sent to it until it is enabled again.',
   pinged: 'Test ping queued.',
+  ordering:
+    'Ordering changed: deliveries emitted from now on follow it; those already queued keep their line.',
 };
 
 /** The notice of a page, from `?notice=` (and `?queued=`, `?skipped=` for a recovery). */

@@ -1,10 +1,11 @@
 /**
  * The webhooks of a scope with their health over the last 24 hours, and one webhook's page
- * with its actions (enable or disable, test ping, recover a range).
+ * with its actions (enable or disable, test ping, change its delivery ordering, recover a
+ * range).
  *
  * @module
  */
-import type { Webhook } from '../../model.js';
+import { ORDERING_FAILURE_MODES, ORDERINGS, type Webhook } from '../../model.js';
 import type { WebhookRegistry } from '../../registry/registry.js';
 import type { WebhookActivity } from '../../stores/types.js';
 import { activityChart, CHART_LEGEND, formatMs } from '../chart.js';
@@ -62,6 +63,36 @@ function failing(webhook: Webhook): SafeHtml {
   // failingSince is set from the first failed attempt; consecutiveFailures counts deliveries that
   // ended failed, so a delivery still retrying shows 0 with a "failing since".
   return html`${webhook.consecutiveFailures}${webhook.failingSince ? html` <span class="small muted">failing since ${time(webhook.failingSince)}</span>` : ''}`;
+}
+
+/**
+ * How a webhook orders its deliveries, in words.
+ *
+ * @example
+ * ```ts
+ * orderingText({ ordering: 'fifo', orderingOnFailure: 'pause' }); // 'FIFO (per key) · on failure: pause'
+ * ```
+ */
+export function orderingText(webhook: Pick<Webhook, 'ordering' | 'orderingOnFailure'>): string {
+  if (webhook.ordering === 'none') return 'none (deliveries are sent in parallel, in any order)';
+  return `FIFO (per key) · on failure: ${webhook.orderingOnFailure}`;
+}
+
+/** The form that changes a webhook's ordering (`…/webhooks/{id}/ordering`), for writers only. */
+function orderingForm(ctx: PageContext, action: string, webhook: Webhook): SafeHtml | null {
+  if (!ctx.canWrite) return null;
+  const option = (value: string, label: string, current: string) =>
+    html`<option value="${value}"${value === current ? ' selected' : ''}>${label}</option>`;
+  const labels: Record<string, string> = {
+    none: 'none (in parallel)',
+    fifo: 'FIFO (per key)',
+    continue: 'continue with the next',
+    pause: 'pause the line',
+  };
+  return html`<form class="ordering" method="post" action="${action}">${csrfField(ctx)}
+<label>Ordering <select name="ordering">${ORDERINGS.map((o) => option(o, labels[o] ?? o, webhook.ordering))}</select></label>
+<label>On failure <select name="on_failure">${ORDERING_FAILURE_MODES.map((o) => option(o, labels[o] ?? o, webhook.orderingOnFailure))}</select></label>
+<button type="submit" class="secondary">Change ordering</button></form>`;
 }
 
 /** The list of a scope's webhooks. */
@@ -148,6 +179,7 @@ ${webhook.enabled ? actionForm(ctx, href(ctx, [...base, 'ping']), 'Send test pin
 ${webhook.key ? html`<dt>Key</dt><dd class="mono">${webhook.key}</dd>` : ''}
 <dt>Signing secrets</dt><dd>${webhook.secretCount === 0 ? 'none (unsigned)' : `${webhook.secretCount} (not shown)`}</dd>
 <dt>Templates</dt><dd>${webhook.headerTemplate ? 'header template' : 'no header template'}, ${webhook.bodyTemplate ? 'body template' : 'default body'}</dd>
+<dt>Ordering</dt><dd data-ordering="${webhook.ordering}">${orderingText(webhook)}</dd>
 ${webhook.comment ? html`<dt>Comment</dt><dd>${webhook.comment}</dd>` : ''}
 <dt>Created</dt><dd>${time(webhook.createdAt)}</dd><dt>Updated</dt><dd>${time(webhook.updatedAt)}</dd></dl>`;
   return layout(ctx, {
@@ -155,7 +187,7 @@ ${webhook.comment ? html`<dt>Comment</dt><dd>${webhook.comment}</dd>` : ''}
     current: 'webhooks',
     body: html`<h1>Webhook ${webhook.id}</h1>${actions}
 <div class="card">${stats}${a ? activityChart(a.buckets, { width: 720, height: 140 }, `Webhook ${webhook.id}, last 24 hours`, { wide: true }) : ''}${CHART_LEGEND}</div>
-<div class="card">${config}</div>
+<div class="card">${config}${orderingForm(ctx, href(ctx, [...base, 'ordering']), webhook)}</div>
 ${recoverForm(ctx, href(ctx, [...base, 'recover']), 'Recover failed deliveries of this webhook')}`,
   });
 }
