@@ -24,9 +24,27 @@ export function deliveryView(d: Delivery): Record<string, unknown> {
     nextAttemptAt: d.nextAttemptAt,
     lastStatus: d.lastStatus,
     lastError: d.lastError === null ? null : sanitize(d.lastError),
+    ordered: d.ordered,
+    orderingKey: d.orderingKey === null ? null : sanitize(d.orderingKey),
+    pausesLine: d.pausesLine,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
+}
+
+/**
+ * The "next attempt" column of `hookline deliveries`: the due time, or where an ordered
+ * delivery waits (`waiting in line` behind its line's head) or pauses its line.
+ *
+ * @example
+ * ```ts
+ * nextAttemptColumn(delivery); // a Date, 'waiting in line', 'line paused here' or null
+ * ```
+ */
+export function nextAttemptColumn(d: Delivery): Date | string | null {
+  if (d.pausesLine) return 'line paused here';
+  if (d.state === 'pending' && d.ordered && d.nextAttemptAt === null) return 'waiting in line';
+  return d.nextAttemptAt;
 }
 
 /** The scope's deliveries, newest first: of one webhook, or of every webhook merged. */
@@ -80,7 +98,7 @@ export const deliveriesCommand = command({
           { header: 'attempts', get: (d) => d.attemptCount, numeric: true },
           { header: 'status', get: (d) => d.lastStatus, numeric: true },
           { header: 'created', get: (d) => d.createdAt },
-          { header: 'next attempt', get: (d) => d.nextAttemptAt },
+          { header: 'next attempt', get: nextAttemptColumn },
           { header: 'last error', get: (d) => d.lastError, max: 50 },
         ]),
       );
