@@ -595,3 +595,31 @@ describe('emit', () => {
     expect(limits.slice(0, 2)).toEqual([3, 3]);
   });
 });
+
+describe('worker: idle while everything due is in flight elsewhere', () => {
+  it('polls at pollIntervalMs, not every millisecond, while the only due delivery is leased by another worker', async () => {
+    const { clock, store, registry, worker } = setup();
+    const hook = await registry.create('acme', { url: URL_A, eventTypes: ['*'] });
+    await registry.emit({ scope: 'acme', type: 'order.paid', data: {} });
+    // Another process holds it (a long request, or an ordered line's head in flight).
+    const [held] = await store.claimDue({ limit: 1, leaseMs: 60_000, now: new Date(clock.now()) });
+    expect(held?.webhookId).toBe(hook.id);
+    let claims = 0;
+    const claimDue = store.claimDue.bind(store);
+    store.claimDue = (input) => {
+      claims += 1;
+      return claimDue(input);
+    };
+    worker.start();
+    const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 20; i++) await flush();
+    const before = claims;
+    for (let ms = 0; ms < 200; ms++) {
+      clock.advance(1);
+      for (let i = 0; i < 3; i++) await flush();
+    }
+    // 200 ms of a 1 000 ms poll interval: at most one more claim (polling every millisecond made about 200).
+    expect(claims - before).toBeLessThanOrEqual(1);
+    await worker.stop();
+  });
+});
