@@ -165,7 +165,8 @@ export interface Store {
    *
    * An ordered delivery that moves ends its line's claim. When it finishes (`succeeded`, or
    * `failed` without `pauseLine`), the next delivery of its line becomes the head, due at the
-   * item's `now`; `failed` with `pauseLine` sets its `pausesLine` and the line waits. Finishing
+   * item's `now`; `failed` with `pauseLine` sets its `pausesLine` and the line waits (only while its webhook is
+   * enabled: a disabled webhook's lines have ended, see {@link Store.cancelPending}). Finishing
    * through {@link Store.cancelClaimed} or {@link Store.cancelDelivery} moves the line on too.
    */
   recordAttempts(input: { items: RecordAttemptInput[] }): Promise<RecordAttemptResult[]>;

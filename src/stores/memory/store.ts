@@ -613,8 +613,13 @@ export function memoryStore(_options: MemoryStoreOptions = {}): Store {
     rows.updatedAt[slot] = now.getTime();
     schedule(slot);
     // A head that moved back to pending (a retry) keeps its line; one that finished leaves it.
+    // Only an enabled webhook's line pauses: a disabled one's lines have ended (cancelPending).
     if (rows.ordered[slot] === 1 && outcome.state !== 'pending')
-      leaveLine(slot, now.getTime(), outcome.state === 'failed' && pauseLine === true);
+      leaveLine(
+        slot,
+        now.getTime(),
+        outcome.state === 'failed' && pauseLine === true && webhook?.enabled === true,
+      );
     return { applied: true, health };
   };
 

@@ -739,10 +739,13 @@ export function recordAttempts(sql: StatementContext, shape: 'lines' | 'unordere
               SET attempt_count = d.attempt_count + 1, last_status = x.status, last_error = x.error,
                   state = x.state, next_attempt_at = x.next_attempt_at, lease_token = NULL, lease_until = NULL,
                   updated_at = x.now,
-                  pauses_line = (x.state = 'failed' AND x.pause_line IS TRUE AND d.line_key IS NOT NULL)
+                  -- only an enabled webhook's line pauses: a disabled one's lines have ended (cancelPending)
+                  pauses_line = (x.state = 'failed' AND x.pause_line IS TRUE AND d.line_key IS NOT NULL
+                                 AND EXISTS (SELECT 1 FROM ${sql.webhooks} AS pw
+                                              WHERE pw.scope = d.scope AND pw.id = d.webhook_id AND pw.enabled))
              FROM cur JOIN x ON x.ord = cur.ord
             WHERE d.id = cur.id AND cur.leased
-           RETURNING cur.ord, ${lines ? 'cur.id, cur.scope, cur.webhook_id, cur.line_key, x.state, x.now, x.pause_line' : 'cur.line_key'}
+           RETURNING cur.ord, ${lines ? 'cur.id, cur.scope, cur.webhook_id, cur.line_key, x.state, x.now, d.pauses_line AS pause_line' : 'cur.line_key'}
          ), ${lines ? `${unline(sql, 'moved')}, ${promoteNext(sql, 'moved', "m.state <> 'pending' AND m.pause_line IS NOT TRUE", 'm.now')}, ` : ''}hooks AS (
            -- rules.ts healthAfterAttempt, applied per item in order (this CTE to health).
            -- Per webhook: the last successful attempt of the batch, the first failure after it,

@@ -351,6 +351,37 @@ export function orderingCases(ctx: ConformanceContext): void {
     );
 
     it(
+      'does not pause the line of a webhook disabled while its head was in flight',
+      ctx.withStore(async (store) => {
+        const hook = await fifoHook(store);
+        const [a, b] = [ordered(hook, 'k'), ordered(hook, 'k')];
+        await emit(store, [a!, b!], at(0));
+        const head = await claimOf(store, a!.id, at(0));
+        await store.updateWebhook({
+          scope: 'acme',
+          id: hook,
+          changes: { enabled: false, disabledReason: 'gone' },
+          now: at(1),
+        });
+        expect(
+          await store.cancelPending({ scope: 'acme', webhookId: hook, reason: 'disabled', now: at(2) }),
+        ).toBe(1);
+        await failForGood(store, head, at(3), true);
+        expect(await read(store, a!.id)).toMatchObject({ state: 'failed', pausesLine: false });
+        await store.updateWebhook({
+          scope: 'acme',
+          id: hook,
+          changes: { enabled: true, disabledReason: null },
+          now: at(4),
+        });
+        const c = ordered(hook, 'k');
+        await emit(store, [c], at(5));
+        expect(await read(store, c.id)).toMatchObject({ nextAttemptAt: at(5) });
+        expect(await claimIds(store, at(5))).toEqual([c.id]);
+      }),
+    );
+
+    it(
       'moves the line on when its claimed head is canceled',
       ctx.withStore(async (store) => {
         const hook = await fifoHook(store);
