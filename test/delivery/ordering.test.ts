@@ -15,18 +15,7 @@ import {
   WebhookRegistry,
   type WebhookWorker,
 } from '../../src/index.js';
-
-/** A small seeded PRNG (mulberry32): the same failures on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { seededRandom } from '../helpers/random.js';
 
 /** One request as the receiver saw it: which line, which seq, and how it was answered. */
 interface Arrival {
@@ -67,7 +56,7 @@ class LineReceiver {
   port = 0;
 
   constructor(seed: number) {
-    this.#random = seeded(seed);
+    this.#random = seededRandom(seed);
     this.#server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));

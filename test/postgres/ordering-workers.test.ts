@@ -19,6 +19,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { WebhookRegistry } from '../../src/index.js';
 import { type PostgresStore, postgresStore } from '../../src/stores/postgres/index.js';
+import { seededRandom } from '../helpers/random.js';
 import { DATABASE_URL, describeServer, destroyStore, serverPool, uniqueSchema } from './helpers.js';
 
 const WORKERS = 4;
@@ -30,18 +31,6 @@ const LEASE_MS = 3_000;
 /** The workers' attempt timeout (the fixture's `leaseMs / 4`). */
 const TIMEOUT_MS = LEASE_MS / 4;
 const FIXTURE = fileURLToPath(new URL('./fixtures/ordering-worker.ts', import.meta.url));
-
-/** A small seeded PRNG (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** One request: who sent it, for which line and seq, and (once answered) the status. */
 interface Request {
@@ -76,7 +65,7 @@ const badLines = new Set<string>();
  */
 class Receiver {
   readonly #server: http.Server;
-  readonly #random = seeded(4_711);
+  readonly #random = seededRandom(4_711);
   port = 0;
   readonly requests: Request[] = [];
   readonly #open = new Map<string, number>();

@@ -10,17 +10,7 @@ import { memoryStore, ValidationError } from '../../src/index.js';
 import type { Attempt, Delivery, DeliveryState } from '../../src/model.js';
 import type { SearchDeliveriesInput, Store } from '../../src/stores/types.js';
 import { newDelivery, webhookFields } from '../../src/testing/conformance-index.js';
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { seededRandom } from '../helpers/random.js';
 
 const T = 1_700_000_000_000;
 const TYPES = ['order.paid', 'order.placed', 'order.canceled'];
@@ -46,7 +36,7 @@ async function randomStore(
   seed: number,
   count: number,
 ): Promise<{ store: Store; made: Made[]; hooks: number[] }> {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const store = memoryStore();
   const hooks: number[] = [];
   for (let i = 0; i < 3; i++)
@@ -141,7 +131,7 @@ describe('memory store: delivery log against a model', () => {
       const times = made.map((m) => m.createdAt);
       const low = Math.min(...times);
       const high = Math.max(...times);
-      const next = random(seed * 1_000);
+      const next = seededRandom(seed * 1_000);
       const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)] as T;
       for (let q = 0; q < 60; q++) {
         const since = next() < 0.4 ? new Date(low + Math.floor(next() * (high - low))) : null;
@@ -219,7 +209,7 @@ describe('memory store: delivery log against a model', () => {
   });
 
   it('reports webhookActivity as the attempts listAttempts gives would say', async () => {
-    const next = random(77);
+    const next = seededRandom(77);
     const store = memoryStore();
     const hooks: number[] = [];
     for (let i = 0; i < 3; i++)

@@ -11,17 +11,7 @@ import { memoryStore } from '../../src/index.js';
 import { Line } from '../../src/stores/memory/lines.js';
 import type { ClaimedDelivery, Store, StoreSignal } from '../../src/stores/types.js';
 import { attemptData, newDelivery, webhookFields } from '../../src/testing/conformance/fixtures.js';
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { seededRandom } from '../helpers/random.js';
 
 const T = 1_700_000_000_000;
 const LEASE_MS = 1_000_000_000;
@@ -156,7 +146,7 @@ async function check(store: Store, model: Model, now: number): Promise<void> {
 }
 
 async function run(seed: number, steps: number): Promise<void> {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(rnd() * items.length)];
   const store = memoryStore();
   const hook = await store.insertWebhook({
