@@ -117,6 +117,17 @@ function toEnqueueManyRow(ord: number, item: EnqueueItem) {
 const hasLine = (rows: readonly EnqueueRow[]): boolean => rows.some((row) => row.lineKey !== undefined);
 
 /**
+ * How often `claimDue` checks whether `deliveries` and `attempts` need an `ANALYZE` (see
+ * `statements.refreshStatistics`), by the `now` it is given.
+ *
+ * @example
+ * ```ts
+ * await store.claimDue({ limit: 32, leaseMs: 60_000, now: new Date(Date.now() + STATISTICS_INTERVAL_MS) });
+ * ```
+ */
+export const STATISTICS_INTERVAL_MS = 5000;
+
+/**
  * How often `claimDue` repairs lines left without a due head (see `statements.repairLines`), by
  * the `now` it is given: the "at the latest about a second after" of the claimDue contract. Each
  * repair looks at up to 1 000 lines with waiting deliveries, so with more of them a sweep of all
@@ -289,6 +300,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const enqueueManyOwnOrdered = statements.enqueueMany(sql, 'after', true);
   const enqueueManyInTxOrdered = statements.enqueueMany(sql, 'in-statement', true);
   const repairLines = statements.repairLines(sql);
+  const refreshStatistics = statements.refreshStatistics(sql, schema);
   const deliveryLine = statements.deliveryLine(sql);
   const enqueuedIds = statements.enqueuedIds(sql);
   const enqueuedIdsMany = statements.enqueuedIdsMany(sql);
@@ -353,6 +365,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   };
   /** When `claimDue` last repaired lines (its `now`, ms). */
   let repairedAt = Number.NEGATIVE_INFINITY;
+  /** When `claimDue` last looked at the tables' statistics (its `now`, ms). */
+  let statisticsAt = Number.NEGATIVE_INFINITY;
   /** Where the repair's sweep goes on: after this line (scope, webhook id, key); see `repairLines`. */
   let repairAfter: [string, string, string] = SWEEP_START;
   /** Until when (a claim's `now`, ms) claims take the `lines` shape: see {@link LINES_SHAPE_MS}. */
@@ -676,6 +690,12 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
           repaired.last_key == null
             ? SWEEP_START
             : [repaired.last_scope, String(repaired.last_webhook_id), repaired.last_key];
+      }
+      if (at - statisticsAt >= STATISTICS_INTERVAL_MS || at < statisticsAt) {
+        // Fresh statistics for a young or fast-growing outbox (statements.refreshStatistics);
+        // an optimisation only, so a failure is left for the next interval.
+        statisticsAt = at;
+        await run(refreshStatistics, []).catch(() => undefined);
       }
       const size = Math.min(Math.floor(limit), 100_000);
       const params = [iso(now), iso(new Date(at + leaseMs))];
