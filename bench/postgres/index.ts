@@ -39,6 +39,8 @@
  * (dropped after) or Redis queue (obliterated after) under one key prefix (deleted at the end).
  * URL default: HOOKLINE_TEST_DATABASE_URL, then postgres://postgres@127.0.0.1:5432/test; Redis:
  * HOOKLINE_BENCH_REDIS (host:port), default 127.0.0.1:6379. `--quick`: N = 2 000, one run each.
+ * `--only=enqueue`: only "enqueue included" for hookline and graphile-worker (`--rounds=R`, default
+ * 3, or 1 with --quick), their figures and ratio: for working on that ratio without the rest.
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -57,6 +59,9 @@ import { hooklineSystem } from './systems/hookline.js';
 import type { BenchContext, BenchSystem } from './systems/types.js';
 
 const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+if (only !== undefined && only !== 'enqueue') throw new Error(`--only=${only}: only --only=enqueue is known`);
+const roundsArg = process.argv.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length);
 const N = quick ? 2_000 : 20_000;
 const EMITS = quick ? 2_000 : 10_000;
 const WARMUP = 2_000;
@@ -64,7 +69,7 @@ const WORKERS = 4;
 const CONCURRENCY = 32;
 const POOL_PER_PROCESS = 16;
 const PRODUCERS = 16;
-const ROUNDS = quick ? 1 : 3;
+const ROUNDS = roundsArg === undefined ? (quick ? 1 : 3) : Number(roundsArg);
 const URL_ =
   process.env.HOOKLINE_BENCH_DATABASE_URL ??
   process.env.HOOKLINE_TEST_DATABASE_URL ??
@@ -130,6 +135,8 @@ interface Run {
   seconds: number;
   /** Server CPU (PostgreSQL's or Redis's) per delivery, ms. */
   serverMs: number;
+  /** PostgreSQL systems: committed transactions (statements outside a BEGIN count one each) per delivery, database-wide. */
+  commitsPerDelivery?: number;
   /** The worker processes' CPU per delivery, ms. */
   workerMs: number;
   /** Enqueue-included runs: enqueues per second until the last one returned. */
@@ -138,6 +145,15 @@ interface Run {
 }
 
 let runCounter = 0;
+
+/** The database's committed transactions so far (pg_stat_database, flushed by each backend within about a second). */
+async function commits(): Promise<number> {
+  await pool.query('SELECT pg_stat_force_next_flush()').catch(() => undefined);
+  const { rows } = await pool.query<{ n: string }>(
+    'SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()',
+  );
+  return Number(rows[0]?.n ?? 0);
+}
 
 /** Server CPU meter for one run: `read()` gives the ms used since `start()`. */
 async function serverMeter(system: BenchSystem): Promise<{ read(): Promise<number> }> {
@@ -180,6 +196,7 @@ async function measure(
       const { reached } = await receiver.arm(count, Math.max(120_000, count * 30));
       if (mode === 'enqueue') await fleet.go();
       const meter = await serverMeter(system);
+      const commitsBefore = system.server === 'postgres' ? await commits() : 0;
       const start = performance.now();
       let enqueueSeconds: number | undefined;
       if (mode === 'drain') await fleet.go();
@@ -195,6 +212,7 @@ async function measure(
       const received = await reached;
       const seconds = (performance.now() - start) / 1000;
       const serverMs = await meter.read();
+      const commitsAfter = system.server === 'postgres' ? await commits() : 0;
       const workers = await fleet.stop();
       if (received.checked === 0 || received.bad > 0) {
         throw new Error(`${system.name}: ${received.bad} of ${received.checked} checked signatures invalid`);
@@ -207,6 +225,9 @@ async function measure(
         seconds,
         serverMs: serverMs / count,
         workerMs: workers.cpuMs / count,
+        ...(system.server === 'postgres'
+          ? { commitsPerDelivery: (commitsAfter - commitsBefore) / count }
+          : {}),
         ...(enqueueSeconds === undefined ? {} : { enqueuePerSecond: count / enqueueSeconds }),
         received,
       };
@@ -232,175 +253,194 @@ const workerCpu = (key: string) => median((runs.get(key) ?? []).map((r) => r.wor
 const systems = [hooklineSystem, graphileSystem, bullmqSystem];
 let bytesPerBody = 0;
 try {
-  await redis.connect();
-  const latency = await emitLatency(receiver.port);
-  // One untimed drain per system first, so the timed ones meet a warmed-up server.
-  for (const system of systems) await measure(system, 'drain', Math.min(N, WARMUP));
-  const bossRuns = new Map<string, { perSecond: number; seconds: number }[]>();
-  const addBoss = (key: string, run: { perSecond: number; seconds: number }) => {
-    bossRuns.set(key, [...(bossRuns.get(key) ?? []), run]);
-  };
-  const boss = (mode: 'work' | 'fetch', loops: number, count: number) =>
-    pgBossThroughput({
-      url: URL_,
-      pool,
-      schema: `${tag}_pgboss_${mode}_${loops}_${runCounter++}`,
-      mode,
-      loops,
-      batchSize: CONCURRENCY,
-      count,
-    });
-  // The machine is shared and runs vary by ±15 %: every timed configuration runs ROUNDS times,
-  // interleaved with the others, and each is represented by its best run.
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const system of systems) add(`${system.name} drain`, await measure(system, 'drain', N));
-    // Workers on their own pool with synchronous_commit off (see docs/postgres.md): a database
-    // crash can then only cause duplicate sends, never lost notifications, since emit() commits
-    // synchronously on the main pool.
-    add('hookline async drain', await measure(hooklineSystem, 'drain', N, { asyncCommit: true }));
-    add('graphile batching drain', await measure(graphileSystem, 'drain', N, { graphileBatching: true }));
-    for (const system of systems) add(`${system.name} enqueue`, await measure(system, 'enqueue', N));
-    addBoss('boss1', await boss('fetch', 1, N));
-    addBoss('boss4', await boss('fetch', WORKERS, N));
-  }
-  // With an OpenTelemetry SDK registered (exporters that drop everything) in the worker
-  // processes, after the runs without one.
-  await measure(hooklineSystem, 'drain', Math.min(N, WARMUP), { otel: true });
-  for (let round = 0; round < ROUNDS; round++) {
-    add('hookline otel drain', await measure(hooklineSystem, 'drain', N, { otel: true }));
-  }
-  // work() polls at most every 0.5 s, so one short run tells all there is to know.
-  const bossWork = await boss('work', WORKERS, Math.min(N, 2_000));
-  const bestBoss = (key: string) =>
-    (bossRuns.get(key) ?? []).reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
-  const bossSpread = (key: string) => (bossRuns.get(key) ?? []).map((r) => fmt(r.perSecond)).join(' / ');
-  for (const list of runs.values()) {
-    for (const run of list) bytesPerBody = Math.max(bytesPerBody, run.received.bytes / run.received.requests);
-  }
-  const received = await receiver.count();
+  if (only === 'enqueue') {
+    const pair = [hooklineSystem, graphileSystem];
+    for (const system of pair) await measure(system, 'drain', Math.min(N, WARMUP));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const system of pair) {
+        const run = await measure(system, 'enqueue', N);
+        add(`${system.name} enqueue`, run);
+        console.log(
+          `${system.name} enqueue included: ${fmt(run.perSecond)} deliveries/s, enqueues alone ${fmt(run.enqueuePerSecond ?? 0)}/s, ` +
+            `CPU per delivery: PostgreSQL ${run.serverMs.toFixed(3)} ms, workers ${run.workerMs.toFixed(3)} ms; ` +
+            `${(run.commitsPerDelivery ?? 0).toFixed(2)} commits per delivery`,
+        );
+      }
+    }
+    const ratio = best('hookline enqueue').perSecond / best('graphile-worker enqueue').perSecond;
+    console.log(`ratio enqueue included hookline / graphile-worker: ${ratio.toFixed(2)}×  (target >= 1.5)`);
+  } else {
+    await redis.connect();
+    const latency = await emitLatency(receiver.port);
+    // One untimed drain per system first, so the timed ones meet a warmed-up server.
+    for (const system of systems) await measure(system, 'drain', Math.min(N, WARMUP));
+    const bossRuns = new Map<string, { perSecond: number; seconds: number }[]>();
+    const addBoss = (key: string, run: { perSecond: number; seconds: number }) => {
+      bossRuns.set(key, [...(bossRuns.get(key) ?? []), run]);
+    };
+    const boss = (mode: 'work' | 'fetch', loops: number, count: number) =>
+      pgBossThroughput({
+        url: URL_,
+        pool,
+        schema: `${tag}_pgboss_${mode}_${loops}_${runCounter++}`,
+        mode,
+        loops,
+        batchSize: CONCURRENCY,
+        count,
+      });
+    // The machine is shared and runs vary by ±15 %: every timed configuration runs ROUNDS times,
+    // interleaved with the others, and each is represented by its best run.
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const system of systems) add(`${system.name} drain`, await measure(system, 'drain', N));
+      // Workers on their own pool with synchronous_commit off (see docs/postgres.md): a database
+      // crash can then only cause duplicate sends, never lost notifications, since emit() commits
+      // synchronously on the main pool.
+      add('hookline async drain', await measure(hooklineSystem, 'drain', N, { asyncCommit: true }));
+      add('graphile batching drain', await measure(graphileSystem, 'drain', N, { graphileBatching: true }));
+      for (const system of systems) add(`${system.name} enqueue`, await measure(system, 'enqueue', N));
+      addBoss('boss1', await boss('fetch', 1, N));
+      addBoss('boss4', await boss('fetch', WORKERS, N));
+    }
+    // With an OpenTelemetry SDK registered (exporters that drop everything) in the worker
+    // processes, after the runs without one.
+    await measure(hooklineSystem, 'drain', Math.min(N, WARMUP), { otel: true });
+    for (let round = 0; round < ROUNDS; round++) {
+      add('hookline otel drain', await measure(hooklineSystem, 'drain', N, { otel: true }));
+    }
+    // work() polls at most every 0.5 s, so one short run tells all there is to know.
+    const bossWork = await boss('work', WORKERS, Math.min(N, 2_000));
+    const bestBoss = (key: string) =>
+      (bossRuns.get(key) ?? []).reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+    const bossSpread = (key: string) => (bossRuns.get(key) ?? []).map((r) => fmt(r.perSecond)).join(' / ');
+    for (const list of runs.values()) {
+      for (const run of list)
+        bytesPerBody = Math.max(bytesPerBody, run.received.bytes / run.received.requests);
+    }
+    const received = await receiver.count();
 
-  console.log(
-    `PostgreSQL delivery: hookline vs graphile-worker ${version('graphile-worker')} vs BullMQ ${version('bullmq')}, ` +
-      `pg-boss ${version('pg-boss')} for context; ${fmt(N)} signed POSTs of ~${fmt(bytesPerBody)} B, ` +
-      `node ${process.version}${quick ? ' (--quick)' : ''}`,
-  );
-  console.log(
-    `database ${URL_.replace(/\/\/[^@]*@/, '//…@')}, Redis ${context.redis.host}:${context.redis.port}, ` +
-      `receiver pid ${receiver.child.pid} (${fmt(received)} requests, sampled signatures all valid)`,
-  );
-  console.log(
-    `${WORKERS} worker processes × concurrency ${CONCURRENCY} per system; ${PRODUCERS} producers for "enqueue included"; ` +
-      `best of ${ROUNDS} interleaved runs (all in brackets); CPU: median per delivery`,
-  );
-  console.log('');
-  console.log(
-    `emit() with 10 matching webhooks (10 deliveries per call):  p50 ${latency.p50.toFixed(2)} ms   p99 ${latency.p99.toFixed(2)} ms`,
-  );
-  console.log('');
-  const rows: string[][] = [
-    [
-      'system',
-      'drain /s',
-      'enqueue included /s',
-      'enqueues/s alone',
-      'server CPU/delivery',
-      'worker CPU/delivery',
-    ],
-  ];
-  for (const system of systems) {
-    const drain = best(`${system.name} drain`);
-    const enqueue = best(`${system.name} enqueue`);
-    rows.push([
-      system.name,
-      `${fmt(drain.perSecond)} (${spread(`${system.name} drain`)})`,
-      `${fmt(enqueue.perSecond)} (${spread(`${system.name} enqueue`)})`,
-      fmt(enqueue.enqueuePerSecond ?? 0),
-      `${cpu(`${system.name} drain`).toFixed(3)} ms ${system.server === 'redis' ? 'Redis' : 'PostgreSQL'}`,
-      `${workerCpu(`${system.name} drain`).toFixed(3)} ms`,
-    ]);
-  }
-  for (const [key, label] of [
-    ['hookline async drain', 'hookline, workers synchronous_commit=off'],
-    ['hookline otel drain', 'hookline, OpenTelemetry SDK (no-op exporters)'],
-    ['graphile batching drain', 'graphile-worker, localQueue 64 + batched completion'],
-  ] as const) {
-    const run = best(key);
-    rows.push([
-      label,
-      `${fmt(run.perSecond)} (${spread(key)})`,
-      '',
-      '',
-      `${cpu(key).toFixed(3)} ms PostgreSQL`,
-      `${workerCpu(key).toFixed(3)} ms`,
-    ]);
-  }
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const row of rows)
     console.log(
-      row
-        .map((cell, c) => cell.padEnd(widths[c]!))
-        .join('  ')
-        .trimEnd(),
+      `PostgreSQL delivery: hookline vs graphile-worker ${version('graphile-worker')} vs BullMQ ${version('bullmq')}, ` +
+        `pg-boss ${version('pg-boss')} for context; ${fmt(N)} signed POSTs of ~${fmt(bytesPerBody)} B, ` +
+        `node ${process.version}${quick ? ' (--quick)' : ''}`,
     );
-  console.log('');
+    console.log(
+      `database ${URL_.replace(/\/\/[^@]*@/, '//…@')}, Redis ${context.redis.host}:${context.redis.port}, ` +
+        `receiver pid ${receiver.child.pid} (${fmt(received)} requests, sampled signatures all valid)`,
+    );
+    console.log(
+      `${WORKERS} worker processes × concurrency ${CONCURRENCY} per system; ${PRODUCERS} producers for "enqueue included"; ` +
+        `best of ${ROUNDS} interleaved runs (all in brackets); CPU: median per delivery`,
+    );
+    console.log('');
+    console.log(
+      `emit() with 10 matching webhooks (10 deliveries per call):  p50 ${latency.p50.toFixed(2)} ms   p99 ${latency.p99.toFixed(2)} ms`,
+    );
+    console.log('');
+    const rows: string[][] = [
+      [
+        'system',
+        'drain /s',
+        'enqueue included /s',
+        'enqueues/s alone',
+        'server CPU/delivery',
+        'worker CPU/delivery',
+      ],
+    ];
+    for (const system of systems) {
+      const drain = best(`${system.name} drain`);
+      const enqueue = best(`${system.name} enqueue`);
+      rows.push([
+        system.name,
+        `${fmt(drain.perSecond)} (${spread(`${system.name} drain`)})`,
+        `${fmt(enqueue.perSecond)} (${spread(`${system.name} enqueue`)})`,
+        fmt(enqueue.enqueuePerSecond ?? 0),
+        `${cpu(`${system.name} drain`).toFixed(3)} ms ${system.server === 'redis' ? 'Redis' : 'PostgreSQL'}`,
+        `${workerCpu(`${system.name} drain`).toFixed(3)} ms`,
+      ]);
+    }
+    for (const [key, label] of [
+      ['hookline async drain', 'hookline, workers synchronous_commit=off'],
+      ['hookline otel drain', 'hookline, OpenTelemetry SDK (no-op exporters)'],
+      ['graphile batching drain', 'graphile-worker, localQueue 64 + batched completion'],
+    ] as const) {
+      const run = best(key);
+      rows.push([
+        label,
+        `${fmt(run.perSecond)} (${spread(key)})`,
+        '',
+        '',
+        `${cpu(key).toFixed(3)} ms PostgreSQL`,
+        `${workerCpu(key).toFixed(3)} ms`,
+      ]);
+    }
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+    for (const row of rows)
+      console.log(
+        row
+          .map((cell, c) => cell.padEnd(widths[c]!))
+          .join('  ')
+          .trimEnd(),
+      );
+    console.log('');
 
-  const hookline = best('hookline drain');
-  const hooklineAsync = best('hookline async drain');
-  const hooklineOtel = best('hookline otel drain');
-  console.log(
-    `hookline: with an OpenTelemetry SDK (no-op exporters):  ${fmt(hooklineOtel.perSecond)} deliveries/s (${hooklineOtel.seconds.toFixed(2)} s)  runs: ${spread('hookline otel drain')}  (${((hooklineOtel.perSecond / hookline.perSecond) * 100).toFixed(0)} % of without)`,
-  );
-  const bossList = [
-    { label: `${WORKERS} × work(), batchSize ${CONCURRENCY}`, run: bossWork, runs: '' },
-    {
-      label: `1 fetch/complete loop, batch ${CONCURRENCY}`,
-      run: bestBoss('boss1'),
-      runs: bossSpread('boss1'),
-    },
-    {
-      label: `${WORKERS} fetch/complete loops, batch ${CONCURRENCY}`,
-      run: bestBoss('boss4'),
-      runs: bossSpread('boss4'),
-    },
-  ];
-  for (const { label, run, runs: all } of bossList) {
+    const hookline = best('hookline drain');
+    const hooklineAsync = best('hookline async drain');
+    const hooklineOtel = best('hookline otel drain');
     console.log(
-      `pg-boss:  ${label.padEnd(34)} no-op jobs:  ${fmt(run.perSecond)} jobs/s (${run.seconds.toFixed(2)} s)${all ? `  runs: ${all}` : ''}`,
+      `hookline: with an OpenTelemetry SDK (no-op exporters):  ${fmt(hooklineOtel.perSecond)} deliveries/s (${hooklineOtel.seconds.toFixed(2)} s)  runs: ${spread('hookline otel drain')}  (${((hooklineOtel.perSecond / hookline.perSecond) * 100).toFixed(0)} % of without)`,
     );
-  }
-  console.log('');
+    const bossList = [
+      { label: `${WORKERS} × work(), batchSize ${CONCURRENCY}`, run: bossWork, runs: '' },
+      {
+        label: `1 fetch/complete loop, batch ${CONCURRENCY}`,
+        run: bestBoss('boss1'),
+        runs: bossSpread('boss1'),
+      },
+      {
+        label: `${WORKERS} fetch/complete loops, batch ${CONCURRENCY}`,
+        run: bestBoss('boss4'),
+        runs: bossSpread('boss4'),
+      },
+    ];
+    for (const { label, run, runs: all } of bossList) {
+      console.log(
+        `pg-boss:  ${label.padEnd(34)} no-op jobs:  ${fmt(run.perSecond)} jobs/s (${run.seconds.toFixed(2)} s)${all ? `  runs: ${all}` : ''}`,
+      );
+    }
+    console.log('');
 
-  const line = (name: string, ratio: number, target: number) =>
-    console.log(
-      `ratio ${name}: ${ratio.toFixed(2)}×  (target >= ${target})  ${ratio >= target ? 'PASS' : 'FAIL'}`,
+    const line = (name: string, ratio: number, target: number) =>
+      console.log(
+        `ratio ${name}: ${ratio.toFixed(2)}×  (target >= ${target})  ${ratio >= target ? 'PASS' : 'FAIL'}`,
+      );
+    const graphileDrain = best('graphile-worker drain');
+    const graphileEnqueue = best('graphile-worker enqueue');
+    line('drain hookline / graphile-worker', hookline.perSecond / graphileDrain.perSecond, 1.5);
+    line(
+      'enqueue included hookline / graphile-worker',
+      best('hookline enqueue').perSecond / graphileEnqueue.perSecond,
+      1.5,
     );
-  const graphileDrain = best('graphile-worker drain');
-  const graphileEnqueue = best('graphile-worker enqueue');
-  line('drain hookline / graphile-worker', hookline.perSecond / graphileDrain.perSecond, 1.5);
-  line(
-    'enqueue included hookline / graphile-worker',
-    best('hookline enqueue').perSecond / graphileEnqueue.perSecond,
-    1.5,
-  );
-  line(
-    'PostgreSQL CPU per delivery graphile-worker / hookline',
-    cpu('graphile-worker drain') / cpu('hookline drain'),
-    1,
-  );
-  const bullDrain = best('BullMQ drain');
-  const bullEnqueue = best('BullMQ enqueue');
-  console.log(
-    `context, no target: drain hookline / graphile-worker with batching ${(hookline.perSecond / best('graphile batching drain').perSecond).toFixed(2)}×, ` +
-      `its PostgreSQL CPU / hookline's ${(cpu('graphile batching drain') / cpu('hookline drain')).toFixed(2)}×; ` +
-      `drain hookline / BullMQ ${(hookline.perSecond / bullDrain.perSecond).toFixed(2)}×, ` +
-      `enqueue included hookline / BullMQ ${(best('hookline enqueue').perSecond / bullEnqueue.perSecond).toFixed(2)}×`,
-  );
-  const bestPgBoss = bossList.reduce((a, b) => (b.run.perSecond > a.run.perSecond ? b : a));
-  for (const [name, run] of [
-    ['hookline', hookline],
-    ['hookline (workers: synchronous_commit=off)', hooklineAsync],
-  ] as const) {
-    line(`${name} / best pg-boss (${bestPgBoss.label})`, run.perSecond / bestPgBoss.run.perSecond, 1);
+    line(
+      'PostgreSQL CPU per delivery graphile-worker / hookline',
+      cpu('graphile-worker drain') / cpu('hookline drain'),
+      1,
+    );
+    const bullDrain = best('BullMQ drain');
+    const bullEnqueue = best('BullMQ enqueue');
+    console.log(
+      `context, no target: drain hookline / graphile-worker with batching ${(hookline.perSecond / best('graphile batching drain').perSecond).toFixed(2)}×, ` +
+        `its PostgreSQL CPU / hookline's ${(cpu('graphile batching drain') / cpu('hookline drain')).toFixed(2)}×; ` +
+        `drain hookline / BullMQ ${(hookline.perSecond / bullDrain.perSecond).toFixed(2)}×, ` +
+        `enqueue included hookline / BullMQ ${(best('hookline enqueue').perSecond / bullEnqueue.perSecond).toFixed(2)}×`,
+    );
+    const bestPgBoss = bossList.reduce((a, b) => (b.run.perSecond > a.run.perSecond ? b : a));
+    for (const [name, run] of [
+      ['hookline', hookline],
+      ['hookline (workers: synchronous_commit=off)', hooklineAsync],
+    ] as const) {
+      line(`${name} / best pg-boss (${bestPgBoss.label})`, run.perSecond / bestPgBoss.run.perSecond, 1);
+    }
   }
 } finally {
   receiver.close();
