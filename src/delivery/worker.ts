@@ -219,6 +219,14 @@ export class WebhookWorker {
   #running = false;
   #stopping: Promise<void> | undefined;
   #timer: unknown;
+  /** When #timer fires (clock ms), or +Infinity without one. */
+  #timerAt = Number.POSITIVE_INFINITY;
+  /**
+   * Whether the last tick stopped with more possibly due: its last claim came back full, or it
+   * held more than a batch. Only then does a finished delivery wake the worker to claim again;
+   * otherwise what becomes due wakes it (a watch signal, its own retry's timer, the poll).
+   */
+  #moreDue = true;
   #ticking = false;
   /** The tick in progress (or the last one), so stop() can wait for it. */
   #tickDone: Promise<void> = Promise.resolve();
@@ -536,6 +544,7 @@ export class WebhookWorker {
     this.#running = false;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
     if (this.#watchTimer !== undefined) this.#clock.clearTimeout(this.#watchTimer);
     this.#watchTimer = undefined;
     const unwatch = this.#unwatch;
@@ -597,16 +606,25 @@ export class WebhookWorker {
     if (this.#inFlight.size + this.#waitingCount + this.#ready.length > this.#concurrency) return;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
     this.#tickDone = this.#tick();
   }
 
   #schedule(ms: number): void {
     if (!this.#running) return;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timerAt = this.#clock.now() + ms;
     this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
+      this.#timerAt = Number.POSITIVE_INFINITY;
       this.#wake();
     }, ms);
+  }
+
+  /** A delivery this worker made due at `at` (a retry, a release for later): a tick by then. */
+  #dueAt(at: Date): void {
+    const ms = Math.max(1, at.getTime() - this.#clock.now());
+    if (this.#clock.now() + ms < this.#timerAt) this.#schedule(ms);
   }
 
   async #tick(): Promise<void> {
@@ -620,7 +638,10 @@ export class WebhookWorker {
         // has drained, so each claim (and each recorded batch) covers `concurrency` deliveries.
         const held = this.#inFlight.size + this.#waitingCount + this.#ready.length;
         const limit = this.#concurrency;
-        if (2 * this.#concurrency - held < limit) break;
+        if (2 * this.#concurrency - held < limit) {
+          this.#moreDue = true;
+          break;
+        }
         const now = new Date(this.#clock.now());
         const epoch = this.#watchEpoch;
         let claims: ClaimedDelivery[];
@@ -658,6 +679,7 @@ export class WebhookWorker {
         const pumping = this.#pump();
         this.#freshPass = false;
         await pumping;
+        this.#moreDue = claims.length === limit;
         if (claims.length === limit) this.#tickAgain = true;
         else {
           const summary = await this.#store.outboxSummary({ now: new Date(this.#clock.now()) });
@@ -722,6 +744,7 @@ export class WebhookWorker {
       // later, so the next claims reach other webhooks' deliveries first.
       const later = new Date(this.#clock.now() + Math.min(1000, this.#pollIntervalMs));
       this.#unverified.delete(claim); // no longer this worker's
+      this.#dueAt(later);
       return this.#store.releaseClaim({ deliveryId: claim.id, leaseToken: claim.leaseToken, now: later });
     }
     this.#start(key, claim);
@@ -754,8 +777,12 @@ export class WebhookWorker {
       } else if (this.#running) {
         void this.#pump();
       }
-      if (this.#running) this.#wake();
-      else this.#notifyIdle();
+      // With a live watch, a claim now finds something only when the last one left some due
+      // (what becomes due later wakes the worker): in a steady trickle of emits, a claim and
+      // an outboxSummary per finished delivery otherwise (bench/postgres enqueue included).
+      if (!this.#running) this.#notifyIdle();
+      else if (this.#moreDue || !this.#watchLive) this.#wake();
+      else if (this.#inFlight.size === 0 && !this.#ticking) this.#notifyIdle();
     }
   }
 
@@ -894,6 +921,7 @@ export class WebhookWorker {
       );
     }
     const nextAttemptAt = transition.state === 'pending' ? transition.nextAttemptAt : null;
+    if (nextAttemptAt !== null) this.#dueAt(nextAttemptAt);
     const event = EVENT_OF[transition.state];
     if (this.#listeners.get(event)?.size) {
       // Built only when someone listens: this runs once per attempt.

@@ -623,3 +623,74 @@ describe('worker: idle while everything due is in flight elsewhere', () => {
     await worker.stop();
   });
 });
+
+describe('worker: claims when something may be due, not after every finished delivery', () => {
+  const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it('claims once per emit in a trickle of emits (a live watch wakes it), not again after each delivery', async () => {
+    // The receiver answers a few turns later, as a real one does: after the claim's tick ended.
+    const { clock, store, registry, worker } = setup({
+      respond: async () => {
+        for (let i = 0; i < 5; i++) await flush();
+        return 200;
+      },
+    });
+    await registry.create('acme', { url: URL_A, eventTypes: ['*'] });
+    let claims = 0;
+    let summaries = 0;
+    const claimDue = store.claimDue.bind(store);
+    const outboxSummary = store.outboxSummary.bind(store);
+    store.claimDue = (input) => {
+      claims += 1;
+      return claimDue(input);
+    };
+    store.outboxSummary = (input) => {
+      summaries += 1;
+      return outboxSummary(input);
+    };
+    worker.start();
+    for (let i = 0; i < 3; i++) await flush();
+    const before = { claims, summaries };
+    for (let i = 0; i < 20; i++) {
+      const { deliveryIds } = await registry.emit({ scope: 'acme', type: 'order.paid', data: { i } });
+      const delivery = await waitForDelivery({
+        registry,
+        worker,
+        scope: 'acme',
+        deliveryId: deliveryIds[0]!,
+      });
+      expect(delivery.state).toBe('succeeded');
+    }
+    for (let i = 0; i < 3; i++) await flush();
+    // One claim (and one summary) per emit; a claim after each finished delivery made 40.
+    expect(claims - before.claims).toBe(20);
+    expect(summaries - before.summaries).toBe(20);
+    expect(clock.now()).toBe(createFakeClock().now()); // no poll was needed
+    await worker.stop();
+  });
+
+  it('attempts a retry it recorded itself when it falls due, without a claim or poll in between', async () => {
+    let calls = 0;
+    const { clock, registry, worker } = setup({
+      respond: () => (++calls === 1 ? 503 : 200),
+      retryPolicy: retryPolicies.pretix,
+      worker: { pollIntervalMs: 3_600_000 },
+    });
+    await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    const retrying = new Promise<Date>((resolve) =>
+      worker.on('delivery.retrying', (e) => resolve(e.nextAttemptAt)),
+    );
+    const { deliveryIds } = await registry.emit({ scope: 'acme', type: 'pay', data: {} });
+    worker.start();
+    const nextAttemptAt = await retrying;
+    for (let i = 0; i < 5; i++) await flush();
+    clock.set(new Date(nextAttemptAt.getTime() - 1));
+    for (let i = 0; i < 5; i++) await flush();
+    expect(calls).toBe(1);
+    clock.set(nextAttemptAt);
+    const delivery = await waitForDelivery({ registry, worker, scope: 'acme', deliveryId: deliveryIds[0]! });
+    expect(delivery.state).toBe('succeeded');
+    expect(calls).toBe(2);
+    await worker.stop();
+  });
+});
