@@ -1,6 +1,7 @@
 /**
  * Statistics of a young outbox: `claimDue` analyzes `deliveries` and `attempts` when they have
- * changed more than they had rows at their last ANALYZE (at least ANALYZE_MIN_CHANGES times),
+ * changed ANALYZE_GROWTH times as often as they had rows at their last ANALYZE (and at least
+ * ANALYZE_MIN_CHANGES times),
  * at most once per STATISTICS_INTERVAL_MS, so the prepared statements' generic plans made on a
  * near-empty table (sequential scans) are made again before autovacuum comes round.
  */
@@ -9,6 +10,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresStore, postgresStore } from '../../src/stores/postgres/index.js';
 import {
+  ANALYZE_GROWTH,
   ANALYZE_MIN_CHANGES,
   recordAttempts,
   statementContext,
@@ -91,49 +93,53 @@ describeServer('PostgreSQL store: statistics of a young outbox', () => {
     return insertHook(store);
   }
 
-  it('analyzes a table that grew past its statistics, once per interval, and the record plan then reads by key', async () => {
+  it('analyzes a table that grew past its statistics, at most once per interval, and the record plan then reads by key', async () => {
     const webhookId = await fresh();
     // Planned while the table is empty, the record statement reads it through, and goes on so
     // as the table grows (big enough here for a hundred lookups by key to beat that).
     const probe = await recordProbe(query, schema);
     expect(await probe.plan()).toMatch(/Seq Scan on deliveries/);
+    await store.claimDue({ limit: 1, leaseMs: 60_000, now: new Date(T0) }); // nothing to analyze yet
     await fill(store, webhookId, 12 * ANALYZE_MIN_CHANGES);
-    expect((await analyzed(query, schema)).count).toBe(0);
+    expect(await analyzed(query, schema)).toEqual({ count: 0, changes: 12 * ANALYZE_MIN_CHANGES });
     expect(await probe.plan()).toMatch(/Seq Scan on deliveries/);
 
-    await store.claimDue({ limit: 1, leaseMs: 60_000, now: new Date(T0) });
+    // Within the interval of the last look: not yet.
+    await store.claimDue({ limit: 1, leaseMs: 60_000, now: new Date(T0 + STATISTICS_INTERVAL_MS - 1) });
+    expect((await analyzed(query, schema)).count).toBe(0);
+    await store.claimDue({ limit: 1, leaseMs: 60_000, now: new Date(T0 + STATISTICS_INTERVAL_MS) });
     expect((await analyzed(query, schema)).count).toBe(1);
     const plan = await probe.plan();
     await probe.end();
     expect(plan).toMatch(/Index Scan using deliveries_pkey on deliveries/);
     expect(plan).not.toMatch(/Seq Scan on deliveries/);
-
-    // Grown more than its rows again, but within the interval: not yet.
-    await fill(store, webhookId, 13 * ANALYZE_MIN_CHANGES, 100_000);
-    expect((await analyzed(query, schema)).changes).toBeGreaterThan(12 * ANALYZE_MIN_CHANGES);
-    await store.claimDue({ limit: 1, leaseMs: 60_000, now: new Date(T0 + STATISTICS_INTERVAL_MS - 1) });
-    expect((await analyzed(query, schema)).count).toBe(1);
-    await store.claimDue({ limit: 1, leaseMs: 60_000, now: new Date(T0 + STATISTICS_INTERVAL_MS) });
-    expect((await analyzed(query, schema)).count).toBe(2);
   });
 
-  it('leaves a table alone below the fewest changes, and one whose changes are fewer than its rows', async () => {
+  it('leaves a table alone below the fewest changes, and until it changed ANALYZE_GROWTH times as often as it had rows', async () => {
     const webhookId = await fresh();
     await fill(store, webhookId, ANALYZE_MIN_CHANGES - 10);
     expect((await analyzed(query, schema)).changes).toBe(ANALYZE_MIN_CHANGES - 10);
     await store.claimDue({ limit: 1, leaseMs: 60_000, now: new Date(T0) });
     expect((await analyzed(query, schema)).count).toBe(0);
 
-    // Analyzed with 990 + 1 200 rows; 1 100 changes more are fewer than its rows.
+    // Never analyzed, 2 191 changes: analyzed, with 2 190 rows.
+    const rows = ANALYZE_MIN_CHANGES - 10 + ANALYZE_MIN_CHANGES + 200;
     await fill(store, webhookId, ANALYZE_MIN_CHANGES + 200, 10_000);
-    expect((await analyzed(query, schema)).count).toBe(0);
+    expect(await analyzed(query, schema)).toEqual({ count: 0, changes: rows + 1 }); // and the first claim
     await store.claimDue({ limit: 1, leaseMs: 60_000, now: new Date(T0 + STATISTICS_INTERVAL_MS) });
     expect((await analyzed(query, schema)).count).toBe(1);
-    await fill(store, webhookId, ANALYZE_MIN_CHANGES + 100, 20_000);
-    const before = await analyzed(query, schema);
-    expect(before.changes).toBeGreaterThanOrEqual(ANALYZE_MIN_CHANGES);
+
+    // As many changes as rows, and more than the fewest: not yet.
+    await fill(store, webhookId, rows, 20_000);
+    expect((await analyzed(query, schema)).changes).toBeGreaterThanOrEqual(rows);
     await store.claimDue({ limit: 1, leaseMs: 60_000, now: new Date(T0 + 2 * STATISTICS_INTERVAL_MS) });
     expect((await analyzed(query, schema)).count).toBe(1);
+
+    // Past ANALYZE_GROWTH times the rows of the last ANALYZE: again.
+    await fill(store, webhookId, (ANALYZE_GROWTH - 1) * rows + 10, 30_000);
+    expect((await analyzed(query, schema)).changes).toBeGreaterThan(ANALYZE_GROWTH * rows);
+    await store.claimDue({ limit: 1, leaseMs: 60_000, now: new Date(T0 + 3 * STATISTICS_INTERVAL_MS) });
+    expect((await analyzed(query, schema)).count).toBe(2);
   });
 
   it('claims as before when the role may not analyze the tables (PostgreSQL warns and skips)', async () => {
