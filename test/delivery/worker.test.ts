@@ -627,7 +627,7 @@ describe('worker: idle while everything due is in flight elsewhere', () => {
 describe('worker: claims when something may be due, not after every finished delivery', () => {
   const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-  it('claims once per emit in a trickle of emits (a live watch wakes it), not again after each delivery', async () => {
+  it('claims once per emit in a trickle of emits (a live watch wakes it), not again after each delivery, and reads the summary once per poll interval', async () => {
     // The receiver answers a few turns later, as a real one does: after the claim's tick ended.
     const { clock, store, registry, worker } = setup({
       respond: async () => {
@@ -662,10 +662,60 @@ describe('worker: claims when something may be due, not after every finished del
       expect(delivery.state).toBe('succeeded');
     }
     for (let i = 0; i < 3; i++) await flush();
-    // One claim (and one summary) per emit; a claim after each finished delivery made 40.
+    // One claim per emit; a claim after each finished delivery made 40. No summary within the
+    // poll interval of the last (one after each claim made 40 as well).
     expect(claims - before.claims).toBe(20);
-    expect(summaries - before.summaries).toBe(20);
+    expect(summaries - before.summaries).toBe(0);
     expect(clock.now()).toBe(createFakeClock().now()); // no poll was needed
+    // The poll reads the summary again: retries other processes recorded are found there.
+    clock.advance(1000);
+    for (let i = 0; i < 5; i++) await flush();
+    expect(summaries - before.summaries).toBe(1);
+    expect(claims - before.claims).toBe(21);
+    await worker.stop();
+  });
+
+  it('finds at its next summary a retry another process recorded after the last, and attempts it on time', async () => {
+    const { clock, store, registry, transport, worker } = setup(); // pollIntervalMs 1000
+    await registry.create('acme', { url: URL_A, eventTypes: ['*'] });
+    const { deliveryIds } = await registry.emit({ scope: 'acme', type: 'order.paid', data: {} });
+    // Another process has claimed it before this worker starts, and records a failure later.
+    const [claim] = await store.claimDue({ limit: 1, leaseMs: 60_000, now: new Date(clock.now()) });
+    if (!claim) throw new Error('nothing claimed');
+    worker.start();
+    for (let i = 0; i < 5; i++) await flush(); // its claim (nothing: leased) and summary
+    const now = new Date(clock.now());
+    const retryAt = clock.now() + 2500; // between two polls
+    await store.recordAttempts({
+      items: [
+        {
+          deliveryId: claim.id,
+          leaseToken: claim.leaseToken,
+          attempt: {
+            startedAt: now,
+            durationMs: 5,
+            status: 503,
+            ok: false,
+            error: null,
+            responseBody: '',
+            responseHeaders: {},
+          },
+          outcome: { state: 'pending', nextAttemptAt: new Date(retryAt) },
+          now,
+        },
+      ],
+    }); // a record of a retry wakes nobody
+    while (clock.now() < retryAt - 10) {
+      clock.advance(10);
+      for (let i = 0; i < 3; i++) await flush();
+    }
+    expect(transport.requests).toHaveLength(0);
+    clock.advance(10);
+    for (let i = 0; i < 5; i++) await flush();
+    // At its time, not at the poll after it (3 000).
+    expect(transport.requests).toHaveLength(1);
+    const delivery = await waitForDelivery({ registry, worker, scope: 'acme', deliveryId: deliveryIds[0]! });
+    expect(delivery.state).toBe('succeeded');
     await worker.stop();
   });
 
