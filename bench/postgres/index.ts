@@ -137,6 +137,8 @@ interface Run {
   serverMs: number;
   /** PostgreSQL systems: committed transactions (statements outside a BEGIN count one each) per delivery, database-wide. */
   commitsPerDelivery?: number;
+  /** Enqueue-included runs: this process's CPU (the producers, and the bench's own work) per delivery, ms. */
+  producerMs?: number;
   /** The worker processes' CPU per delivery, ms. */
   workerMs: number;
   /** Enqueue-included runs: enqueues per second until the last one returned. */
@@ -198,7 +200,9 @@ async function measure(
       const meter = await serverMeter(system);
       const commitsBefore = system.server === 'postgres' ? await commits() : 0;
       const start = performance.now();
+      const producerCpu = process.cpuUsage();
       let enqueueSeconds: number | undefined;
+      let producerMs: number | undefined;
       if (mode === 'drain') await fleet.go();
       else {
         let next = 0;
@@ -208,6 +212,8 @@ async function measure(
           }),
         );
         enqueueSeconds = (performance.now() - start) / 1000;
+        const used = process.cpuUsage(producerCpu);
+        producerMs = (used.user + used.system) / 1000 / count;
       }
       const received = await reached;
       const seconds = (performance.now() - start) / 1000;
@@ -229,6 +235,7 @@ async function measure(
           ? { commitsPerDelivery: (commitsAfter - commitsBefore) / count }
           : {}),
         ...(enqueueSeconds === undefined ? {} : { enqueuePerSecond: count / enqueueSeconds }),
+        ...(producerMs === undefined ? {} : { producerMs }),
         received,
       };
     } catch (error) {
@@ -262,7 +269,8 @@ try {
         add(`${system.name} enqueue`, run);
         console.log(
           `${system.name} enqueue included: ${fmt(run.perSecond)} deliveries/s, enqueues alone ${fmt(run.enqueuePerSecond ?? 0)}/s, ` +
-            `CPU per delivery: PostgreSQL ${run.serverMs.toFixed(3)} ms, workers ${run.workerMs.toFixed(3)} ms; ` +
+            `CPU per delivery: PostgreSQL ${run.serverMs.toFixed(3)} ms, workers ${run.workerMs.toFixed(3)} ms, ` +
+            `producers ${(run.producerMs ?? 0).toFixed(3)} ms; ` +
             `${(run.commitsPerDelivery ?? 0).toFixed(2)} commits per delivery`,
         );
       }
