@@ -80,6 +80,9 @@ describeServer('PostgreSQL store: statistics of a young outbox', () => {
   });
   afterEach(async () => {
     await store?.close();
+    // A failed test may have left its probe's plan mode and statement behind.
+    await client.query('RESET plan_cache_mode');
+    await client.query('DEALLOCATE hookline_plan_probe').catch(() => undefined);
     await dropSchema(client, schema);
   });
   afterAll(async () => {

@@ -642,8 +642,9 @@ export const ANALYZE_GROWTH = 4;
  * PostgreSQL plan them again. A delivery is about three changes (insert, claim, record), so
  * "four times as many changes as rows" is about each time the table has doubled: a few times
  * over a table's growth (each `ANALYZE` reads up to 30 000 rows: tens of milliseconds), and
- * autovacuum's own thresholds, once it runs, come first. A role that does not own the tables gets PostgreSQL's warning
- * ("skipping … only table or database owner can analyze it") and nothing else.
+ * autovacuum's own thresholds, once it runs, come first. A role that does not own the tables
+ * gets PostgreSQL's warning ("skipping … only table or database owner can analyze it") and
+ * nothing else.
  *
  * @example
  * ```ts
