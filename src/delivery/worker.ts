@@ -627,9 +627,10 @@ export class WebhookWorker {
 
   /** A delivery this worker made due at `at` (a retry, a release for later): a tick by then. */
   #dueAt(at: Date): void {
-    const ms = Math.max(1, at.getTime() - this.#clock.now());
-    if (this.#clock.now() + ms < this.#knownNextAt) this.#knownNextAt = this.#clock.now() + ms;
-    if (this.#clock.now() + ms < this.#timerAt) this.#schedule(ms);
+    const now = this.#clock.now();
+    const due = Math.max(now + 1, at.getTime());
+    if (due < this.#knownNextAt) this.#knownNextAt = due;
+    if (due < this.#timerAt) this.#schedule(due - now);
   }
 
   /**
