@@ -35,6 +35,14 @@ export interface CoalescingQueueOptions<I, O> {
   compatible?: (first: I, item: I) => boolean;
   /** The error for a caller whose batch result is missing (`run` returned too few). Default: an `Error`. */
   missingResult?: () => unknown;
+  /**
+   * How long a request that finds the queue idle (no batch running, none waiting) waits for
+   * others before its batch runs, so a trickle of requests still shares batches. A batch that
+   * reaches `maxWeight` requests, or an urgent request (`add(item, { urgent: true })`), ends
+   * the wait at once; what arrives while a batch runs goes into the next one without waiting.
+   * Default 0: the next turn (`setImmediate`).
+   */
+  delayMs?: number;
 }
 
 interface Pending<I, O> {
@@ -45,8 +53,9 @@ interface Pending<I, O> {
 
 /**
  * Collects requests and runs them in batches: the first request schedules a flush on the next
- * turn (`setImmediate`), so requests made in the same turn share a batch; while a batch runs,
- * new requests wait and go into the next one. Each caller gets its own result, in order.
+ * turn (`setImmediate`), or after `delayMs`, so requests made meanwhile share a batch; while a
+ * batch runs, new requests wait and go into the next one. Each caller gets its own result, in
+ * order.
  *
  * @example
  * ```ts
@@ -61,19 +70,47 @@ export class CoalescingQueue<I, O> {
   readonly #options: CoalescingQueueOptions<I, O>;
   #running = false;
   #queue: Pending<I, O>[] = [];
+  /** The `delayMs` timer while the first requests wait for more. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   /** @param options how a batch runs and which requests may share one; see {@link CoalescingQueueOptions}. */
   constructor(options: CoalescingQueueOptions<I, O>) {
     this.#options = options;
   }
 
-  /** Queues `item`; resolves with its result once its batch has run. */
-  add(item: I): Promise<O> {
+  /**
+   * Queues `item`; resolves with its result once its batch has run. `urgent`: its batch does
+   * not wait out `delayMs` (default `false`).
+   */
+  add(item: I, options?: { urgent?: boolean }): Promise<O> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
-      if (!this.#running && this.#queue.length === 1) setImmediate(() => void this.#flush());
+      if (this.#running) return;
+      const { delayMs = 0, maxWeight = Number.POSITIVE_INFINITY } = this.#options;
+      const now = delayMs <= 0 || options?.urgent === true || this.#queue.length >= maxWeight;
+      if (this.#queue.length === 1) {
+        if (now) setImmediate(this.#flushNow);
+        else this.#timer = setTimeout(this.#flushNow, delayMs);
+      } else if (now && this.#timer !== undefined) {
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+        setImmediate(this.#flushNow);
+      }
     });
   }
+
+  /** Runs the requests waiting out `delayMs` now (nothing when none wait). */
+  flush(): void {
+    if (this.#timer !== undefined) this.#flushNow();
+  }
+
+  readonly #flushNow = (): void => {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    void this.#flush();
+  };
 
   /** Takes the oldest request and the later ones that may join it, within `maxWeight`. */
   #nextBatch(): Pending<I, O>[] {

@@ -10,7 +10,8 @@ const MAX_BATCH = 128;
  * Writes attempts in batches: one `recordAttempts` call at a time per store, and what finishes
  * meanwhile waits for the next call (up to 128 attempts). Shared by every worker of one store in
  * this process, so several worker loops commit together instead of each on its own.
- * Benchmark: bench/pipeline.
+ * Benchmark: bench/pipeline. When idle, the first attempt waits the store's `recordDelayMs` for
+ * others (bench/postgres, enqueue included: see docs/postgres.md, "Record delay").
  */
 class RecordBatcher {
   readonly #queue: CoalescingQueue<RecordAttemptInput, RecordAttemptResult>;
@@ -18,14 +19,21 @@ class RecordBatcher {
   constructor(store: Store) {
     this.#queue = new CoalescingQueue({
       maxWeight: MAX_BATCH,
+      delayMs: store.recordDelayMs ?? 0,
       run: (items) => store.recordAttempts({ items }),
       missingResult: () =>
         new HooklineError('store_failed', 'The store returned fewer results than attempts.'),
     });
   }
 
-  record(input: RecordAttemptInput): Promise<RecordAttemptResult> {
-    return this.#queue.add(input);
+  /** Records `input` in the next batch; `urgent` (an ordered delivery's attempt) does not wait for others. */
+  record(input: RecordAttemptInput, urgent: boolean): Promise<RecordAttemptResult> {
+    return this.#queue.add(input, urgent ? { urgent } : undefined);
+  }
+
+  /** Writes the attempts waiting for others now (a worker stops). */
+  flush(): void {
+    this.#queue.flush();
   }
 }
 

@@ -562,6 +562,7 @@ export class WebhookWorker {
     this.#waiting.clear();
     this.#waitingCount = 0;
     await Promise.all(waiting.map((claim) => this.#release(claim)));
+    this.#batcher.flush();
     if (graceful && this.#inFlight.size > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
@@ -912,23 +913,28 @@ export class WebhookWorker {
     }
     // Record.
     const error = describeError(result);
-    const recorded = await this.#batcher.record({
-      deliveryId: claim.id,
-      leaseToken: claim.leaseToken,
-      attempt: {
-        startedAt,
-        durationMs: Math.round(result.durationMs),
-        status: result.status,
-        ok,
-        error,
-        responseBody: result.responseBody,
-        responseHeaders: result.responseHeaders,
+    const recorded = await this.#batcher.record(
+      {
+        deliveryId: claim.id,
+        leaseToken: claim.leaseToken,
+        attempt: {
+          startedAt,
+          durationMs: Math.round(result.durationMs),
+          status: result.status,
+          ok,
+          error,
+          responseBody: result.responseBody,
+          responseHeaders: result.responseHeaders,
+        },
+        outcome: transition,
+        now,
+        pauseLine:
+          transition.state === 'failed' && claim.ordered && claim.webhook?.orderingOnFailure === 'pause',
       },
-      outcome: transition,
-      now,
-      pauseLine:
-        transition.state === 'failed' && claim.ordered && claim.webhook?.orderingOnFailure === 'pause',
-    });
+      // The next delivery of its line waits for this record, a stopping worker for all: they
+      // do not wait for others (the store's recordDelayMs).
+      claim.ordered || !this.#running,
+    );
     if (!recorded.applied) return;
     // Notify.
     if (telemetry && transition.state !== 'pending' && telemetry.measuring) {

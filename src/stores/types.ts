@@ -172,6 +172,15 @@ export interface Store {
   recordAttempts(input: { items: RecordAttemptInput[] }): Promise<RecordAttemptResult[]>;
 
   /**
+   * How long the workers of this process let a finished attempt wait, when no `recordAttempts`
+   * call is running, for others to share its call: one statement and one commit for several
+   * (a store where each call is a transaction sets it). Attempts of ordered deliveries never
+   * wait; what finishes while a call runs goes into the next call at once. Absent or 0: the
+   * next turn.
+   */
+  readonly recordDelayMs?: number;
+
+  /**
    * Finishes a claimed delivery without an attempt, as `canceled` (its webhook was disabled
    * or removed). Applies only while `leaseToken` is current; returns whether it did.
    */

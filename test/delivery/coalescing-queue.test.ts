@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CoalescingQueue } from '../../src/delivery/coalescing-queue.js';
 
 /** A run that records each batch and answers with `f(item)`. */
@@ -102,5 +102,95 @@ describe('CoalescingQueue', () => {
       { status: 'fulfilled', value: 1 },
       { status: 'rejected', reason: missing },
     ]);
+  });
+
+  describe('delayMs', () => {
+    // Only the timers are fake: setImmediate, which the queue also uses, stays real.
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+    const turns = async (n = 3) => {
+      for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+
+    it('lets the first request of an idle queue wait delayMs for others', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const { batches, run } = recording((n: number) => n);
+      const queue = new CoalescingQueue({ run, delayMs: 5 });
+      const first = queue.add(1);
+      await turns();
+      const second = queue.add(2);
+      await turns();
+      expect(batches).toEqual([]);
+      vi.advanceTimersByTime(4);
+      await turns();
+      expect(batches).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(await Promise.all([first, second])).toEqual([1, 2]);
+      expect(batches).toEqual([[1, 2]]);
+    });
+
+    it('runs at once for an urgent request, taking those that wait with it', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const { batches, run } = recording((n: number) => n);
+      const queue = new CoalescingQueue({ run, delayMs: 60_000 });
+      const waiting = queue.add(1);
+      await turns();
+      expect(await Promise.all([waiting, queue.add(2, { urgent: true })])).toEqual([1, 2]);
+      expect(batches).toEqual([[1, 2]]);
+      // An urgent request of an idle queue does not wait either.
+      expect(await queue.add(3, { urgent: true })).toBe(3);
+      expect(batches).toEqual([[1, 2], [3]]);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('runs at once when maxWeight requests wait', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const { batches, run } = recording((n: number) => n);
+      const queue = new CoalescingQueue({ run, delayMs: 60_000, maxWeight: 3 });
+      const first = [queue.add(1), queue.add(2)];
+      await turns();
+      expect(batches).toEqual([]);
+      expect(await Promise.all([...first, queue.add(3)])).toEqual([1, 2, 3]);
+      expect(batches).toEqual([[1, 2, 3]]);
+    });
+
+    it('does not delay what arrives while a batch runs', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const batches: number[][] = [];
+      const queue = new CoalescingQueue<number, number>({
+        delayMs: 60_000,
+        run: async (batch) => {
+          batches.push([...batch]);
+          if (batches.length === 1) await gate;
+          return batch;
+        },
+      });
+      const first = queue.add(1, { urgent: true });
+      await turns();
+      const later = [queue.add(2), queue.add(3)];
+      release();
+      expect(await Promise.all([first, ...later])).toEqual([1, 2, 3]);
+      expect(batches).toEqual([[1], [2, 3]]);
+    });
+
+    it('flush() runs the waiting requests now', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const { batches, run } = recording((n: number) => n);
+      const queue = new CoalescingQueue({ run, delayMs: 60_000 });
+      const waiting = queue.add(1);
+      await turns();
+      queue.flush();
+      expect(await waiting).toBe(1);
+      expect(batches).toEqual([[1]]);
+      expect(vi.getTimerCount()).toBe(0);
+      queue.flush(); // nothing waits: nothing runs
+      await turns();
+      expect(batches).toEqual([[1]]);
+    });
   });
 });

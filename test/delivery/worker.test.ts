@@ -546,6 +546,70 @@ describe('emit', () => {
     expect(items.map((d) => d.state)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
   });
 
+  it("lets finished attempts wait the store's recordDelayMs for others, and stop() write them at once", async () => {
+    const memory = memoryStore();
+    const batches: number[] = [];
+    const store: Store = {
+      ...memory,
+      recordDelayMs: 3_600_000,
+      recordAttempts: (input) => {
+        batches.push(input.items.length);
+        return memory.recordAttempts(input);
+      },
+    };
+    const registry = new WebhookRegistry({ store, clock: createFakeClock() });
+    // The second answer comes some turns after the first: without the delay, two calls.
+    let sent = 0;
+    let bothSent: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => {
+      bothSent = resolve;
+    });
+    const transport = captureTransport({
+      respond: async () => {
+        const n = ++sent;
+        if (n === 2) {
+          for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+          bothSent();
+        }
+        return 200;
+      },
+    });
+    const hook = await registry.create('acme', { url: URL_A, eventTypes: ['pay'] });
+    for (let i = 0; i < 2; i++) await registry.emit({ scope: 'acme', type: 'pay', data: { i } });
+    const worker = registry.worker({ transport, concurrency: 2, pollIntervalMs: 1000 });
+    worker.start();
+    await answered;
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([]);
+    await worker.stop();
+    expect(batches).toEqual([2]);
+    const { items } = await registry.deliveries('acme', hook.id);
+    expect(items.map((d) => d.state)).toEqual(['succeeded', 'succeeded']);
+  });
+
+  it("records an ordered delivery's attempt without waiting out recordDelayMs", async () => {
+    const memory = memoryStore();
+    const store: Store = { ...memory, recordDelayMs: 3_600_000 };
+    const registry = new WebhookRegistry({ store, clock: createFakeClock() });
+    const transport = captureTransport();
+    await registry.create('acme', { url: URL_A, eventTypes: ['pay'], ordering: 'fifo' });
+    const emitted = [];
+    for (let i = 0; i < 3; i++)
+      emitted.push(await registry.emit({ scope: 'acme', type: 'pay', data: { i } }));
+    const worker = registry.worker({ transport, pollIntervalMs: 1000 });
+    worker.start();
+    // Each delivery of the line becomes due only when the one before it is recorded.
+    const last = await waitForDelivery({
+      registry,
+      worker,
+      scope: 'acme',
+      deliveryId: emitted[2]!.deliveryIds[0]!,
+    });
+    expect(last.state).toBe('succeeded');
+    expect(transport.requests).toHaveLength(3);
+    await worker.stop();
+  });
+
   it('merges the claims of several workers of one store into one claimDue call', async () => {
     const memory = memoryStore();
     const claims: number[] = [];

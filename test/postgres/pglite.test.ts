@@ -41,6 +41,18 @@ describe('reads inside a PGlite transaction', () => {
 });
 
 describe('pgliteStore()', () => {
+  it('passes recordDelayMs on to its store (default 2 ms)', async () => {
+    const quick = await pgliteStore({ recordDelayMs: 0 });
+    const plain = await pgliteStore();
+    try {
+      expect(quick.recordDelayMs).toBe(0);
+      expect(plain.recordDelayMs).toBe(2);
+    } finally {
+      await quick.close();
+      await plain.close();
+    }
+  });
+
   it('keeps webhooks across a restart with a dataDir, creating its parent folders', {
     timeout: 120_000,
   }, async () => {

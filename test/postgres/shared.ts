@@ -123,6 +123,24 @@ export function sharedBehaviour(
     expect(() => postgresStore({ db: {} as Queryable })).toThrow(ValidationError);
   });
 
+  it('keeps recordDelayMs (default 2 ms) and rejects one that is not a finite number 0 or more', () => {
+    expect(postgresStore({ db: db() }).recordDelayMs).toBe(2);
+    expect(postgresStore({ db: db(), recordDelayMs: 0 }).recordDelayMs).toBe(0);
+    expect(postgresStore({ db: db(), recordDelayMs: 7.5 }).recordDelayMs).toBe(7.5);
+    for (const recordDelayMs of [-1, Number.NaN, Number.POSITIVE_INFINITY, '5' as unknown as number]) {
+      let error: unknown;
+      try {
+        postgresStore({ db: db(), recordDelayMs });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).issues).toEqual([
+        expect.objectContaining({ path: ['recordDelayMs'], code: 'invalid_record_delay' }),
+      ]);
+    }
+  });
+
   it(
     'maps a taken delivery id to a ConflictError and stores nothing of that notification',
     withStore(async (store) => {

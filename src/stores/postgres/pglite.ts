@@ -21,6 +21,8 @@ export interface PgliteStoreOptions {
   schema?: string;
   /** Wake watching workers through PGlite's LISTEN/NOTIFY. Default `true`. */
   notify?: boolean;
+  /** How long a finished attempt waits for others to share its write; as `postgresStore`'s `recordDelayMs`. Default 2 ms. */
+  recordDelayMs?: number;
   /** More options for `PGlite.create()` (extensions, `relaxedDurability`, …). */
   pglite?: Record<string, unknown>;
 }
@@ -95,6 +97,7 @@ export async function pgliteStore(options: PgliteStoreOptions = {}): Promise<Pgl
       db,
       ...(options.schema === undefined ? {} : { schema: options.schema }),
       ...(options.notify === undefined ? {} : { notify: options.notify }),
+      ...(options.recordDelayMs === undefined ? {} : { recordDelayMs: options.recordDelayMs }),
     });
     await store.migrate();
   } catch (error) {

@@ -161,6 +161,12 @@ const SWEEP_START: [string, string, string] = ['', '-9223372036854775808', ''];
 const MAX_ORDERED_CLAIMS = 100_000;
 
 /**
+ * The default `recordDelayMs`. bench/postgres, enqueue included (16 producers, 4 worker
+ * processes): see docs/postgres.md, "Record delay".
+ */
+const DEFAULT_RECORD_DELAY_MS = 2;
+
+/**
  * Options of {@link postgresStore}.
  *
  * @example
@@ -194,6 +200,14 @@ export interface PostgresStoreOptions {
    * `false`: no notifications; workers poll.
    */
   notify?: boolean | { connect: () => Promise<NotificationClient> };
+  /**
+   * How long a finished attempt waits, when none is being written, for others of this
+   * process's workers to share its write: one `recordAttempts` statement and one commit for
+   * several. It delays when the outcome is written (and its worker slot frees), never the
+   * request; attempts of ordered deliveries never wait. Default 2 ms; 0 writes at the next
+   * turn. Measured in docs/postgres.md, "Record delay".
+   */
+  recordDelayMs?: number;
 }
 
 /**
@@ -214,6 +228,8 @@ export interface PostgresStore extends Store {
   readonly db: Queryable;
   /** The notify channel: `<schema>_deliveries`, lower case. */
   readonly channel: string;
+  /** How long a finished attempt waits for others to share its write (the `recordDelayMs` option). */
+  readonly recordDelayMs: number;
   /** Creates or upgrades its tables; see `migrate`. */
   migrate(): Promise<MigrateResult>;
   /** One batch of a bulk recovery, one statement (see {@link Store.recoverDeliveries}). */
@@ -269,6 +285,16 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   }
   const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA);
   const notify = options.notify ?? true;
+  const recordDelayMs = options.recordDelayMs ?? DEFAULT_RECORD_DELAY_MS;
+  if (typeof recordDelayMs !== 'number' || !Number.isFinite(recordDelayMs) || recordDelayMs < 0) {
+    throw new ValidationError([
+      {
+        path: ['recordDelayMs'],
+        code: 'invalid_record_delay',
+        message: 'recordDelayMs must be a finite number of milliseconds, 0 or more.',
+      },
+    ]);
+  }
   const sql = statements.statementContext(schema, notify !== false);
   const { run, markReady } = createRunner(db, schema);
   /** The payload of this store object's own wake-ups (see `wake` in statements.ts). */
@@ -471,6 +497,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     schema,
     db,
     channel: sql.channel,
+    recordDelayMs,
 
     async migrate() {
       const result = await migrate({ db, schema });
