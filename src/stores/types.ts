@@ -104,6 +104,11 @@ export interface Store {
    * `{ created: false }` with the ids of the deliveries stored the first time. `tx` is a
    * store-specific transaction handle (the PostgreSQL store runs the insert on it); a store
    * without transactions rejects it with a `ValidationError`.
+   *
+   * `webhooksVersion` (only from registries of a store with `enqueueChecksVersion`): the
+   * scope's webhook version the deliveries were matched against. When the scope's version is
+   * another by now, the store stores nothing and answers `{ created: false, deliveryIds: [],
+   * stale: true }`, and the registry matches again.
    */
   enqueue(input: {
     scope: string;
@@ -111,7 +116,16 @@ export interface Store {
     deliveries: NewDelivery[];
     now: Date;
     tx?: unknown;
-  }): Promise<{ created: boolean; deliveryIds: string[] }>;
+    webhooksVersion?: number;
+  }): Promise<{ created: boolean; deliveryIds: string[]; stale?: boolean }>;
+
+  /**
+   * Optional: `true` when {@link Store.enqueue} checks a `webhooksVersion` it is given in the
+   * same atomic step (a store that implements {@link Store.webhooksVersion}). A registry then
+   * matches an emit against its cached index without reading the version first: one
+   * statement per emit instead of two on the PostgreSQL store.
+   */
+  readonly enqueueChecksVersion?: boolean;
 
   /**
    * Optional: {@link Store.enqueue} for several notifications in one atomic step (what

@@ -378,7 +378,7 @@ describeServer('ordered lines on PostgreSQL with concurrent writers', () => {
         ),
       });
       await recording.redeliver({ scope: 'plan', id: line[0]!.id, now: new Date() });
-      for (const match of [/^WITH note/, /heads AS/, /^WITH x AS/, /^WITH cur AS/]) {
+      for (const match of [/^WITH fresh AS/, /heads AS/, /^WITH x AS/, /^WITH cur AS/]) {
         const text = await plan(match);
         if (process.env.SHOW_PLANS) console.log(text);
         expect(text).not.toMatch(

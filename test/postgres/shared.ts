@@ -265,6 +265,37 @@ export function sharedBehaviour(
   );
 
   it(
+    'emits without reading the webhook version while the index is cached, and matches again when it is stale',
+    withStore(async (store) => {
+      const api = new WebhookRegistry({ store });
+      let reads = 0;
+      const counted: PostgresStore = Object.assign(Object.create(store) as PostgresStore, {
+        webhooksVersion: (input: { scope: string; tx?: unknown }) => {
+          reads++;
+          return store.webhooksVersion?.(input) ?? Promise.resolve(0);
+        },
+      });
+      const web = new WebhookRegistry({ store: counted });
+      const paid = { scope: 'shop', type: 'order.paid', data: {} };
+      await api.create('shop', { url: 'https://receiver.example/a', eventTypes: ['order.paid'] });
+      expect((await web.emit(paid)).deliveries).toBe(1);
+      expect(reads).toBe(1); // the cold index
+      for (let i = 0; i < 3; i++) expect((await web.emit(paid)).deliveries).toBe(1);
+      await hostTx((tx) => web.emit(paid, { tx }));
+      expect(reads).toBe(1);
+      // Another process adds a webhook: the next emit's enqueue is stale, stores nothing, and
+      // the emit matches again and stores both deliveries.
+      await api.create('shop', { url: 'https://receiver.example/b', eventTypes: ['order.paid'] });
+      const after = await hostTx((tx) => web.emit({ ...paid, id: 'after-b' }, { tx }));
+      expect(after).toMatchObject({ deliveries: 2, created: true });
+      expect(reads).toBe(2);
+      const page = await api.searchDeliveries('shop', { limit: 50 });
+      expect(page.items.filter((d) => d.notificationId === 'after-b')).toHaveLength(2);
+      expect(page.items).toHaveLength(7);
+    }),
+  );
+
+  it(
     'commits and rolls back with withTransaction()',
     withStore(async (store) => {
       const table = await orders(store);

@@ -382,8 +382,11 @@ function enqueueShape(
  * Stores a notification and its deliveries in one statement: the notification row decides
  * (`ON CONFLICT DO NOTHING`) whether the deliveries go in, and both commit or roll back
  * together (with the host's transaction if any). `$1` scope, `$2` notification id, `$3` the
- * delivery ids (JSON array), `$4` now, `$5` the deliveries (`EnqueueRow`s as JSON). Returns
- * `{ created, pending }`: `pending` when a delivery due now went in.
+ * delivery ids (JSON array), `$4` now, `$5` the deliveries (`EnqueueRow`s as JSON), `$6` the
+ * scope's webhook version they were matched against, or null. Returns `{ created, pending,
+ * stale }`: `pending` when a delivery due now went in; `stale` when `$6` is not the scope's
+ * version (nothing was stored: the registry matches again). The check saves the registry a
+ * statement per emit that read the version first (see `enqueueChecksVersion` in types.ts).
  *
  * `ordered` (some deliveries have a `lineKey`): an ordered delivery is due now only when it
  * opens its line, else it waits behind it (see `enqueueShape`). Without, the statement is the
@@ -405,9 +408,12 @@ export function enqueue(sql: StatementContext, wake: 'in-statement' | 'after', o
   });
   return statement(
     'enqueue',
-    `WITH note AS (
+    `WITH fresh AS (
+             SELECT $6::bigint IS NULL
+                    OR $6::bigint = coalesce((SELECT version FROM ${sql.versions} WHERE scope = $1), 0) AS ok
+           ), note AS (
              INSERT INTO ${sql.notifications} (scope, id, delivery_ids, created_at)
-             VALUES ($1, $2, $3::jsonb, $4::timestamptz)
+             SELECT $1, $2, $3::jsonb, $4::timestamptz FROM fresh WHERE fresh.ok
              ON CONFLICT (scope, id) DO NOTHING
              RETURNING 1 AS created
            ), ins AS (
@@ -423,6 +429,7 @@ export function enqueue(sql: StatementContext, wake: 'in-statement' | 'after', o
              RETURNING ${shape.returning}
            )
            SELECT EXISTS (SELECT 1 FROM note) AS created, ${shape.pending} AS pending,
+                  NOT (SELECT ok FROM fresh) AS stale,
                   ${wake === 'in-statement' ? notifyWhen(sql, shape.pending) : 'NULL'} AS notified`,
     true,
   );

@@ -498,6 +498,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     db,
     channel: sql.channel,
     recordDelayMs,
+    enqueueChecksVersion: true,
 
     async migrate() {
       const result = await migrate({ db, schema });
@@ -602,7 +603,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       return true;
     },
 
-    async enqueue({ scope, notificationId, deliveries, now, tx }) {
+    async enqueue({ scope, notificationId, deliveries, now, tx, webhooksVersion: expected }) {
       const on = checkTx(tx);
       const ids = JSON.stringify(deliveries.map((d) => d.id));
       const enqueueRows = toEnqueueRows(deliveries);
@@ -618,12 +619,14 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         : inStatement
           ? enqueueInTx
           : enqueueOwn;
+      const version = expected === undefined ? null : expected;
       for (let round = 0; round < 3; round++) {
-        const rows = await run<{ created: boolean; pending: boolean }>(
+        const rows = await run<{ created: boolean; pending: boolean; stale: boolean }>(
           enqueue,
-          [scope, notificationId, ids, iso(now), batch],
+          [scope, notificationId, ids, iso(now), batch, version],
           on === undefined ? { scope } : { scope, on },
         );
+        if (rows[0]?.stale) return { created: false, deliveryIds: [], stale: true };
         if (rows[0]?.created) {
           if (rows[0].pending) await wakeFor(on);
           return { created: true, deliveryIds: deliveries.map((d) => d.id) };

@@ -264,6 +264,72 @@ export function webhookCases(ctx: ConformanceContext): void {
     optionalCase(
       ctx,
       'webhooksVersion',
+      'checks the webhook version given to enqueue when it declares enqueueChecksVersion',
+      async (store) => {
+        if (store.enqueueChecksVersion !== true) {
+          // Without the flag, registries read the version before each emit and pass none.
+          expect(store.enqueueChecksVersion ?? false).toBe(false);
+          return;
+        }
+        const hook = await store.insertWebhook({ scope: 'a', fields: webhookFields(), now: T0 });
+        expect(await store.webhooksVersion({ scope: 'a' })).toBe(1);
+        // Another version: nothing is stored, and the id stays free.
+        const d1 = newDelivery(hook.id);
+        const stale = await store.enqueue({
+          scope: 'a',
+          notificationId: 'n1',
+          deliveries: [d1],
+          now: T0,
+          webhooksVersion: 0,
+        });
+        expect(stale).toEqual({ created: false, deliveryIds: [], stale: true });
+        expect(await store.getDelivery({ scope: 'a', id: d1.id })).toBeNull();
+        expect(await store.claimDue({ limit: 10, leaseMs: 1000, now: T1 })).toEqual([]);
+        // A scope without webhooks is at version 0.
+        const none = await store.enqueue({
+          scope: 'b',
+          notificationId: 'n1',
+          deliveries: [],
+          now: T0,
+          webhooksVersion: 0,
+        });
+        expect(none).toMatchObject({ created: true, deliveryIds: [] });
+        expect(none.stale ?? false).toBe(false);
+        // The current version: stored as without one.
+        const stored = await store.enqueue({
+          scope: 'a',
+          notificationId: 'n1',
+          deliveries: [d1],
+          now: T0,
+          webhooksVersion: 1,
+        });
+        expect(stored).toMatchObject({ created: true, deliveryIds: [d1.id] });
+        expect(stored.stale ?? false).toBe(false);
+        expect((await store.getDelivery({ scope: 'a', id: d1.id }))?.state).toBe('pending');
+        // A repeated notification id answers with the first ids, as without a version.
+        const again = await store.enqueue({
+          scope: 'a',
+          notificationId: 'n1',
+          deliveries: [newDelivery(hook.id)],
+          now: T0,
+          webhooksVersion: 1,
+        });
+        expect(again).toMatchObject({ created: false, deliveryIds: [d1.id] });
+        await store.updateWebhook({ scope: 'a', id: hook.id, changes: { comment: 'x' }, now: T1 });
+        const old = await store.enqueue({
+          scope: 'a',
+          notificationId: 'n2',
+          deliveries: [newDelivery(hook.id)],
+          now: T1,
+          webhooksVersion: 1,
+        });
+        expect(old.stale).toBe(true);
+      },
+    );
+
+    optionalCase(
+      ctx,
+      'webhooksVersion',
       'keeps one webhook version per scope, which writes that change nothing leave as it is (when it keeps one)',
       async (store) => {
         const version = store.webhooksVersion.bind(store);
