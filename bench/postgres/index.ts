@@ -41,6 +41,9 @@
  * HOOKLINE_BENCH_REDIS (host:port), default 127.0.0.1:6379. `--quick`: N = 2 000, one run each.
  * `--only=enqueue`: only "enqueue included" for hookline and graphile-worker (`--rounds=R`, default
  * 3, or 1 with --quick), their figures and ratio: for working on that ratio without the rest.
+ * `--record-delays=0,2,5`: only hookline's "enqueue included", once per round for each store
+ * `recordDelayMs` given, interleaved (`--rounds=R`), with the medians per delay: for choosing
+ * that default (docs/postgres.md, "Record delay").
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -62,6 +65,13 @@ const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 if (only !== undefined && only !== 'enqueue') throw new Error(`--only=${only}: only --only=enqueue is known`);
 const roundsArg = process.argv.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length);
+const recordDelays = process.argv
+  .find((a) => a.startsWith('--record-delays='))
+  ?.slice('--record-delays='.length)
+  .split(',')
+  .map(Number);
+if (recordDelays?.some((ms) => !Number.isFinite(ms) || ms < 0))
+  throw new Error('--record-delays: a comma-separated list of milliseconds, e.g. 0,2,5');
 const N = quick ? 2_000 : 20_000;
 const EMITS = quick ? 2_000 : 10_000;
 const WARMUP = 2_000;
@@ -260,7 +270,27 @@ const workerCpu = (key: string) => median((runs.get(key) ?? []).map((r) => r.wor
 const systems = [hooklineSystem, graphileSystem, bullmqSystem];
 let bytesPerBody = 0;
 try {
-  if (only === 'enqueue') {
+  if (recordDelays !== undefined) {
+    await measure(hooklineSystem, 'drain', Math.min(N, WARMUP));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const recordDelayMs of recordDelays) {
+        const run = await measure(hooklineSystem, 'enqueue', N, { recordDelayMs });
+        add(`record delay ${recordDelayMs}`, run);
+        console.log(
+          `recordDelayMs ${recordDelayMs}: ${fmt(run.perSecond)} deliveries/s, CPU per delivery: ` +
+            `PostgreSQL ${run.serverMs.toFixed(3)} ms, workers ${run.workerMs.toFixed(3)} ms, ` +
+            `producers ${(run.producerMs ?? 0).toFixed(3)} ms; ${(run.commitsPerDelivery ?? 0).toFixed(2)} commits per delivery`,
+        );
+      }
+    }
+    for (const recordDelayMs of recordDelays) {
+      const key = `record delay ${recordDelayMs}`;
+      const perSecond = median((runs.get(key) ?? []).map((r) => r.perSecond));
+      console.log(
+        `recordDelayMs ${recordDelayMs}, medians: ${fmt(perSecond)} deliveries/s, PostgreSQL ${cpu(key).toFixed(3)} ms, workers ${workerCpu(key).toFixed(3)} ms per delivery`,
+      );
+    }
+  } else if (only === 'enqueue') {
     const pair = [hooklineSystem, graphileSystem];
     for (const system of pair) await measure(system, 'drain', Math.min(N, WARMUP));
     for (let round = 0; round < ROUNDS; round++) {

@@ -21,7 +21,13 @@ await serveWorker(async (config) => {
   });
   pool.on('error', () => undefined);
   await openConnections(pool, config.poolMax);
-  const registry = new WebhookRegistry({ store: postgresStore({ db: pool, schema: config.schema }) });
+  const registry = new WebhookRegistry({
+    store: postgresStore({
+      db: pool,
+      schema: config.schema,
+      ...(config.recordDelayMs === undefined ? {} : { recordDelayMs: config.recordDelayMs }),
+    }),
+  });
   const worker = registry.worker({
     concurrency: config.concurrency,
     perWebhookConcurrency: config.concurrency,

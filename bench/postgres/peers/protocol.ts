@@ -27,6 +27,8 @@ export interface WorkerConfig {
   otel?: boolean;
   /** hookline: the workers' pool runs with `synchronous_commit=off`. */
   asyncCommit?: boolean;
+  /** hookline only: the store's `recordDelayMs` (default: the store's default). */
+  recordDelayMs?: number;
   /**
    * graphile-worker: its batching settings on (`localQueue.size` 2 × concurrency,
    * `completeJobBatchDelay` 0) instead of its defaults.
