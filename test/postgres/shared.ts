@@ -265,6 +265,26 @@ export function sharedBehaviour(
   );
 
   it(
+    'rejects a webhooksVersion that no store gives with a ValidationError, storing nothing',
+    withStore(async (store) => {
+      const hook = await store.insertWebhook({ scope: 'a', fields: webhookFields(), now: T0 });
+      for (const webhooksVersion of [-1, 1.5, Number.NaN]) {
+        const d = newDelivery(hook.id);
+        await expect(
+          store.enqueue({
+            scope: 'a',
+            notificationId: `n${webhooksVersion}`,
+            deliveries: [d],
+            now: T0,
+            webhooksVersion,
+          }),
+        ).rejects.toMatchObject({ issues: [expect.objectContaining({ path: ['webhooksVersion'] })] });
+        expect(await store.getDelivery({ scope: 'a', id: d.id })).toBeNull();
+      }
+    }),
+  );
+
+  it(
     'emits without reading the webhook version while the index is cached, and matches again when it is stale',
     withStore(async (store) => {
       const api = new WebhookRegistry({ store });

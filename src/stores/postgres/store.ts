@@ -619,6 +619,15 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         : inStatement
           ? enqueueInTx
           : enqueueOwn;
+      if (expected !== undefined && !(Number.isSafeInteger(expected) && expected >= 0)) {
+        throw new ValidationError([
+          {
+            path: ['webhooksVersion'],
+            code: 'invalid_webhooks_version',
+            message: 'webhooksVersion must be a webhook version the store gave: an integer, 0 or more.',
+          },
+        ]);
+      }
       const version = expected === undefined ? null : expected;
       for (let round = 0; round < 3; round++) {
         const rows = await run<{ created: boolean; pending: boolean; stale: boolean }>(
