@@ -1,7 +1,8 @@
 /**
  * The coalescing queue behind the claim and record batchers: requests that arrive in the same
- * turn, or while a batch is in flight, are run together as one batch (one store statement
- * instead of one per worker loop). One batch runs at a time.
+ * turn (or within `delayMs` of the first, for the record batcher), or while a batch is in
+ * flight, are run together as one batch (one store statement instead of one per worker loop).
+ * One batch runs at a time.
  *
  * @module
  */
@@ -37,10 +38,10 @@ export interface CoalescingQueueOptions<I, O> {
   missingResult?: () => unknown;
   /**
    * How long a request that finds the queue idle (no batch running, none waiting) waits for
-   * others before its batch runs, so a trickle of requests still shares batches. A batch that
-   * reaches `maxWeight` requests, or an urgent request (`add(item, { urgent: true })`), ends
-   * the wait at once; what arrives while a batch runs goes into the next one without waiting.
-   * Default 0: the next turn (`setImmediate`).
+   * others before its batch runs, so a trickle of requests still shares batches. As many
+   * waiting requests as `maxWeight` (counted as requests, whatever `weight` says), or an urgent
+   * request (`add(item, { urgent: true })`), end the wait at once; what arrives while a batch
+   * runs goes into the next one without waiting. Default 0: the next turn (`setImmediate`).
    */
   delayMs?: number;
 }
@@ -69,6 +70,8 @@ interface Pending<I, O> {
 export class CoalescingQueue<I, O> {
   readonly #options: CoalescingQueueOptions<I, O>;
   #running = false;
+  /** The running flush loop, until it ends. */
+  #flushing: Promise<void> | undefined;
   #queue: Pending<I, O>[] = [];
   /** The `delayMs` timer while the first requests wait for more. */
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -99,9 +102,13 @@ export class CoalescingQueue<I, O> {
     });
   }
 
-  /** Runs the requests waiting out `delayMs` now (nothing when none wait). */
-  flush(): void {
+  /**
+   * Runs the requests waiting out `delayMs` now; resolves when the batches running or waiting
+   * now have run (at once when there are none). Never rejects: each caller gets its own error.
+   */
+  flush(): Promise<void> {
     if (this.#timer !== undefined) this.#flushNow();
+    return this.#flushing ?? Promise.resolve();
   }
 
   readonly #flushNow = (): void => {
@@ -109,7 +116,13 @@ export class CoalescingQueue<I, O> {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    void this.#flush();
+    if (this.#running) return;
+    // #flush settles each caller itself; what could escape it is nobody's to handle here.
+    const flushing = this.#flush().catch(() => undefined);
+    this.#flushing = flushing;
+    void flushing.then(() => {
+      if (this.#flushing === flushing) this.#flushing = undefined;
+    });
   };
 
   /** Takes the oldest request and the later ones that may join it, within `maxWeight`. */

@@ -31,9 +31,9 @@ class RecordBatcher {
     return this.#queue.add(input, urgent ? { urgent } : undefined);
   }
 
-  /** Writes the attempts waiting for others now (a worker stops). */
-  flush(): void {
-    this.#queue.flush();
+  /** Writes the attempts waiting for others now (a worker stops); resolves once written. */
+  flush(): Promise<void> {
+    return this.#queue.flush();
   }
 }
 

@@ -130,7 +130,10 @@ export interface WorkerEvents {
 
 /** Options of {@link WebhookWorker.stop}. */
 export interface StopOptions {
-  /** Wait for in-flight attempts to finish. Default `true`. */
+  /**
+   * Wait for in-flight attempts to finish. Default `true`. `false` gives them back at once,
+   * after the attempt records already being written (within `timeoutMs`).
+   */
   graceful?: boolean;
   /** How long to wait for them before giving their deliveries back. Default 30 000 ms. */
   timeoutMs?: number;
@@ -562,11 +565,15 @@ export class WebhookWorker {
     this.#waiting.clear();
     this.#waitingCount = 0;
     await Promise.all(waiting.map((claim) => this.#release(claim)));
-    this.#batcher.flush();
-    if (graceful && this.#inFlight.size > 0) {
+    // Attempts waiting out the store's recordDelayMs are written now; those still running are
+    // recorded at once when they finish (urgent once #running is false).
+    const recorded = this.#batcher.flush();
+    if (this.#inFlight.size > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
-        Promise.all([...this.#inFlight.values()].map((f) => f.done)),
+        // Not graceful: only the records already under way, so that no claim below is given
+        // back while its attempt's record is being written (that attempt would be sent again).
+        graceful ? Promise.all([...this.#inFlight.values()].map((f) => f.done)) : recorded,
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, timeoutMs);
         }),

@@ -184,13 +184,22 @@ describe('CoalescingQueue', () => {
       const queue = new CoalescingQueue({ run, delayMs: 60_000 });
       const waiting = queue.add(1);
       await turns();
-      queue.flush();
+      await queue.flush(); // resolves once the batch has run
+      expect(batches).toEqual([[1]]);
       expect(await waiting).toBe(1);
-      expect(batches).toEqual([[1]]);
       expect(vi.getTimerCount()).toBe(0);
-      queue.flush(); // nothing waits: nothing runs
-      await turns();
+      await queue.flush(); // nothing waits: nothing runs
       expect(batches).toEqual([[1]]);
+      // A failing batch rejects its callers, not flush().
+      const failing = new CoalescingQueue<number, number>({
+        delayMs: 60_000,
+        run: async () => {
+          throw new Error('down');
+        },
+      });
+      const rejected = failing.add(1);
+      await failing.flush();
+      await expect(rejected).rejects.toThrow('down');
     });
   });
 });
