@@ -123,11 +123,12 @@ export function sharedBehaviour(
     expect(() => postgresStore({ db: {} as Queryable })).toThrow(ValidationError);
   });
 
-  it('keeps recordDelayMs (default 2 ms) and rejects one that is not a finite number 0 or more', () => {
+  it('keeps recordDelayMs (default 2 ms) and rejects one that is not a number from 0 to 1 000', () => {
     expect(postgresStore({ db: db() }).recordDelayMs).toBe(2);
     expect(postgresStore({ db: db(), recordDelayMs: 0 }).recordDelayMs).toBe(0);
     expect(postgresStore({ db: db(), recordDelayMs: 7.5 }).recordDelayMs).toBe(7.5);
-    for (const recordDelayMs of [-1, Number.NaN, Number.POSITIVE_INFINITY, '5' as unknown as number]) {
+    expect(postgresStore({ db: db(), recordDelayMs: 1_000 }).recordDelayMs).toBe(1_000);
+    for (const recordDelayMs of [-1, 1_001, Number.NaN, Number.POSITIVE_INFINITY, '5' as unknown as number]) {
       let error: unknown;
       try {
         postgresStore({ db: db(), recordDelayMs });

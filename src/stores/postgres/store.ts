@@ -165,6 +165,11 @@ const MAX_ORDERED_CLAIMS = 100_000;
  * processes): see docs/postgres.md, "Record delay".
  */
 const DEFAULT_RECORD_DELAY_MS = 2;
+/**
+ * The longest `recordDelayMs`: a worker slot waits that long, and a delay near a claim's lease
+ * would let the lease end before the record (the delivery would be sent again).
+ */
+const MAX_RECORD_DELAY_MS = 1_000;
 
 /**
  * Options of {@link postgresStore}.
@@ -204,8 +209,8 @@ export interface PostgresStoreOptions {
    * How long a finished attempt waits, when none is being written, for others of this
    * process's workers to share its write: one `recordAttempts` statement and one commit for
    * several. It delays when the outcome is written (and its worker slot frees), never the
-   * request; attempts of ordered deliveries never wait. Default 2 ms; 0 writes at the next
-   * turn. Measured in docs/postgres.md, "Record delay".
+   * request; attempts of ordered deliveries never wait. 0 to 1 000; default 2 ms; 0 writes at
+   * the next turn. Measured in docs/postgres.md, "Record delay".
    */
   recordDelayMs?: number;
 }
@@ -286,12 +291,15 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA);
   const notify = options.notify ?? true;
   const recordDelayMs = options.recordDelayMs ?? DEFAULT_RECORD_DELAY_MS;
-  if (typeof recordDelayMs !== 'number' || !Number.isFinite(recordDelayMs) || recordDelayMs < 0) {
+  if (
+    typeof recordDelayMs !== 'number' ||
+    !(recordDelayMs >= 0 && recordDelayMs <= MAX_RECORD_DELAY_MS) // also false for NaN
+  ) {
     throw new ValidationError([
       {
         path: ['recordDelayMs'],
         code: 'invalid_record_delay',
-        message: 'recordDelayMs must be a finite number of milliseconds, 0 or more.',
+        message: `recordDelayMs must be a number of milliseconds from 0 to ${MAX_RECORD_DELAY_MS}.`,
       },
     ]);
   }
