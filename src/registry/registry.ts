@@ -371,6 +371,8 @@ export class WebhookRegistry {
   readonly #telemetry: Telemetry | undefined;
   /** Compiled match indexes, per scope, loaded on first use and kept current by this registry's writes. */
   readonly #indexes = new Map<string, IndexEntry>();
+  /** False once a store that says it checks `enqueue`'s `webhooksVersion` answered without `stale`. */
+  #enqueueChecks = true;
 
   /**
    * Creates a registry. Throws a `HooklineError` with code `invalid_option` for an option of
@@ -685,7 +687,8 @@ export class WebhookRegistry {
     // A store that checks the version in enqueue needs no read of it first while the scope's
     // index is cached: one statement per emit instead of two on PostgreSQL (bench/postgres,
     // enqueue included; see docs/postgres.md, "Webhook versions").
-    let entry = store.enqueueChecksVersion ? this.#indexes.get(parsed.scope) : undefined;
+    const checks = this.#enqueueChecks && store.enqueueChecksVersion === true;
+    let entry = checks ? this.#indexes.get(parsed.scope) : undefined;
     let result: Awaited<ReturnType<Store['enqueue']>>;
     for (let round = 0; ; round++) {
       if (entry === undefined || typeof entry.version !== 'number')
@@ -694,7 +697,7 @@ export class WebhookRegistry {
       const deliveries = this.#deliveriesOf(parsed, notificationId, now, index, traceContext);
       // The last round asks for no check: a scope whose webhooks change faster than emits
       // match is stored against the index as read, as without the check.
-      const check = store.enqueueChecksVersion === true && round < 2 && typeof entry.version === 'number';
+      const check = checks && round < 2 && typeof entry.version === 'number';
       result = await store.enqueue({
         scope: parsed.scope,
         notificationId,
@@ -703,8 +706,13 @@ export class WebhookRegistry {
         ...(options.tx === undefined ? {} : { tx: options.tx }),
         ...(check ? { webhooksVersion: entry.version as number } : {}),
       });
+      if (check && result.stale === undefined) {
+        // The version never reached a check (a wrapper dropped it): read it before each emit.
+        this.#enqueueChecks = false;
+        this.#indexes.delete(parsed.scope);
+      }
       if (!result.stale) break;
-      if (!check || round >= 2) {
+      if (!check) {
         throw new HooklineError(
           'store_failed',
           `The store (${store.name}) answered an enqueue as stale that asked for no version check.`,

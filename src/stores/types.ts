@@ -108,7 +108,9 @@ export interface Store {
    * `webhooksVersion` (only from registries of a store with `enqueueChecksVersion`): the
    * scope's webhook version the deliveries were matched against. When the scope's version is
    * another by now, the store stores nothing and answers `{ created: false, deliveryIds: [],
-   * stale: true }`, and the registry matches again.
+   * stale: true }`, and the registry matches again; when it is current, the answer carries
+   * `stale: false`. A registry that gave a version and gets neither (a wrapper dropped it)
+   * reads the version before each emit from then on.
    */
   enqueue(input: {
     scope: string;

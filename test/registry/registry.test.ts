@@ -459,6 +459,88 @@ describe('match', () => {
     expect(reads).toBe(0);
   });
 
+  describe('with a store whose enqueue checks the webhook version', () => {
+    /**
+     * A memory store that says it checks enqueue's webhooksVersion, as the PostgreSQL store
+     * does: it answers stale when the version is not the scope's, and `staleAnswers` more
+     * times regardless; `drop` makes it a wrapper that loses the version on the way.
+     */
+    function checking(options: { staleAnswers?: number; drop?: boolean } = {}) {
+      const memory = memoryStore();
+      let staleAnswers = options.staleAnswers ?? 0;
+      const seen: (number | undefined)[] = [];
+      let versionReads = 0;
+      const store: Store = {
+        ...memory,
+        enqueueChecksVersion: true,
+        webhooksVersion: (input) => {
+          versionReads++;
+          return memory.webhooksVersion!(input);
+        },
+        enqueue: async ({ webhooksVersion, ...input }) => {
+          seen.push(webhooksVersion);
+          if (options.drop || webhooksVersion === undefined) return memory.enqueue(input);
+          const current = await memory.webhooksVersion!({ scope: input.scope });
+          if (staleAnswers > 0 || webhooksVersion !== current) {
+            staleAnswers = Math.max(0, staleAnswers - 1);
+            return { created: false, deliveryIds: [], stale: true };
+          }
+          return { ...(await memory.enqueue(input)), stale: false };
+        },
+      };
+      return { store, seen, reads: () => versionReads };
+    }
+    const pay = { scope: 'acme', type: 'pay', data: {} };
+
+    it('reads the version only for a cold index, and matches again when the enqueue was stale', async () => {
+      const { store, seen, reads } = checking();
+      const first = registry({ store });
+      const other = new WebhookRegistry({ store });
+      await first.create('acme', { url: URL_OK, eventTypes: ['pay'] });
+      expect((await first.emit(pay)).deliveries).toBe(1);
+      const readsAfterFirst = reads();
+      expect((await first.emit(pay)).deliveries).toBe(1);
+      expect(reads()).toBe(readsAfterFirst);
+      await other.create('acme', { url: URL_OK, eventTypes: ['pay'] }); // another process's write
+      expect((await first.emit(pay)).deliveries).toBe(2);
+      expect(seen).toEqual([1, 1, 1, 2]); // stale at 1, stored at 2 after a fresh read
+    });
+
+    it('stores without a check on the third round when the enqueue keeps coming back stale', async () => {
+      const { store, seen } = checking({ staleAnswers: 2 });
+      const r = registry({ store });
+      await r.create('acme', { url: URL_OK, eventTypes: ['pay'] });
+      const result = await r.emit(pay);
+      expect(result).toMatchObject({ deliveries: 1, created: true });
+      expect(seen).toEqual([1, 1, undefined]);
+    });
+
+    it('fails with store_failed when an enqueue answers stale without being asked to check', async () => {
+      const memory = memoryStore();
+      const store: Store = {
+        ...memory,
+        enqueueChecksVersion: true,
+        enqueue: async () => ({ created: false, deliveryIds: [], stale: true }),
+      };
+      const r = registry({ store });
+      await r.create('acme', { url: URL_OK, eventTypes: ['pay'] });
+      await expect(r.emit(pay)).rejects.toMatchObject({ code: 'store_failed' });
+    });
+
+    it('reads the version before each emit once the version never reached a check (a wrapper dropped it)', async () => {
+      const { store, reads } = checking({ drop: true });
+      const first = registry({ store });
+      const other = new WebhookRegistry({ store });
+      await first.create('acme', { url: URL_OK, eventTypes: ['pay'] });
+      await first.emit(pay); // cold: reads; its enqueue answers without stale
+      await first.emit(pay); // the version went unchecked once more before the registry knew
+      const before = reads();
+      await other.create('acme', { url: URL_OK, eventTypes: ['pay'] });
+      expect((await first.emit(pay)).deliveries).toBe(2);
+      expect(reads()).toBe(before + 1);
+    });
+  });
+
   it('without a store version, caches a scope until invalidate()', async () => {
     const first = registry();
     const { webhooksVersion: _dropped, ...store } = first.store;

@@ -646,7 +646,10 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         if (rows[0]?.stale) return { created: false, deliveryIds: [], stale: true };
         if (rows[0]?.created) {
           if (rows[0].pending) await wakeFor(on);
-          return { created: true, deliveryIds: deliveries.map((d) => d.id) };
+          const deliveryIds = deliveries.map((d) => d.id);
+          return version === null
+            ? { created: true, deliveryIds }
+            : { created: true, deliveryIds, stale: false };
         }
         const existing = await run<{ delivery_ids: unknown }>(
           enqueuedIds,
@@ -654,7 +657,12 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
           on === undefined ? {} : { on },
         );
         // No row: the transaction that held the id rolled back in between; try again.
-        if (existing[0]) return { created: false, deliveryIds: json<string[]>(existing[0].delivery_ids) };
+        if (existing[0]) {
+          const deliveryIds = json<string[]>(existing[0].delivery_ids);
+          return version === null
+            ? { created: false, deliveryIds }
+            : { created: false, deliveryIds, stale: false };
+        }
       }
       throw new HooklineError(
         'store_failed',

@@ -293,8 +293,7 @@ export function webhookCases(ctx: ConformanceContext): void {
           now: T0,
           webhooksVersion: 0,
         });
-        expect(none).toMatchObject({ created: true, deliveryIds: [] });
-        expect(none.stale ?? false).toBe(false);
+        expect(none).toEqual({ created: true, deliveryIds: [], stale: false });
         // The current version: stored as without one.
         const stored = await store.enqueue({
           scope: 'a',
@@ -303,8 +302,7 @@ export function webhookCases(ctx: ConformanceContext): void {
           now: T0,
           webhooksVersion: 1,
         });
-        expect(stored).toMatchObject({ created: true, deliveryIds: [d1.id] });
-        expect(stored.stale ?? false).toBe(false);
+        expect(stored).toEqual({ created: true, deliveryIds: [d1.id], stale: false });
         expect((await store.getDelivery({ scope: 'a', id: d1.id }))?.state).toBe('pending');
         // A repeated notification id answers with the first ids, as without a version.
         const again = await store.enqueue({
@@ -314,7 +312,7 @@ export function webhookCases(ctx: ConformanceContext): void {
           now: T0,
           webhooksVersion: 1,
         });
-        expect(again).toMatchObject({ created: false, deliveryIds: [d1.id] });
+        expect(again).toEqual({ created: false, deliveryIds: [d1.id], stale: false });
         await store.updateWebhook({ scope: 'a', id: hook.id, changes: { comment: 'x' }, now: T1 });
         const old = await store.enqueue({
           scope: 'a',
