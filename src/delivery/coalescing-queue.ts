@@ -145,8 +145,8 @@ export class CoalescingQueue<I, O> {
     return batch;
   }
 
+  /** The flush loop; started only by #flushNow, which checks #running. */
   async #flush(): Promise<void> {
-    if (this.#running) return;
     this.#running = true;
     try {
       for (let batch = this.#nextBatch(); batch.length > 0; batch = this.#nextBatch()) {
