@@ -267,6 +267,11 @@ const spread = (key: string) => (runs.get(key) ?? []).map((r) => fmt(r.perSecond
 const cpu = (key: string) => median((runs.get(key) ?? []).map((r) => r.serverMs));
 const workerCpu = (key: string) => median((runs.get(key) ?? []).map((r) => r.workerMs));
 
+/** An enqueue-included run's CPU per delivery (PostgreSQL, workers, producers) and commits per delivery. */
+const costs = (run: Run) =>
+  `CPU per delivery: PostgreSQL ${run.serverMs.toFixed(3)} ms, workers ${run.workerMs.toFixed(3)} ms, ` +
+  `producers ${(run.producerMs ?? 0).toFixed(3)} ms; ${(run.commitsPerDelivery ?? 0).toFixed(2)} commits per delivery`;
+
 const systems = [hooklineSystem, graphileSystem, bullmqSystem];
 let bytesPerBody = 0;
 try {
@@ -276,11 +281,7 @@ try {
       for (const recordDelayMs of recordDelays) {
         const run = await measure(hooklineSystem, 'enqueue', N, { recordDelayMs });
         add(`record delay ${recordDelayMs}`, run);
-        console.log(
-          `recordDelayMs ${recordDelayMs}: ${fmt(run.perSecond)} deliveries/s, CPU per delivery: ` +
-            `PostgreSQL ${run.serverMs.toFixed(3)} ms, workers ${run.workerMs.toFixed(3)} ms, ` +
-            `producers ${(run.producerMs ?? 0).toFixed(3)} ms; ${(run.commitsPerDelivery ?? 0).toFixed(2)} commits per delivery`,
-        );
+        console.log(`recordDelayMs ${recordDelayMs}: ${fmt(run.perSecond)} deliveries/s, ${costs(run)}`);
       }
     }
     for (const recordDelayMs of recordDelays) {
@@ -299,9 +300,7 @@ try {
         add(`${system.name} enqueue`, run);
         console.log(
           `${system.name} enqueue included: ${fmt(run.perSecond)} deliveries/s, enqueues alone ${fmt(run.enqueuePerSecond ?? 0)}/s, ` +
-            `CPU per delivery: PostgreSQL ${run.serverMs.toFixed(3)} ms, workers ${run.workerMs.toFixed(3)} ms, ` +
-            `producers ${(run.producerMs ?? 0).toFixed(3)} ms; ` +
-            `${(run.commitsPerDelivery ?? 0).toFixed(2)} commits per delivery`,
+            costs(run),
         );
       }
     }
